@@ -145,7 +145,8 @@ def _process_inbox(rt: Any, total: int | None = None) -> list[Any]:
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help=".eml files, mbox files, Maildir folders, chat .jsonl/.csv, or folders of them.")],
+    paths: Annotated[list[Path], typer.Argument(
+        help=".eml files, mbox files, Maildir folders, chat .jsonl/.csv, or folders of them.")],
     strict: Annotated[bool, typer.Option(help="Exit non-zero when any record is rejected.")] = False,
     process: Annotated[bool, typer.Option(help="Process the inbox after storing (--no-process only stores).")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,

