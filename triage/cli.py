@@ -30,7 +30,7 @@ app.add_typer(tickets_app, name="tickets")
 app.add_typer(inbox_app, name="inbox")
 
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # one line per message, greppable
 if not out.is_terminal:  # piped output: don't squeeze tables into 80 columns
     out.width = 180
 log = logging.getLogger("triage")
@@ -370,7 +370,9 @@ def demo(as_json: Annotated[bool, typer.Option("--json", help="Print the tickets
 def main() -> None:
     """Console entry point: bad input gives one line on stderr and exit code 2, never a traceback."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # click returns the exit code instead of raising here
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except UserError as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False)
         sys.exit(exc.exit_code)

@@ -75,8 +75,11 @@ class TicketDetail(TicketSummary):
 
 
 def customer_label(customer: Customer) -> str:
+    """Name, else an email address, else a chat id: what an agent recognises."""
     emails = [i.value for i in customer.identities if i.kind == "email"]
-    return customer.name or (emails[0] if emails else f"customer {customer.id}")
+    chat_ids = [i.value for i in customer.identities if i.kind == "chat"]
+    known = emails or chat_ids
+    return customer.name or (known[0] if known else f"customer {customer.id}")
 
 
 def ticket_summary(ticket: Ticket) -> TicketSummary:

@@ -112,8 +112,11 @@ def read_path(path: Path, kind: str | None) -> Iterator[Record | Rejection]:
         yield _email_record(path.read_bytes(), ref)
     elif kind == "mbox":
         box = mailbox.mbox(path, create=False)
-        for n, key in enumerate(box.iterkeys(), start=1):
-            yield _email_record(box.get_bytes(key), f"{ref}#{n}")
+        try:
+            for n, key in enumerate(box.iterkeys(), start=1):
+                yield _email_record(box.get_bytes(key), f"{ref}#{n}")
+        finally:
+            box.close()
     elif kind == "maildir":
         box = mailbox.Maildir(path, factory=None, create=False)
         for key in sorted(box.iterkeys()):
