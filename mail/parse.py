@@ -7,6 +7,7 @@ and signatures. Whatever had to be guessed (a charset, a broken header) is noted
 from __future__ import annotations
 
 import email
+import email.parser
 import email.policy
 import hashlib
 import re
@@ -52,19 +53,20 @@ class ParsedEmail:
 
 def _safe_header(msg: Message, name: str, notes: list[str]) -> str:
     """A header as text; RFC 2047 decoded, 8-bit bytes recovered, never an exception."""
+    # Work from the raw value: msg.get() and msg.get_all() both run the policy's parser, which raises
+    # on some malformed values (e.g. "Message-ID: <>") and turns non-UTF-8 8-bit bytes into U+FFFD.
+    raw = next((str(v) for k, v in msg.raw_items() if k.lower() == name.lower()), None)
+    if raw is None:
+        return ""
+    if any("\udc80" <= ch <= "\udcff" for ch in raw):
+        # 8-bit bytes in a header: the parser kept them as surrogates; try UTF-8, then Latin-1.
+        data = raw.encode("utf-8", "surrogateescape")
+        raw = _decode_bytes(data, None, notes, where=f"header {name}")
     try:
-        value = msg.get(name)
+        text = str(msg.policy.header_fetch_parse(name, raw))
     except Exception as exc:  # malformed headers make the policy's parser raise
         notes.append(f"header {name} unreadable ({type(exc).__name__})")
-        raw = msg.get_all(name, failobj=[]) if hasattr(msg, "get_all") else []
-        value = raw[0] if raw else None
-    if value is None:
-        return ""
-    text = str(value)
-    if any("\udc80" <= ch <= "\udcff" for ch in text):
-        # 8-bit bytes in a header: the parser kept them as surrogates; try UTF-8, then Latin-1.
-        data = text.encode("utf-8", "surrogateescape")
-        text = _decode_bytes(data, None, notes, where=f"header {name}")
+        text = raw
     return " ".join(text.split())
 
 
@@ -74,7 +76,7 @@ def _decode_bytes(data: bytes, declared: str | None, notes: list[str], *, where:
     if declared:
         try:
             return data.decode(declared)
-        except (LookupError, UnicodeDecodeError) as exc:
+        except (LookupError, ValueError) as exc:  # also UnicodeError ("punycode") and NUL in the name
             tried.append(declared)
             kind = "unknown charset" if isinstance(exc, LookupError) else "bytes invalid for charset"
             notes.append(f"{where}: {kind} {declared!r}")
@@ -149,6 +151,11 @@ def choose_body(msg: Message, notes: list[str]) -> tuple[str, list[Attachment]]:
         return "\n\n".join(p.strip() for p in plain if p.strip()), attachments
     if html:
         return "\n\n".join(html_to_text(h) for h in html), attachments
+    if not msg.is_multipart() and msg.get_content_maintype() == "multipart":
+        # Boundary missing or never found (RFC 2046 5.1.1): the parser left the body as one string.
+        # Keep it as text rather than lose what the customer wrote.
+        notes.append("multipart body not split into parts; kept as text")
+        return _part_text(msg, notes).strip(), attachments
     return "", attachments
 
 
@@ -219,7 +226,12 @@ def _addresses(msg: Message, name: str, notes: list[str]) -> list[tuple[str, str
 
 
 def load_message(raw: bytes) -> EmailMessage:
-    return email.message_from_bytes(raw, policy=email.policy.default)  # type: ignore[return-value]
+    try:
+        return email.message_from_bytes(raw, policy=email.policy.default)  # type: ignore[return-value]
+    except RecursionError:
+        # MIME nested deeper than the parser's recursion allows: headers only, body left as one string.
+        parser = email.parser.BytesParser(policy=email.policy.default)
+        return parser.parsebytes(raw, headersonly=True)  # type: ignore[return-value]
 
 
 def parse_email(raw: bytes) -> ParsedEmail:
