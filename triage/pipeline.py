@@ -123,12 +123,14 @@ class Pipeline:
         ticket = thread_chat(rec.conversation_id, session=session)
         created = ticket is None
         if ticket is None:
-            ticket = Ticket(channel="chat", subject=_chat_subject(rec.text), customer_id=customer.id,
+            ticket = Ticket(channel="chat", subject="", customer_id=customer.id,
                             status="new", external_ref=f"chat:{rec.conversation_id}", created_at=rec.timestamp)
             session.add(ticket)
             session.flush()
             record("ticket.created", session=session, ticket_id=ticket.id, inbox_id=item.id, channel="chat")
         inbound = rec.role == "customer"
+        if inbound and not ticket.subject:  # a bot greeting often opens the chat; the customer's words name it
+            ticket.subject = _chat_subject(rec.text)
         message = Message(
             ticket_id=ticket.id, direction="in" if inbound else "out", author_kind=rec.role,
             author=rec.customer.id if inbound else rec.role, dedup_key=item.dedup_key, text=rec.text.strip(),

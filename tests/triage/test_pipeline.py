@@ -246,3 +246,24 @@ def test_bundled_samples_all_process(rt: Triage) -> None:
     with rt.db.session() as session:
         assert session.scalar(select(func.count()).select_from(Ticket).where(Ticket.channel == "chat")) >= 15
         assert session.scalar(select(func.count()).select_from(Ticket).where(Ticket.intent.is_(None))) == 0
+
+
+def test_chat_roles_subject_and_first_response(rt: Triage, tmp_path: Path) -> None:
+    base = {"conversation_id": "c-9", "customer": {"id": "cust-9", "name": "Ann"}}
+    lines = [
+        {**base, "timestamp": "2026-11-16T09:00:00Z", "role": "bot", "text": "Hi! How can I help?"},
+        {**base, "timestamp": "2026-11-16T09:00:30Z", "role": "customer", "text": "My Gale vacuum will not charge"},
+        {**base, "timestamp": "2026-11-16T09:03:00Z", "role": "agent", "text": "Let's check the dock contacts."},
+    ]
+    path = tmp_path / "c.jsonl"
+    path.write_text("\n".join(json.dumps(x) for x in lines))
+    _ingest(rt, path)
+    with rt.db.session() as session:
+        ticket = session.scalars(select(Ticket)).one()
+        assert ticket.subject == "My Gale vacuum will not charge"
+        assert [(m.direction, m.author_kind) for m in ticket.messages] == [
+            ("out", "bot"), ("in", "customer"), ("out", "agent")]
+        assert ticket.first_responded_at is not None and ticket.first_responded_at.minute == 3  # bots don't count
+        classified = session.scalars(select(Classification.message_id)).all()
+        assert set(classified) == {ticket.messages[1].id}
+        assert ticket.first_response_due is not None and ticket.intent and ticket.queue
