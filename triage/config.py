@@ -13,7 +13,15 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from triage.errors import UserError
@@ -62,17 +70,33 @@ class Settings(BaseSettings):
         return self.config_file if self.config_file else self.home / "triage.toml"
 
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|min|h|d)\s*$")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d)\s*$")
 
 
 def parse_duration(text: str) -> timedelta:
-    """Parse '30m', '4h' or '2d' (the units people write in SLA policies)."""
+    """Parse '30s', '30m', '4h' or '2d' (the units people write in SLA policies and timers)."""
     m = _DURATION.match(str(text))
     if not m:
-        raise ValueError(f"invalid duration {text!r}: use a number followed by m, h or d (e.g. '4h')")
+        raise ValueError(f"invalid duration {text!r}: use a number followed by s, m, h or d (e.g. '4h')")
     value, unit = float(m.group(1)), m.group(2)
-    return {"m": timedelta(minutes=value), "min": timedelta(minutes=value),
+    return {"s": timedelta(seconds=value), "m": timedelta(minutes=value), "min": timedelta(minutes=value),
             "h": timedelta(hours=value), "d": timedelta(days=value)}[unit]
+
+
+def _duration_field(v: str) -> str:
+    parse_duration(v)
+    return v
+
+
+def read_secret(value: str | None, file: Path | None, *, what: str) -> str | None:
+    """A password given inline or in a file (first line); the file wins so secrets stay out of triage.toml."""
+    if file is None:
+        return value
+    try:
+        lines = file.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise UserError(f"{what}: cannot read password file {file}: {exc.strerror}") from exc
+    return lines[0].strip() if lines else ""
 
 
 class _Strict(BaseModel):
@@ -117,11 +141,42 @@ class AgentConfig(_Strict):
         return v
 
 
+class ImapConfig(_Strict):
+    """Where to pull a mailbox's mail from, and what to do with a message once it is stored."""
+
+    host: str
+    port: int | None = None  # default: 993 for tls, 143 otherwise
+    security: Literal["tls", "starttls", "none"] = "tls"
+    user: str
+    password: str | None = None
+    password_file: Path | None = None
+    folder: str = "INBOX"
+    after: Literal["seen", "move", "leave"] = "seen"
+    move_to: str | None = None
+    poll_interval: Annotated[str, AfterValidator(_duration_field)] = "60s"
+    idle: bool = True
+    verify_tls: bool = True
+    ca_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _move_needs_target(self) -> ImapConfig:
+        if self.after == "move" and not self.move_to:
+            raise ValueError("after = 'move' needs move_to (the folder to move stored messages to)")
+        if self.password is None and self.password_file is None:
+            raise ValueError("give password or password_file")
+        return self
+
+    @property
+    def effective_port(self) -> int:
+        return self.port or (993 if self.security == "tls" else 143)
+
+
 class MailboxConfig(_Strict):
     """One of our addresses; mail to it is accepted, mail from it counts as an agent reply."""
 
     address: str
     team: str | None = None
+    imap: ImapConfig | None = None
 
     @field_validator("address")
     @classmethod
@@ -144,6 +199,76 @@ class SlaPolicy(_Strict):
         return v
 
 
+class SmtpUser(_Strict):
+    user: str
+    password: str | None = None
+    password_file: Path | None = None
+
+
+class SmtpServerConfig(_Strict):
+    """Our inbound SMTP server (part of `triage serve`)."""
+
+    host: str = "127.0.0.1"
+    port: int = 2525
+    hostname: str | None = None  # name announced in the greeting
+    max_message_bytes: Annotated[int, Field(gt=0)] = 25 * 1024 * 1024
+    tls_cert: Path | None = None  # both set: STARTTLS offered
+    tls_key: Path | None = None
+    require_tls: bool = False
+    auth_required: bool = False
+    users: list[SmtpUser] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _pairs(self) -> SmtpServerConfig:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key go together")
+        if self.auth_required and not self.users:
+            raise ValueError("auth_required needs at least one entry in users")
+        return self
+
+
+class SmtpRelayConfig(_Strict):
+    """Where outgoing mail (auto-replies, agents' replies) is handed over."""
+
+    host: str = "127.0.0.1"
+    port: int = 25
+    security: Literal["tls", "starttls", "none"] = "none"
+    user: str | None = None
+    password: str | None = None
+    password_file: Path | None = None
+    timeout: Annotated[float, Field(gt=0)] = 30.0
+    max_attempts: Annotated[int, Field(ge=1)] = 10
+
+
+class AutoReplyConfig(_Strict):
+    """The acknowledgement sent when a new email ticket opens (Jinja2 templates)."""
+
+    enabled: bool = True
+    from_address: str | None = None  # default: the mailbox the customer wrote to
+    subject: str = "Re: {{ subject }} [#{{ ticket_id }}]"
+    body: str = (
+        "Hello {{ customer_name or 'there' }},\n\n"
+        "thank you for contacting {{ company }}. We have received your message and opened ticket "
+        "#{{ ticket_id }} for it. Please keep [#{{ ticket_id }}] in the subject if you write again.\n\n"
+        "{{ company }} support\n"
+    )
+    per_ticket: Annotated[int, Field(ge=0)] = 1
+    per_sender: Annotated[int, Field(ge=0)] = 5
+    sender_window: Annotated[str, AfterValidator(_duration_field)] = "1d"
+
+
+class MailConfig(_Strict):
+    instance_id: str = "triage"  # our loop header carries it: mail bearing it is ours and never answered
+    accept_domains: list[str] = Field(default_factory=list)  # any local part at these domains is accepted
+    attachment_content_limit: Annotated[int, Field(ge=0)] = 1024 * 1024
+    thread_window: Annotated[str, AfterValidator(_duration_field)] = "14d"
+
+    @field_validator("accept_domains")
+    @classmethod
+    def _domains(cls, v: list[str]) -> list[str]:
+        return [d.strip().lower().lstrip("@") for d in v]
+
+
 class TriageConfig(_Strict):
     """The parsed `triage.toml`."""
 
@@ -153,6 +278,10 @@ class TriageConfig(_Strict):
     agents: list[AgentConfig] = Field(default_factory=list)
     mailboxes: list[MailboxConfig] = Field(default_factory=list)
     sla: list[SlaPolicy] = Field(default_factory=list)
+    mail: MailConfig = Field(default_factory=MailConfig)
+    smtp_server: SmtpServerConfig = Field(default_factory=SmtpServerConfig)
+    smtp_relay: SmtpRelayConfig = Field(default_factory=SmtpRelayConfig)
+    auto_reply: AutoReplyConfig = Field(default_factory=AutoReplyConfig)
 
     @model_validator(mode="after")
     def _consistent(self) -> TriageConfig:
@@ -193,6 +322,14 @@ class TriageConfig(_Strict):
 
     def our_addresses(self) -> set[str]:
         return {box.address for box in self.mailboxes}
+
+    def accepts(self, address: str) -> bool:
+        """Whether we receive mail for this address (a mailbox, or any address at an accepted domain)."""
+        address = address.strip().lower()
+        if address in self.our_addresses():
+            return True
+        domain = address.rsplit("@", 1)[-1] if "@" in address else ""
+        return bool(domain) and domain in self.mail.accept_domains
 
 
 def default_config_text() -> str:

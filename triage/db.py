@@ -62,7 +62,8 @@ def _import_tables() -> None:
     import triage.agents.tables
     import triage.conversations.tables
     import triage.events.tables
-    import triage.inbox.tables  # noqa: F401
+    import triage.inbox.tables
+    import triage.outbox.tables  # noqa: F401
 
 
 def make_engine(settings: Settings) -> Engine:

@@ -99,6 +99,8 @@ class Message(Base):
     raw: Mapped[bytes | None] = mapped_column(LargeBinary)  # original RFC 5322 bytes for email
     attachments: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list)
     parse_notes: Mapped[list[str]] = mapped_column(JsonType, default=list)  # e.g. charset fallbacks used
+    # Set for mail no person wrote: bounce, complaint (ARF), auto_reply, ... (not classified, never answered).
+    auto_kind: Mapped[str | None] = mapped_column(String(32))
     inbox_id: Mapped[int | None] = mapped_column(ForeignKey("inbox.id", ondelete="SET NULL"))
     sent_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
