@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from email.message import EmailMessage, Message
 from email.utils import getaddresses, parsedate_to_datetime
 
+from mail.automatic import INTERESTING_HEADERS, detect_automatic
+
 _MSGID = re.compile(r"<([^<>\s]+)>")
 FALLBACK_CHARSETS = ("utf-8", "cp1252", "latin-1")
 
@@ -49,6 +51,9 @@ class ParsedEmail:
     attachments: list[Attachment] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     auto_submitted: bool = False
+    # Lower-case name -> first value, for the headers loop rules and automatic-mail detection read.
+    headers: dict[str, str] = field(default_factory=dict)
+    auto_kind: str | None = None  # bounce | complaint | auto_reply | automated | bulk, when no person wrote it
 
 
 def _safe_header(msg: Message, name: str, notes: list[str]) -> str:
@@ -252,11 +257,18 @@ def parse_email(raw: bytes) -> ParsedEmail:
     auto = (_safe_header(msg, "Auto-Submitted", notes).lower() not in ("", "no")) or bool(
         _safe_header(msg, "X-Autoreply", notes) or _safe_header(msg, "X-Autorespond", notes)
     )
+    headers = {name: _safe_header(msg, name, notes) for name in INTERESTING_HEADERS if name in msg}
+    subject = _safe_header(msg, "Subject", notes)
+    try:
+        auto_kind = detect_automatic(msg, headers, from_address, subject)
+    except Exception as exc:  # detection is best effort; parsing must never raise
+        notes.append(f"automatic-mail detection failed ({type(exc).__name__})")
+        auto_kind = None
     return ParsedEmail(
         message_id=mid[0] if mid else None,
         in_reply_to=irt[0] if irt else None,
         references=msgids(_safe_header(msg, "References", notes)),
-        subject=_safe_header(msg, "Subject", notes),
+        subject=subject,
         from_name=from_name,
         from_address=from_address,
         to=[a for _, a in _addresses(msg, "To", notes)],
@@ -267,6 +279,8 @@ def parse_email(raw: bytes) -> ParsedEmail:
         attachments=attachments,
         notes=notes,
         auto_submitted=auto,
+        headers=headers,
+        auto_kind=auto_kind,
     )
 
 

@@ -9,45 +9,48 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import socket
 import traceback
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from mail.loops import auto_reply_blocker
+from mail.outgoing import LOOP_HEADER, compose
 from mail.parse import ParsedEmail, parse_email
 from models.suite import URGENCY_ORDER, ClassifierSuite
-from triage.config import TriageConfig
-from triage.conversations.service import find_message, resolve_customer, thread_chat, thread_email
+from triage.config import TriageConfig, parse_duration
+from triage.conversations.service import (
+    find_message,
+    normalise_subject,
+    resolve_customer,
+    thread_chat,
+    thread_email,
+)
 from triage.conversations.tables import Classification, Message, Ticket
 from triage.db import Database, utcnow
 from triage.events.service import record
 from triage.inbox.service import claim_next
 from triage.inbox.tables import DONE, FAILED, InboxItem
 from triage.ingest.chat import ChatRecord
+from triage.outbox.service import queue_mail, sent_count
 from triage.routing.service import assign
 from triage.sla.service import URGENCY_TO_PRIORITY, apply_sla
 
 log = logging.getLogger(__name__)
-
-_SUBJECT_PREFIX = re.compile(r"^\s*((re|fwd?|aw|wg|sv|vs|tr|r)(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
-
-
-def normalise_subject(subject: str) -> str:
-    """Subject without reply/forward prefixes (Re:, Fwd:, AW:, SV:, RE[2]:)."""
-    return _SUBJECT_PREFIX.sub("", subject or "").strip()
-
 
 @dataclass
 class Pipeline:
     config: TriageConfig
     suite: ClassifierSuite
 
-    def process(self, item: InboxItem, *, session: Session) -> Message:
-        """Turn one intake row into a stored message on a ticket (an existing one when it is a duplicate)."""
+    def process(self, item: InboxItem, *, session: Session) -> Message | None:
+        """Turn one intake row into a stored message on a ticket (an existing one when it is a duplicate).
+
+        None means the row was deliberately not turned into a message (our own mail looping back).
+        """
         if item.kind == "email":
             return self._email(item, session=session)
         if item.kind == "chat":
@@ -55,24 +58,34 @@ class Pipeline:
         raise ValueError(f"unknown intake kind {item.kind!r}")
 
     # -- email --
-    def _email(self, item: InboxItem, *, session: Session) -> Message:
+    def _email(self, item: InboxItem, *, session: Session) -> Message | None:
+        parsed = parse_email(item.payload)
+        mail = self.config.mail
+        if parsed.headers.get(LOOP_HEADER.lower(), "").strip() == mail.instance_id:
+            record("inbox.dropped", session=session, inbox_id=item.id, reason="carries our own loop header")
+            return None
         existing = find_message(item.dedup_key, session=session)
         if existing is not None:
             return existing
-        parsed = parse_email(item.payload)
         ours = self.config.our_addresses()
         outbound = parsed.from_address in ours
         if outbound:
             others = [a for a in parsed.to + parsed.cc if a not in ours]
-            customer_address, customer_name = (others[0] if others else ""), None
+            if not others:  # between our own mailboxes: no customer, nothing to track (raw stays in the inbox)
+                record("inbox.dropped", session=session, inbox_id=item.id, reason="sent between our own mailboxes")
+                return None
+            customer_address, customer_name = others[0], None
         else:
             customer_address, customer_name = parsed.from_address, parsed.from_name or None
         if not customer_address:
             raise ValueError("the message has no usable sender address (From is missing or malformed)")
-        customer = resolve_customer([("email", customer_address)], session=session, name=customer_name)
-        ticket, how = thread_email(session=session, in_reply_to=parsed.in_reply_to,
-                                   references=parsed.references, subject=parsed.subject)
+        automatic = parsed.auto_kind is not None and not outbound
+        customer = resolve_customer([("email", customer_address)], session=session,
+                                    name=None if automatic else customer_name)
         sent_at = _clamp(parsed.date, item.received_at)
+        ticket, how = thread_email(session=session, in_reply_to=parsed.in_reply_to, references=parsed.references,
+                                   subject=parsed.subject, customer_id=customer.id, sent_at=sent_at,
+                                   window=parse_duration(mail.thread_window))
         if ticket is not None and ticket.status == "closed":
             record("ticket.follow_up", session=session, ticket_id=ticket.id)
             ticket = None
@@ -85,25 +98,69 @@ class Pipeline:
             record("ticket.created", session=session, ticket_id=ticket.id, inbox_id=item.id, channel="email")
         else:
             record("ticket.threaded", session=session, ticket_id=ticket.id, inbox_id=item.id, how=how)
-        system = parsed.auto_submitted
         message = Message(
             ticket_id=ticket.id, direction="out" if outbound else "in",
-            author_kind="agent" if outbound else ("system" if system else "customer"),
+            author_kind="agent" if outbound else ("system" if automatic else "customer"),
             author=parsed.from_address, dedup_key=item.dedup_key, message_id=parsed.message_id,
             in_reply_to=parsed.in_reply_to, references=parsed.references, subject=parsed.subject,
             text=parsed.text, full_text=parsed.full_text, raw=item.payload,
             attachments=[a.as_dict() for a in parsed.attachments], parse_notes=parsed.notes,
-            inbox_id=item.id, sent_at=sent_at,
+            auto_kind=parsed.auto_kind if automatic else None, inbox_id=item.id, sent_at=sent_at,
         )
         session.add(message)
         session.flush()
+        _touch(ticket, sent_at)
         if outbound:
             _agent_replied(ticket, sent_at)
-        elif not system:
+        elif automatic:
+            record("message.automatic", session=session, ticket_id=ticket.id, message_id=message.id,
+                   auto_kind=parsed.auto_kind)
+        else:
             team = self._mailbox_team(parsed)
             self._classify_and_route(ticket, message, _email_text(parsed), created=created, session=session,
                                      team=team)
+            if item.source != "file":  # importing an archive must never write to its customers
+                self._auto_reply(ticket, parsed, customer_name, session=session)
         return message
+
+    def _auto_reply(self, ticket: Ticket, parsed: ParsedEmail, name: str | None, *, session: Session) -> None:
+        """Acknowledge receipt, unless any loop rule or rate limit says no (the reason is recorded)."""
+        conf = self.config.auto_reply
+        if not conf.enabled:
+            return
+        ours = self.config.our_addresses()
+        reason = auto_reply_blocker(parsed.headers, parsed.from_address, our_addresses=ours,
+                                    instance_id=self.config.mail.instance_id, auto_kind=parsed.auto_kind)
+        if reason is None:
+            if sent_count(session=session, kind="auto_reply", since=datetime.min.replace(tzinfo=UTC),
+                          ticket_id=ticket.id) >= conf.per_ticket:
+                reason = f"already acknowledged this ticket ({conf.per_ticket} per ticket)"
+            elif sent_count(session=session, kind="auto_reply", recipient=parsed.from_address,
+                            since=utcnow() - parse_duration(conf.sender_window)) >= conf.per_sender:
+                reason = f"sender had {conf.per_sender} auto-replies within {conf.sender_window}"
+        if reason is not None:
+            record("auto_reply.suppressed", session=session, ticket_id=ticket.id, reason=reason)
+            return
+        recipients = [a for a in parsed.to + parsed.cc if a in ours]
+        sender = conf.from_address or (recipients[0] if recipients else sorted(ours)[0] if ours else None)
+        if sender is None:
+            record("auto_reply.suppressed", session=session, ticket_id=ticket.id, reason="no mailbox to send from")
+            return
+        values = {"ticket_id": ticket.id, "subject": normalise_subject(parsed.subject) or "your message",
+                  "customer_name": name, "company": self.config.company, "queue": ticket.queue,
+                  "priority": ticket.priority, "first_response_due": ticket.first_response_due}
+        subject, body = render_auto_reply(conf.subject, conf.body, values)
+        msg = compose(sender=sender, sender_name=f"{self.config.company} Support", to=parsed.from_address,
+                      to_name=name, subject=subject, body=body, instance_id=self.config.mail.instance_id,
+                      in_reply_to=parsed.message_id, references=parsed.references, auto_reply=True)
+        queued = queue_mail(msg, session=session, kind="auto_reply", ticket_id=ticket.id,
+                            recipient=parsed.from_address, sender=sender)
+        # On the ticket too: its history shows it, and replies or bounces to it thread by Message-ID.
+        session.add(Message(ticket_id=ticket.id, direction="out", author_kind="bot", author=sender,
+                            dedup_key=f"mid:{queued.message_id}"[:600], message_id=queued.message_id,
+                            in_reply_to=parsed.message_id, references=parsed.references, subject=subject,
+                            text=body, full_text=body, raw=queued.raw, auto_kind="auto_reply"))
+        session.flush()
 
     def _mailbox_team(self, parsed: ParsedEmail) -> str | None:
         recipients = set(parsed.to + parsed.cc)
@@ -138,6 +195,7 @@ class Pipeline:
         )
         session.add(message)
         session.flush()
+        _touch(ticket, rec.timestamp)
         if rec.role == "agent":
             _agent_replied(ticket, rec.timestamp)
         elif inbound:
@@ -161,7 +219,6 @@ class Pipeline:
         previous = ticket.urgency
         ticket.urgency = _max_urgency(previous, urgency.label)
         ticket.priority = URGENCY_TO_PRIORITY.get(ticket.urgency, "normal")
-        ticket.last_message_at = message.sent_at
         if ticket.status in ("solved", "pending"):
             ticket.status = "open"
             record("ticket.reopened", session=session, ticket_id=ticket.id)
@@ -197,6 +254,19 @@ def _clamp(date: datetime | None, received: datetime) -> datetime:
     if date is None or date > received:
         return received
     return date
+
+
+def _touch(ticket: Ticket, at: datetime) -> None:
+    if ticket.last_message_at is None or at > ticket.last_message_at:
+        ticket.last_message_at = at
+
+
+def render_auto_reply(subject: str, body: str, values: dict[str, Any]) -> tuple[str, str]:
+    """Render the configured Jinja2 templates in a sandbox (configuration is not code)."""
+    from jinja2.sandbox import SandboxedEnvironment
+
+    env = SandboxedEnvironment(autoescape=False, keep_trailing_newline=True)
+    return env.from_string(subject).render(values), env.from_string(body).render(values)
 
 
 def _agent_replied(ticket: Ticket, at: datetime) -> None:
@@ -245,11 +315,14 @@ class Worker:
                 log.debug("inbox row %s traceback:\n%s", item.id, traceback.format_exc())
                 record("inbox.failed", session=session, inbox_id=item.id, error=item.error)
                 return Outcome(item.id, FAILED, error=item.error)
-            duplicate = message.inbox_id != item.id
             item.status = DONE
             item.error = None
-            item.message_id = message.id
             item.processed_at = utcnow()
+            if message is None:
+                record("inbox.processed", session=session, inbox_id=item.id, worker=self.name, dropped=True)
+                return Outcome(item.id, DONE, extra={"dropped": True})
+            duplicate = message.inbox_id != item.id
+            item.message_id = message.id
             record("inbox.processed", session=session, inbox_id=item.id, ticket_id=message.ticket_id,
                    worker=self.name, duplicate=duplicate)
             return Outcome(item.id, DONE, message.id, message.ticket_id, extra={"duplicate": duplicate})

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from triage.agents.tables import Assignment
 from triage.conversations.tables import Customer, CustomerIdentity, Message, Ticket
+from triage.db import utcnow
 from triage.events.service import record
 
 # Our outgoing subjects carry "[#123]" so a reply that lost its headers still finds its ticket.
@@ -81,10 +83,24 @@ def find_message(dedup_key: str, *, session: Session) -> Message | None:
     return session.scalar(select(Message).where(Message.dedup_key == dedup_key))
 
 
+_REPLY_PREFIX = re.compile(r"^\s*((re|fwd?|aw|wg|sv|vs|tr|r|antw)(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
+
+
+def normalise_subject(subject: str) -> str:
+    """Subject without reply/forward prefixes (Re:, Fwd:, AW:, SV:, RE[2]:) or our ticket token."""
+    return " ".join(TICKET_TOKEN.sub("", _REPLY_PREFIX.sub("", subject or "")).split())
+
+
 def thread_email(
-    *, session: Session, in_reply_to: str | None, references: Sequence[str], subject: str
+    *, session: Session, in_reply_to: str | None, references: Sequence[str], subject: str,
+    customer_id: int | None = None, sent_at: datetime | None = None, window: timedelta | None = None,
 ) -> tuple[Ticket | None, str]:
-    """The ticket an email continues, and how it was found (In-Reply-To, References, subject token)."""
+    """The ticket an email continues, and how it was found.
+
+    In order: In-Reply-To, References (newest first), our `[#123]` token in the subject, and last a
+    reply-prefixed subject matching an open ticket of the same customer active within `window`
+    (mail clients that drop threading headers).
+    """
     candidates = ([in_reply_to] if in_reply_to else []) + [r for r in reversed(references) if r != in_reply_to]
     for ref in candidates:
         msg = session.scalar(select(Message).where(Message.message_id == ref).order_by(Message.id).limit(1))
@@ -94,6 +110,16 @@ def thread_email(
         ticket = session.get(Ticket, int(token))
         if ticket is not None:
             return ticket, "subject-token"
+    normalised = normalise_subject(subject)[:1000]
+    if customer_id is not None and window is not None and normalised and _REPLY_PREFIX.match(subject or ""):
+        since = (sent_at or utcnow()) - window
+        ticket = session.scalar(
+            select(Ticket).where(Ticket.customer_id == customer_id, Ticket.channel == "email",
+                                 Ticket.subject == normalised, Ticket.status != "closed",
+                                 Ticket.last_message_at >= since)
+            .order_by(Ticket.last_message_at.desc()).limit(1))
+        if ticket is not None:
+            return ticket, "subject-and-customer"
     return None, "new"
 
 
