@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
@@ -14,6 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from api.deps import SessionDep
+from triage.background import Background, BackgroundOptions
 from triage.conversations.schemas import TicketDetail, TicketSummary, ticket_detail, ticket_summary
 from triage.conversations.service import get_ticket, list_tickets
 from triage.runtime import Triage
@@ -32,36 +32,26 @@ def _problem(status: int, title: str, detail: str, **extra: object) -> JSONRespo
     return JSONResponse(body, status_code=status, media_type="application/problem+json")
 
 
-class _WorkerThread(threading.Thread):
-    def __init__(self, rt: Triage, poll: float = 1.0) -> None:
-        super().__init__(name="triage-worker", daemon=True)
-        self.rt, self.poll, self.stopping = rt, poll, threading.Event()
+def create_app(rt: Triage, *, run_worker: bool = False, background: BackgroundOptions | None = None) -> FastAPI:
+    """Build the app around one runtime; heavy models load once at start-up, not per request.
 
-    def run(self) -> None:
-        worker = self.rt.worker()
-        while not self.stopping.is_set():
-            try:
-                worker.drain(limit=100)
-            except Exception:  # keep serving; the row that failed is marked failed by the worker
-                log.exception("worker loop error")
-            self.stopping.wait(self.poll)
-
-
-def create_app(rt: Triage, *, run_worker: bool = False) -> FastAPI:
-    """Build the app around one runtime; heavy models load once at start-up, not per request."""
+    `background` starts the long-running services with the app (`run_worker` is the short form for
+    just the inbox worker).
+    """
+    if background is None and run_worker:
+        background = BackgroundOptions(worker=True, outbox=False, imap=False)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         rt.db.ensure_schema()
-        worker = None
-        if run_worker:
-            _ = rt.suite  # load the models before accepting work
-            worker = _WorkerThread(rt)
-            worker.start()
-        yield
-        if worker is not None:
-            worker.stopping.set()
-            worker.join(timeout=10)
+        services = Background(rt, background) if background is not None else None
+        if services is not None:
+            services.start()
+        try:
+            yield
+        finally:
+            if services is not None:
+                services.stop()
 
     app = FastAPI(title="Triage", version="0.1.0", lifespan=lifespan,
                   description="Triage customer email and chat: tickets, classification, routing.")

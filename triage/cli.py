@@ -321,16 +321,84 @@ def worker(
 def serve(
     host: Annotated[str, typer.Option(help="HTTP bind address.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="HTTP port.")] = 8000,
+    smtp: Annotated[str | None, typer.Option(
+        help="SMTP intake HOST:PORT (default from triage.toml [smtp_server], 127.0.0.1:2525).")] = None,
+    no_smtp: Annotated[bool, typer.Option("--no-smtp", help="Do not run the SMTP intake server.")] = False,
     run_worker: Annotated[bool, typer.Option("--worker/--no-worker", help="Also process the inbox.")] = True,
+    imap: Annotated[bool, typer.Option("--imap/--no-imap", help="Poll the mailboxes that have [imap].")] = True,
+    outbox: Annotated[bool, typer.Option("--outbox/--no-outbox", help="Deliver queued outgoing mail.")] = True,
 ) -> None:
-    """Run the HTTP API (and an inbox worker) until interrupted."""
+    """Run the HTTP API with the inbox worker, outbox sender, IMAP pollers and SMTP intake until interrupted."""
     import uvicorn
 
     from api.app import create_app
+    from mail.smtp_server import parse_hostport
+    from triage.background import BackgroundOptions
 
     rt = runtime()
     _init(rt)
-    uvicorn.run(create_app(rt, run_worker=run_worker), host=host, port=port, log_level="info")
+    smtp_addr = None
+    if not no_smtp:
+        try:
+            smtp_addr = parse_hostport(smtp) if smtp else (rt.config.smtp_server.host, rt.config.smtp_server.port)
+        except ValueError as exc:
+            raise UserError(f"--smtp: {exc}") from exc
+    options = BackgroundOptions(worker=run_worker, outbox=outbox, imap=imap, smtp=smtp_addr)
+    uvicorn.run(create_app(rt, background=options), host=host, port=port, log_level="info")
+
+
+outbox_app = typer.Typer(help="Outgoing mail: what is queued, sent or failed.", no_args_is_help=True)
+app.add_typer(outbox_app, name="outbox")
+
+
+@outbox_app.command("list")
+def outbox_list(
+    status: Annotated[str | None, typer.Option(help="queued, sent or failed.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10000)] = 50,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """List outgoing messages (newest first) with their delivery state."""
+    from triage.outbox.service import list_outbox
+
+    rt = runtime()
+    with rt.db.session() as session:
+        rows = [{"id": o.id, "kind": o.kind, "ticket": o.ticket_id, "recipient": o.recipient, "subject": o.subject,
+                 "status": o.status, "attempts": o.attempts, "error": o.last_error,
+                 "next_attempt_at": o.next_attempt_at.isoformat()} for o in list_outbox(session=session,
+                                                                                      status=status, limit=limit)]
+    if as_json:
+        out.print_json(json.dumps(rows))
+        return
+    table = Table(title="Outbox")
+    for column in ("id", "kind", "ticket", "recipient", "subject", "status", "tries", "error"):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        table.add_row(str(r["id"]), r["kind"], f"#{r['ticket']}" if r["ticket"] else "-", r["recipient"],
+                      r["subject"], r["status"], str(r["attempts"]), r["error"] or "")
+    out.print(table)
+
+
+@outbox_app.command("send")
+def outbox_send() -> None:
+    """Deliver every message that is due now through the configured relay."""
+    from triage.outbox.service import deliver_due
+
+    rt = runtime()
+    result = deliver_due(rt.db, rt.config.smtp_relay, limit=100000)
+    out.print(f"{result.sent} sent, {result.deferred} deferred, {result.failed} failed.")
+    if result.failed:
+        raise typer.Exit(1)
+
+
+@outbox_app.command("retry")
+def outbox_retry() -> None:
+    """Queue every failed outgoing message again."""
+    from triage.outbox.service import retry_failed
+
+    rt = runtime()
+    with rt.db.transaction() as session:
+        n = retry_failed(session=session)
+    out.print(f"{n} message(s) queued again.")
 
 
 @contextmanager

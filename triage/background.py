@@ -1,0 +1,84 @@
+"""The long-running parts of `triage serve`: inbox worker, outbox sender, IMAP pollers, SMTP server.
+
+Each loop runs in its own thread and survives its own errors (logged, then retried); stopping is
+prompt because every wait watches one shared event.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from triage.runtime import Triage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BackgroundOptions:
+    worker: bool = True
+    outbox: bool = True
+    imap: bool = True
+    smtp: tuple[str, int] | None = None  # host, port
+    worker_poll: float = 1.0
+    outbox_poll: float = 5.0
+
+
+@dataclass
+class Background:
+    rt: Triage
+    options: BackgroundOptions = field(default_factory=BackgroundOptions)
+    stop_event: threading.Event = field(default_factory=threading.Event)
+    threads: list[threading.Thread] = field(default_factory=list)
+    smtp_controller: Any = None
+
+    def _loop(self, name: str, step: Callable[[], object], pause: float) -> None:
+        def run() -> None:
+            while not self.stop_event.is_set():
+                try:
+                    step()
+                except Exception:  # keep serving; the failing unit of work records its own error
+                    log.exception("%s loop error", name)
+                self.stop_event.wait(pause)
+
+        thread = threading.Thread(target=run, name=f"triage-{name}", daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def start(self) -> None:
+        rt = self.rt
+        if self.options.worker:
+            _ = rt.suite  # load the models before taking work
+            worker = rt.worker()
+            self._loop("worker", lambda: worker.drain(limit=200), self.options.worker_poll)
+        if self.options.outbox:
+            from triage.outbox.service import deliver_due
+
+            self._loop("outbox", lambda: deliver_due(rt.db, rt.config.smtp_relay), self.options.outbox_poll)
+        if self.options.imap:
+            from mail.imap import ImapIngestor
+
+            for box in rt.config.mailboxes:
+                if box.imap is None:
+                    continue
+                ingestor = ImapIngestor(rt.db, box)
+                thread = threading.Thread(target=ingestor.run, args=(self.stop_event,),
+                                          name=f"triage-imap-{box.address}", daemon=True)
+                thread.start()
+                self.threads.append(thread)
+        if self.options.smtp is not None:
+            from mail.smtp_server import start_smtp_server
+
+            host, port = self.options.smtp
+            self.smtp_controller = start_smtp_server(rt.db, rt.config, host=host, port=port)
+            log.info("SMTP intake listening on %s:%s", host, port)
+
+    def stop(self, timeout: float = 15.0) -> None:
+        self.stop_event.set()
+        if self.smtp_controller is not None:
+            self.smtp_controller.stop()
+        for thread in self.threads:
+            thread.join(timeout=timeout)
