@@ -1,0 +1,36 @@
+"""`python -m benchmarks [NAME...]`: run benchmarks and print one table (NAME: smtp, imap)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+
+from rich.console import Console
+from rich.table import Table
+
+BENCHMARKS = {"smtp": "benchmarks.smtp_intake", "imap": "benchmarks.imap_ingest"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks")
+    parser.add_argument("names", nargs="*", help=f"which to run: {', '.join(BENCHMARKS)} (default: all)")
+    args = parser.parse_args()
+    unknown = [n for n in args.names if n not in BENCHMARKS]
+    if unknown:
+        parser.error(f"unknown benchmark(s): {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
+    logging.basicConfig(level=logging.WARNING)
+    console = Console(width=160)
+    table = Table(title="Triage benchmarks (2 cores; ratios against a baseline measured in the same run)")
+    for column in ("benchmark", "case", "value", "unit", "ratio to baseline", "note"):
+        table.add_column(column)
+    for name in args.names or list(BENCHMARKS):
+        module = importlib.import_module(BENCHMARKS[name])
+        console.print(f"running {name} ...")
+        for row in module.run():
+            table.add_row(row.benchmark, row.case, f"{row.value:,.1f}", row.unit, row.ratio, row.note)
+    console.print(table)
+
+
+if __name__ == "__main__":
+    main()
