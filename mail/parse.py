@@ -20,6 +20,8 @@ from mail.automatic import INTERESTING_HEADERS, detect_automatic
 
 _MSGID = re.compile(r"<([^<>\s]+)>")
 FALLBACK_CHARSETS = ("utf-8", "cp1252", "latin-1")
+MAX_MSGID = 500
+MAX_REFERENCES = 50
 
 
 @dataclass
@@ -29,6 +31,7 @@ class Attachment:
     size: int
     sha256: str
     inline: bool
+    data: bytes = field(default=b"", repr=False)  # decoded content, for storage up to a configured limit
 
     def as_dict(self) -> dict[str, object]:
         return {"filename": self.filename, "content_type": self.content_type, "size": self.size,
@@ -81,9 +84,10 @@ def _decode_bytes(data: bytes, declared: str | None, notes: list[str], *, where:
     if declared:
         try:
             return data.decode(declared)
-        except (LookupError, ValueError) as exc:  # also UnicodeError ("punycode") and NUL in the name
+        except (LookupError, ValueError) as exc:  # also UnicodeError ("undefined") and a NUL in the name
             tried.append(declared)
-            kind = "unknown charset" if isinstance(exc, LookupError) else "bytes invalid for charset"
+            kind = ("unknown charset" if isinstance(exc, LookupError) else
+                    "bytes invalid for charset" if isinstance(exc, UnicodeDecodeError) else "unusable charset")
             notes.append(f"{where}: {kind} {declared!r}")
     for charset in FALLBACK_CHARSETS:
         if charset in tried:
@@ -101,9 +105,11 @@ def _decode_bytes(data: bytes, declared: str | None, notes: list[str], *, where:
 def msgids(value: str) -> list[str]:
     """Message-IDs found in a header value, without angle brackets."""
     found = _MSGID.findall(value or "")
-    if not found and value and value.strip() and " " not in value.strip():
-        found = [value.strip().strip("<>")]  # some mailers drop the brackets
-    return found
+    bare = (value or "").strip().strip("<>").strip()
+    if not found and bare and not any(ch.isspace() or ch in "<>" for ch in bare):
+        found = [bare]  # some mailers drop the brackets; "<>" is no id ("mid:" would merge unrelated mail)
+    # Longer ids than any real mailer makes are cut so they fit the columns (and still compare equal).
+    return [m[:MAX_MSGID] for m in found if "\x00" not in m]
 
 
 def html_to_text(html: str) -> str:
@@ -146,6 +152,7 @@ def choose_body(msg: Message, notes: list[str]) -> tuple[str, list[Attachment]]:
             attachments.append(Attachment(
                 filename=part.get_filename() or "", content_type=ctype, size=len(data),
                 sha256=hashlib.sha256(data).hexdigest(), inline=disposition == "inline" or bool(part.get("Content-ID")),
+                data=data,
             ))
             continue
         if ctype == "text/plain":
@@ -264,10 +271,13 @@ def parse_email(raw: bytes) -> ParsedEmail:
     except Exception as exc:  # detection is best effort; parsing must never raise
         notes.append(f"automatic-mail detection failed ({type(exc).__name__})")
         auto_kind = None
+    if "\x00" in full or "\x00" in subject:
+        notes.append("NUL characters removed")  # PostgreSQL text cannot hold them
+        full, subject, from_name = (v.replace("\x00", "") for v in (full, subject, from_name))
     return ParsedEmail(
         message_id=mid[0] if mid else None,
         in_reply_to=irt[0] if irt else None,
-        references=msgids(_safe_header(msg, "References", notes)),
+        references=msgids(_safe_header(msg, "References", notes))[-MAX_REFERENCES:],
         subject=subject,
         from_name=from_name,
         from_address=from_address,
