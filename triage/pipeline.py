@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from mail.loops import auto_reply_blocker
@@ -29,7 +31,7 @@ from triage.conversations.service import (
     thread_chat,
     thread_email,
 )
-from triage.conversations.tables import Classification, Message, Ticket
+from triage.conversations.tables import AttachmentBlob, Classification, Message, Ticket
 from triage.db import Database, utcnow
 from triage.events.service import record
 from triage.inbox.service import claim_next
@@ -104,7 +106,7 @@ class Pipeline:
             author=parsed.from_address, dedup_key=item.dedup_key, message_id=parsed.message_id,
             in_reply_to=parsed.in_reply_to, references=parsed.references, subject=parsed.subject,
             text=parsed.text, full_text=parsed.full_text, raw=item.payload,
-            attachments=[a.as_dict() for a in parsed.attachments], parse_notes=parsed.notes,
+            attachments=self._store_attachments(parsed, session=session), parse_notes=parsed.notes,
             auto_kind=parsed.auto_kind if automatic else None, inbox_id=item.id, sent_at=sent_at,
         )
         session.add(message)
@@ -122,6 +124,23 @@ class Pipeline:
             if item.source != "file":  # importing an archive must never write to its customers
                 self._auto_reply(ticket, parsed, customer_name, session=session)
         return message
+
+    def _store_attachments(self, parsed: ParsedEmail, *, session: Session) -> list[dict[str, Any]]:
+        """Metadata for every attachment; contents up to the configured limit, once per sha256."""
+        limit = self.config.mail.attachment_content_limit
+        out = []
+        for att in parsed.attachments:
+            meta = att.as_dict()
+            meta["stored"] = 0 < att.size <= limit
+            if meta["stored"]:
+                # Two workers may meet the same file at once: insert-or-ignore instead of check-then-add.
+                dialect = session.get_bind().dialect.name
+                insert = pg_insert if dialect == "postgresql" else sqlite_insert
+                session.execute(insert(AttachmentBlob).values(
+                    sha256=att.sha256, content_type=att.content_type[:200], size=att.size, data=att.data,
+                    created_at=utcnow()).on_conflict_do_nothing(index_elements=["sha256"]))
+            out.append(meta)
+        return out
 
     def _auto_reply(self, ticket: Ticket, parsed: ParsedEmail, name: str | None, *, session: Session) -> None:
         """Acknowledge receipt, unless any loop rule or rate limit says no (the reason is recorded)."""

@@ -189,3 +189,32 @@ def test_cc_to_two_mailboxes_is_one_ticket(rt: Triage, make_email) -> None:
         assert session.scalar(select(func.count()).select_from(Ticket)) == 1
         assert session.scalar(select(func.count()).select_from(Message).where(Message.direction == "in")) == 1
     assert len(_outbox(rt)) == 1
+
+
+def test_attachment_contents_stored_once_up_to_the_limit(rt: Triage) -> None:
+    from triage.conversations.tables import AttachmentBlob
+
+    rt.config.mail.attachment_content_limit = 1000
+    small, big = b"order,qty\nLH-100100,2\n", bytes(range(256)) * 20
+
+    def mail(mid: str) -> bytes:
+        msg = EmailMessage(policy=SMTP)
+        msg["From"] = "maria.jensen@example.com"
+        msg["To"] = "support@larkspur.example"
+        msg["Subject"] = "Invoice lines"
+        msg["Message-ID"] = mid
+        msg.set_content("See attached.")
+        msg.add_attachment(small, maintype="text", subtype="csv", filename="lines.csv")
+        msg.add_attachment(big, maintype="application", subtype="octet-stream", filename="dump.bin")
+        return msg.as_bytes()
+
+    _deliver(rt, mail("<att1@example.com>"))
+    _deliver(rt, mail("<att2@example.com>"))  # same files again
+    with rt.db.session() as session:
+        blobs = list(session.scalars(select(AttachmentBlob)))
+        assert [(b.size, b.data) for b in blobs] == [(len(small), small)]
+        msg = session.scalars(select(Message).where(Message.message_id == "att1@example.com")).one()
+        meta = {a["filename"]: a for a in msg.attachments}
+        assert meta["lines.csv"]["stored"] is True and meta["dump.bin"]["stored"] is False
+        assert meta["dump.bin"]["size"] == len(big) and len(meta["dump.bin"]["sha256"]) == 64
+        assert "order,qty" not in msg.text

@@ -124,3 +124,15 @@ class Classification(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     message: Mapped[Message] = relationship(back_populates="classifications")
+
+
+class AttachmentBlob(Base):
+    """Attachment contents up to the configured size, stored once per distinct content (sha256)."""
+
+    __tablename__ = "attachment_blobs"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int] = mapped_column()
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
