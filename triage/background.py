@@ -24,7 +24,7 @@ class BackgroundOptions:
     imap: bool = True
     smtp: tuple[str, int] | None = None  # host, port
     worker_poll: float = 1.0
-    outbox_poll: float = 5.0
+    outbox_poll: float = 2.0
 
 
 @dataclass
@@ -58,12 +58,11 @@ class Background:
             from triage.outbox.service import deliver_due
 
             self._loop("outbox", lambda: deliver_due(rt.db, rt.config.smtp_relay), self.options.outbox_poll)
-        if self.options.imap:
+        imap_boxes = [box for box in rt.config.mailboxes if box.imap is not None] if self.options.imap else []
+        if imap_boxes:
             from mail.imap import ImapIngestor
 
-            for box in rt.config.mailboxes:
-                if box.imap is None:
-                    continue
+            for box in imap_boxes:
                 ingestor = ImapIngestor(rt.db, box)
                 thread = threading.Thread(target=ingestor.run, args=(self.stop_event,),
                                           name=f"triage-imap-{box.address}", daemon=True)
