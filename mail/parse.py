@@ -1,7 +1,9 @@
 """Parsing raw RFC 5322 messages into what the pipeline needs, never raising on any input.
 
-Small pure functions: read headers, choose and decode the body, convert HTML, strip quoted history
-and signatures. Whatever had to be guessed (a charset, a broken header) is noted in `notes`.
+Small pure functions: read headers, choose and decode the body (forwarded message/rfc822 parts under a
+separator), convert HTML, strip quoted history and signatures (mail.quotes; for HTML-only mail the quote
+containers are removed before conversion). Whatever had to be guessed (a charset, a broken header, a
+boundary) is noted in `notes`.
 """
 
 from __future__ import annotations
@@ -17,6 +19,19 @@ from email.message import EmailMessage, Message
 from email.utils import getaddresses, parsedate_to_datetime
 
 from mail.automatic import INTERESTING_HEADERS, detect_automatic
+from mail.quotes import (
+    FORWARD_SEPARATOR,
+    clean_text,
+    is_forward_subject,
+    strip_html_quotes,
+    strip_quotes,
+    strip_signature,
+)
+
+__all__ = [
+    "Attachment", "ParsedEmail", "choose_body", "clean_text", "email_dedup_key", "html_to_text", "msgids",
+    "parse_email", "strip_quotes", "strip_signature",
+]
 
 _MSGID = re.compile(r"<([^<>\s]+)>")
 FALLBACK_CHARSETS = ("utf-8", "cp1252", "latin-1")
@@ -135,87 +150,156 @@ def _is_attachment(part: Message) -> bool:
     return disposition == "attachment" or (bool(part.get_filename()) and disposition != "inline")
 
 
-def choose_body(msg: Message, notes: list[str]) -> tuple[str, list[Attachment]]:
-    """Text of the message: text/plain when present, else HTML converted; plus attachment metadata."""
-    plain: list[str] = []
-    html: list[str] = []
-    attachments: list[Attachment] = []
-    for part in msg.walk() if msg.is_multipart() else [msg]:
-        if part.is_multipart():
-            continue
-        ctype = part.get_content_type()
-        if _is_attachment(part) or (part.get_content_maintype() not in ("text",) and part is not msg):
-            data = part.get_payload(decode=True) or b""
-            if not isinstance(data, bytes):
-                data = b""
-            disposition = (part.get("Content-Disposition") or "").split(";")[0].strip().lower()
-            attachments.append(Attachment(
-                filename=part.get_filename() or "", content_type=ctype, size=len(data),
-                sha256=hashlib.sha256(data).hexdigest(), inline=disposition == "inline" or bool(part.get("Content-ID")),
-                data=data,
-            ))
-            continue
-        if ctype == "text/plain":
-            plain.append(_part_text(part, notes))
-        elif ctype == "text/html":
-            html.append(_part_text(part, notes))
-    if plain:
-        return "\n\n".join(p.strip() for p in plain if p.strip()), attachments
-    if html:
-        return "\n\n".join(html_to_text(h) for h in html), attachments
-    if not msg.is_multipart() and msg.get_content_maintype() == "multipart":
+def _attachment(part: Message) -> Attachment:
+    data = part.get_payload(decode=True) or b""
+    if not isinstance(data, bytes):
+        data = b""
+    disposition = (part.get("Content-Disposition") or "").split(";")[0].strip().lower()
+    return Attachment(
+        filename=part.get_filename() or "", content_type=part.get_content_type(), size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(), inline=disposition == "inline" or bool(part.get("Content-ID")),
+        data=data,
+    )
+
+
+@dataclass
+class _Text:
+    """One rendered part: everything (`full`), the source for `text` (`reply`), and what kind it came from."""
+
+    full: str = ""
+    reply: str = ""
+    kind: str = ""  # plain | html | "" (nothing readable)
+
+
+_DELIMITER = re.compile(rb"^--([0-9A-Za-z'()+_,./:=?-]{1,70})[ \t]*\r?$", re.MULTILINE)  # RFC 2046 5.1.1 bchars
+MAX_MIME_DEPTH = 60  # deeper parts are read flat, without recursion (the parser accepts about 900 levels)
+FORWARDED_HEADERS = ("From", "Date", "Subject", "To", "Cc")
+_REPORT_PARTS = ("message/delivery-status", "message/disposition-notification", "message/feedback-report",
+                 "text/rfc822-headers", "message/rfc822-headers")
+
+
+def _join(texts: list[_Text]) -> _Text:
+    kinds = [t.kind for t in texts if t.kind]
+    return _Text(
+        full="\n\n".join(t.full.strip() for t in texts if t.full.strip()),
+        reply="\n\n".join(t.reply.strip() for t in texts if t.reply.strip()),
+        kind="plain" if "plain" in kinds else (kinds[0] if kinds else ""),
+    )
+
+
+def _forwarded(part: Message, notes: list[str], attachments: list[Attachment], depth: int,
+               in_report: bool) -> _Text:
+    """A message/rfc822 part: the enclosed message under a 'Forwarded message' separator (RFC 2046 5.2.1)."""
+    payload = part.get_payload()
+    inner = payload[0] if isinstance(payload, list) and payload and isinstance(payload[0], Message) else None
+    if inner is None:
+        data = part.get_payload(decode=True)
+        inner = load_message(data if isinstance(data, bytes) else str(payload or "").encode("utf-8", "replace"))
+    inner_notes: list[str] = []
+    head = [f"{name}: {value}" for name in FORWARDED_HEADERS if (value := _safe_header(inner, name, inner_notes))]
+    body = _render(inner, inner_notes, attachments, depth + 1, in_report=in_report)
+    notes.extend(f"forwarded message: {note}" for note in inner_notes)
+    full = "\n".join([FORWARD_SEPARATOR, *head]) + "\n\n" + body.full.strip()
+    # A bounce's or complaint's enclosed message is the one we sent, not the customer's words.
+    return _Text(full=full.strip(), reply="" if in_report else full.strip(), kind=body.kind or "plain")
+
+
+def _flat(part: Message, notes: list[str], attachments: list[Attachment]) -> _Text:
+    """Text parts of a subtree nested too deep to recurse into, read without recursion."""
+    texts: list[_Text] = []
+    stack = [part]
+    while stack:
+        node = stack.pop()
+        if node.is_multipart():
+            payload = node.get_payload()
+            stack.extend(reversed([p for p in payload if isinstance(p, Message)] if isinstance(payload, list) else []))
+        elif _is_attachment(node) or node.get_content_type() not in ("text/plain", "text/html"):
+            attachments.append(_attachment(node))
+        else:
+            text = _part_text(node, notes)
+            if node.get_content_type() == "text/html":
+                text = html_to_text(text)
+            texts.append(_Text(text, text, "plain"))
+    return _join(texts)
+
+
+def _resplit(part: Message) -> Message | None:
+    """The part re-read with the boundary its body actually uses, when the declared one never appears."""
+    data = part.get_payload(decode=True)
+    if not isinstance(data, bytes):
+        return None
+    found = _DELIMITER.search(data)
+    if found is None:
+        return None
+    boundary = found.group(1).decode("ascii")
+    head = f'Content-Type: {part.get_content_type()}; boundary="{boundary}"\n\n'.encode()
+    recovered = load_message(head + data)
+    if not recovered.is_multipart() or not recovered.get_payload():
+        return None
+    return recovered
+
+
+def _render(part: Message, notes: list[str], attachments: list[Attachment], depth: int = 0, *,
+            in_report: bool = False, forwarded: bool = False) -> _Text:
+    """Text of one MIME part and its children; attachments are appended as they are met."""
+    ctype = part.get_content_type()
+    if depth > MAX_MIME_DEPTH:
+        if depth == MAX_MIME_DEPTH + 1:
+            notes.append("MIME nested too deep; inner parts read flat")
+        return _flat(part, notes, attachments)
+    if ctype == "message/rfc822":
+        return _forwarded(part, notes, attachments, depth, in_report)
+    if part.is_multipart():
+        payload = part.get_payload()
+        children = [p for p in payload if isinstance(p, Message)] if isinstance(payload, list) else []
+        if ctype in _REPORT_PARTS:  # RFC 3464 status fields, kept for the record only
+            fields = "\n\n".join("\n".join(f"{k}: {v}" for k, v in c.raw_items()) for c in children)
+            # 8-bit bytes in these fields come back as surrogates, which no database column accepts.
+            return _Text(full=fields.encode("utf-8", "surrogateescape").decode("utf-8", "replace").strip())
+        report = in_report or ctype == "multipart/report"
+        texts = [_render(c, notes, attachments, depth + 1, in_report=report, forwarded=forwarded) for c in children]
+        if ctype == "multipart/alternative":
+            # RFC 2046 5.1.4: the alternatives say the same thing; text/plain is what the sender typed.
+            for kind in ("plain", "html", ""):
+                for text in texts:
+                    if text.kind == kind and text.full.strip():
+                        return text
+            return _Text()
+        return _join(texts)
+    if part.get_content_maintype() == "multipart":
         # Boundary missing or never found (RFC 2046 5.1.1): the parser left the body as one string.
+        recovered = _resplit(part)
+        if recovered is not None:
+            notes.append("multipart boundary not found; parts split at the delimiter the body uses")
+            return _render(recovered, notes, attachments, depth + 1, in_report=in_report, forwarded=forwarded)
         # Keep it as text rather than lose what the customer wrote.
         notes.append("multipart body not split into parts; kept as text")
-        return _part_text(msg, notes).strip(), attachments
-    return "", attachments
+        text = _part_text(part, notes).strip()
+        return _Text(text, text, "plain")
+    if ctype in _REPORT_PARTS:
+        return _Text(full=_part_text(part, notes).strip())
+    if _is_attachment(part) or ctype not in ("text/plain", "text/html"):
+        attachments.append(_attachment(part))
+        return _Text()
+    text = _part_text(part, notes)
+    if ctype == "text/plain":
+        return _Text(text, text, "plain")
+    full = html_to_text(text)
+    stripped = strip_html_quotes(text, forwarded=forwarded)
+    return _Text(full, full if stripped is text else html_to_text(stripped), "html")
 
 
-# Baseline quote/signature markers; the mail issue extends these and measures them on fixtures.
-_QUOTE_HEADERS = [
-    re.compile(r"^\s*On .{0,200}wrote:\s*$", re.IGNORECASE),
-    re.compile(r"^\s*Am .{0,200}schrieb .{0,200}:\s*$", re.IGNORECASE),
-    re.compile(r"^\s*Le .{0,200}a écrit\s*:\s*$", re.IGNORECASE),
-    re.compile(r"^\s*-{2,}\s*Original Message\s*-{2,}\s*$", re.IGNORECASE),
-    re.compile(r"^\s*-{2,}\s*Ursprüngliche Nachricht\s*-{2,}\s*$", re.IGNORECASE),
-    re.compile(r"^\s*From:\s.+$", re.IGNORECASE),  # Outlook header block, checked with Sent: below
-]
-_SIGNATURE_LINES = [
-    re.compile(r"^-- ?$"),
-    re.compile(r"^\s*Sent from my \w+", re.IGNORECASE),
-    re.compile(r"^\s*Get Outlook for \w+", re.IGNORECASE),
-    re.compile(r"^\s*Von meinem \w+ gesendet", re.IGNORECASE),
-]
+def _collect_body(msg: Message, notes: list[str]) -> tuple[_Text, list[Attachment]]:
+    attachments: list[Attachment] = []
+    forwarded = is_forward_subject(_safe_header(msg, "Subject", []))
+    body = _render(msg, notes, attachments, forwarded=forwarded)
+    return _Text(body.full.strip(), body.reply.strip(), body.kind), attachments
 
 
-def strip_quotes(text: str) -> str:
-    """Drop quoted history: '>' lines and everything from an 'On ... wrote:'-style header on."""
-    lines = text.splitlines()
-    for i, line in enumerate(lines):
-        for pattern in _QUOTE_HEADERS[:-1]:
-            if pattern.match(line):
-                return "\n".join(lines[:i]).rstrip()
-        if _QUOTE_HEADERS[-1].match(line) and any(
-            re.match(r"^\s*(Sent|Date|Gesendet):\s", nxt, re.IGNORECASE) for nxt in lines[i + 1 : i + 4]
-        ):
-            return "\n".join(lines[:i]).rstrip()
-    kept = [line for line in lines if not line.lstrip().startswith(">")]
-    return "\n".join(kept).rstrip()
-
-
-def strip_signature(text: str) -> str:
-    """Drop a signature block introduced by '-- ' or a 'Sent from my ...' line."""
-    lines = text.splitlines()
-    for i, line in enumerate(lines):
-        if any(p.match(line) for p in _SIGNATURE_LINES):
-            return "\n".join(lines[:i]).rstrip()
-    return text.rstrip()
-
-
-def clean_text(text: str) -> str:
-    """The part of a body that the customer wrote this time."""
-    cleaned = strip_signature(strip_quotes(text)).strip()
-    return cleaned or text.strip()
+def choose_body(msg: Message, notes: list[str]) -> tuple[str, list[Attachment]]:
+    """Text of the message: text/plain when present, else HTML converted; plus attachment metadata."""
+    body, attachments = _collect_body(msg, notes)
+    return body.full, attachments
 
 
 def _date(msg: Message, notes: list[str]) -> datetime | None:
@@ -237,6 +321,19 @@ def _addresses(msg: Message, name: str, notes: list[str]) -> list[tuple[str, str
     return [(n, a.strip().lower()) for n, a in getaddresses([value]) if a and "@" in a]
 
 
+def _customer_text(full: str, reply: str, sender: str, subject: str, notes: list[str]) -> str:
+    """`text`: the reply source (HTML already without quote containers) cleaned; the full text if that is empty."""
+    forwarded = is_forward_subject(subject)
+    try:
+        # The sign-off line and name stay (drafts greet by the name the customer signs with); the contact
+        # block under them goes. clean_text(..., signoff=True) removes the sign-off as well.
+        text = clean_text(reply, sender=sender, forwarded=forwarded) if reply.strip() else ""
+        return text or clean_text(full, sender=sender, forwarded=forwarded)
+    except Exception as exc:  # cleaning is best effort; parsing must never raise
+        notes.append(f"quote stripping failed ({type(exc).__name__}); text is the full body")
+        return full.strip()
+
+
 def load_message(raw: bytes) -> EmailMessage:
     try:
         return email.message_from_bytes(raw, policy=email.policy.default)  # type: ignore[return-value]
@@ -255,10 +352,12 @@ def parse_email(raw: bytes) -> ParsedEmail:
     senders = _addresses(msg, "From", notes)
     from_name, from_address = senders[0] if senders else ("", "")
     try:
-        full, attachments = choose_body(msg, notes)
+        body, attachments = _collect_body(msg, notes)
+        full, reply = body.full, body.reply
     except Exception as exc:  # a part so broken the library raises: keep what we can
         notes.append(f"body unreadable ({type(exc).__name__}); kept raw text")
         full, attachments = _decode_bytes(raw, None, notes, where="raw message"), []
+        reply = full
     mid = msgids(_safe_header(msg, "Message-ID", notes))
     irt = msgids(_safe_header(msg, "In-Reply-To", notes))
     auto = (_safe_header(msg, "Auto-Submitted", notes).lower() not in ("", "no")) or bool(
@@ -271,9 +370,9 @@ def parse_email(raw: bytes) -> ParsedEmail:
     except Exception as exc:  # detection is best effort; parsing must never raise
         notes.append(f"automatic-mail detection failed ({type(exc).__name__})")
         auto_kind = None
-    if "\x00" in full or "\x00" in subject:
+    if "\x00" in full or "\x00" in reply or "\x00" in subject:
         notes.append("NUL characters removed")  # PostgreSQL text cannot hold them
-        full, subject, from_name = (v.replace("\x00", "") for v in (full, subject, from_name))
+        full, reply, subject, from_name = (v.replace("\x00", "") for v in (full, reply, subject, from_name))
     return ParsedEmail(
         message_id=mid[0] if mid else None,
         in_reply_to=irt[0] if irt else None,
@@ -285,7 +384,7 @@ def parse_email(raw: bytes) -> ParsedEmail:
         cc=[a for _, a in _addresses(msg, "Cc", notes)],
         date=_date(msg, notes),
         full_text=full,
-        text=clean_text(full),
+        text=_customer_text(full, reply, from_name, subject, notes),
         attachments=attachments,
         notes=notes,
         auto_submitted=auto,

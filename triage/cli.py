@@ -21,6 +21,7 @@ from rich.table import Table
 
 from triage.config import Settings
 from triage.errors import UserError
+from triage.imap_cli import imap_app
 
 app = typer.Typer(help="Triage: understand, route and answer customer email and chat.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False)
@@ -28,6 +29,7 @@ tickets_app = typer.Typer(help="Look at tickets.", no_args_is_help=True)
 inbox_app = typer.Typer(help="The durable intake table: what was accepted and what failed.", no_args_is_help=True)
 app.add_typer(tickets_app, name="tickets")
 app.add_typer(inbox_app, name="inbox")
+app.add_typer(imap_app, name="imap")
 
 out = Console()
 err = Console(stderr=True, soft_wrap=True)  # one line per message, greppable
@@ -449,12 +451,14 @@ def main() -> None:
     except typer.Abort:
         err.print("aborted")
         sys.exit(130)
-    except Exception as exc:  # click usage errors arrive here in standalone_mode=False
+    except Exception as exc:  # usage errors arrive here in standalone_mode=False
         import click
 
-        if isinstance(exc, click.ClickException):
+        # typer re-exports its own copies of click's exception classes: match either.
+        if isinstance(exc, click.ClickException | getattr(typer, "TyperException", click.ClickException)) \
+                and hasattr(exc, "show"):
             exc.show()
-            sys.exit(exc.exit_code)
+            sys.exit(getattr(exc, "exit_code", 2))
         raise
 
 
