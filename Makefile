@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint install clean
+.PHONY: demo test lint install clean bench
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,9 @@ lint: $(VENV)/.installed
 
 test: $(VENV)/.installed lint
 	$(BIN)/pytest
+
+bench: $(VENV)/.installed
+	$(BIN)/python -m benchmarks
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

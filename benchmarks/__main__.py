@@ -9,7 +9,8 @@ import logging
 from rich.console import Console
 from rich.table import Table
 
-BENCHMARKS = {"smtp": "benchmarks.smtp_intake", "imap": "benchmarks.imap_ingest"}
+BENCHMARKS = {"smtp": "benchmarks.smtp_intake", "imap": "benchmarks.imap_ingest", "quotes": "benchmarks.quotes",
+              "models": "benchmarks.models"}
 
 
 def main() -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from models.classifiers import Prediction, TextClassifier
+from models.classifiers import Context, Prediction, TextClassifier
 from models.encoder import shared_encoder
 
 URGENCY_ORDER = ("low", "normal", "high", "critical")
@@ -18,6 +20,13 @@ class LoadedModel:
     version: str
 
 
+def _takes_context(model: Any) -> bool:
+    try:
+        return "context" in inspect.signature(model.predictions).parameters
+    except (TypeError, ValueError):  # pragma: no cover - not a plain method
+        return False
+
+
 class ClassifierSuite:
     """Intent, sentiment and urgency for a batch of texts, with model versions for the record."""
 
@@ -28,18 +37,36 @@ class ClassifierSuite:
     def versions(self) -> dict[str, str]:
         return {task: m.version for task, m in self.models.items()}
 
-    def classify(self, texts: list[str]) -> list[dict[str, tuple[Prediction, str]]]:
-        """For each text: task -> (prediction, model version)."""
+    def classify(self, texts: list[str],
+                 contexts: Sequence[Context | None] | None = None) -> list[dict[str, tuple[Prediction, str]]]:
+        """For each text: task -> (prediction, model version).
+
+        `contexts` (optional, one dict per text) carries what the text alone does not say, e.g. the
+        sender's `email` (VIP check) and `previous_contacts`; sentiment runs before urgency and its
+        result is added to the urgency context as `sentiment`.
+        """
         if not texts:
             return []
+        if contexts is not None and len(contexts) != len(texts):
+            raise ValueError(f"{len(contexts)} contexts for {len(texts)} texts")
+        ctx: list[Context] = [dict(c or {}) for c in contexts] if contexts is not None else [{} for _ in texts]
         embeddings = shared_encoder().encode(texts)
         out: list[dict[str, tuple[Prediction, str]]] = [{} for _ in texts]
-        for task, loaded in self.models.items():
-            for i, pred in enumerate(loaded.model.predictions(texts, embeddings)):
+        order = sorted(self.models, key=lambda task: {"sentiment": 0, "urgency": 2}.get(task, 1))
+        for task in order:
+            loaded = self.models[task]
+            if _takes_context(loaded.model):
+                preds = loaded.model.predictions(texts, embeddings, context=ctx)
+            else:  # a model pickled before contexts existed
+                preds = loaded.model.predictions(texts, embeddings)
+            for i, pred in enumerate(preds):
                 if task == "intent" and pred.label in self.oos_labels:
                     pred.label = OUT_OF_SCOPE
+                if task == "sentiment":
+                    ctx[i]["sentiment"] = (pred.label, pred.confidence)
                 out[i][task] = (pred, loaded.version)
-        return out
+        # Keep the caller's task order (intent, sentiment, urgency as registered).
+        return [{task: row[task] for task in self.models} for row in out]
 
-    def classify_one(self, text: str) -> dict[str, Any]:
-        return self.classify([text])[0]
+    def classify_one(self, text: str, context: Context | None = None) -> dict[str, Any]:
+        return self.classify([text], [context] if context is not None else None)[0]

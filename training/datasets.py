@@ -65,3 +65,25 @@ def sample_path(name: str) -> Path:
 
 
 BASELINE_FILES = {"intent": "intents.csv", "sentiment": "sentiment.csv", "urgency": "urgency.csv"}
+
+
+def write_csv(path: Path, dataset: Dataset, *, origins: list[str] | None = None) -> Path:
+    """Write `text,label[,origin]` as UTF-8 CSV that `load_csv` reads back unchanged; replaced atomically."""
+    import os
+    import tempfile
+
+    if origins is not None and len(origins) != len(dataset):
+        raise ValueError("one origin per row")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["text", "label"] + (["origin"] if origins is not None else []))
+            for i, (text, label) in enumerate(zip(dataset.texts, dataset.labels, strict=True)):
+                writer.writerow([text, label] + ([origins[i]] if origins is not None else []))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

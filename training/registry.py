@@ -1,16 +1,19 @@
 """Versioned model storage under TRIAGE_HOME/models/<kind>/<version>/ with a CURRENT pointer.
 
 Every saved model carries its version, training-data hash, metrics, labels and the code version
-that made it, so any prediction can be traced back to what produced it.
+that made it, so any prediction can be traced back to what produced it. Each kind also keeps a
+promotion history (HISTORY.json) so `triage models rollback` can go back to the version served before.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +24,10 @@ import joblib
 from triage.errors import ModelMissingError, UserError
 
 KINDS = ("intent", "sentiment", "urgency")
+ARTIFACT = "model.joblib"
+META = "meta.json"
+HISTORY = "HISTORY.json"
+_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
 
 
 def code_version() -> str:
@@ -67,6 +74,12 @@ class Registry:
             raise UserError(f"unknown model kind {kind!r}: choose one of {', '.join(KINDS)}")
         return self.root / kind
 
+    def _version_dir(self, kind: str, version: str) -> Path:
+        # Versions come from the command line: never let one name a path outside the registry.
+        if not _VERSION.fullmatch(version):
+            raise UserError(f"{version!r} is not a model version (see `triage models list`)")
+        return self._kind_dir(kind) / version
+
     def new_version(self, kind: str, data_sha256: str) -> str:
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         base = f"{kind}-{stamp}-{data_sha256[:6]}"
@@ -76,14 +89,21 @@ class Registry:
             version = f"{base}-{n}"
         return version
 
-    def save(self, kind: str, model: Any, info: ModelInfo) -> Path:
-        """Write artifact and metadata to a temporary folder, then rename: never half a model."""
+    def save(self, kind: str, model: Any, info: ModelInfo, *,
+             write_files: Callable[[Path], list[str]] | None = None) -> Path:
+        """Write artifact, reports and metadata to a temporary folder, then rename: never half a model.
+
+        `write_files(folder)` writes extra files (reports) next to the artifact and returns their names,
+        which are recorded in the metadata as `extra["reports"]`.
+        """
         kind_dir = self._kind_dir(kind)
         kind_dir.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".saving-", dir=kind_dir))
         try:
-            joblib.dump(model, tmp / "model.joblib")
-            (tmp / "meta.json").write_text(json.dumps(info.as_dict(), indent=2, sort_keys=True))
+            joblib.dump(model, tmp / ARTIFACT)
+            if write_files is not None:
+                info.extra["reports"] = write_files(tmp)
+            (tmp / META).write_text(json.dumps(info.as_dict(), indent=2, sort_keys=True))
             final = kind_dir / info.version
             os.replace(tmp, final)
         except BaseException:
@@ -98,37 +118,137 @@ class Registry:
         version = pointer.read_text().strip()
         return version or None
 
-    def promote(self, kind: str, version: str) -> None:
-        if not (self._kind_dir(kind) / version / "meta.json").exists():
+    def promote(self, kind: str, version: str, *, action: str = "promote") -> None:
+        """Make `version` the one in service and push it on the promotion history."""
+        if not (self._version_dir(kind, version) / META).exists():
             raise UserError(f"no {kind} model version {version!r}")
-        pointer = self._kind_dir(kind) / "CURRENT"
-        tmp = pointer.with_suffix(".tmp")
-        tmp.write_text(version + "\n")
-        os.replace(tmp, pointer)
+        self.load(kind, version)  # never serve an artifact that cannot load
+        history = self._history(kind)
+        stack = self._stack(kind, history)
+        if not stack or stack[-1] != version:
+            stack.append(version)
+        history["stack"] = stack
+        history["log"].append({"at": datetime.now(UTC).isoformat(), "action": action, "version": version,
+                               "previous": self.current(kind)})
+        self._write_history(kind, history)
+        _write_atomic(self._kind_dir(kind) / "CURRENT", version + "\n")
+
+    def rollback(self, kind: str) -> str:
+        """Serve the previously promoted version again (skipping deleted ones); returns it."""
+        current = self.current(kind)
+        if current is None:
+            raise UserError(f"no current {kind} model to roll back from")
+        history = self._history(kind)
+        stack = self._stack(kind, history)
+        while stack and stack[-1] == current:
+            stack.pop()
+        while stack and not (self._kind_dir(kind) / stack[-1] / META).exists():
+            stack.pop()
+        if not stack:
+            raise UserError(f"no earlier promoted {kind} model to roll back to (current: {current})")
+        target = stack[-1]
+        self.load(kind, target)  # refuse to roll back onto a broken artifact
+        history["stack"] = stack
+        history["log"].append({"at": datetime.now(UTC).isoformat(), "action": "rollback", "version": target,
+                               "previous": current})
+        self._write_history(kind, history)
+        _write_atomic(self._kind_dir(kind) / "CURRENT", target + "\n")
+        return target
+
+    def history(self, kind: str) -> list[dict[str, Any]]:
+        """Every promotion and rollback of this kind, oldest first."""
+        return list(self._history(kind)["log"])
+
+    def _history(self, kind: str) -> dict[str, Any]:
+        path = self._kind_dir(kind) / HISTORY
+        if not path.exists():
+            return {"stack": [], "log": []}
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            raise UserError(f"{path}: unreadable promotion history ({exc}); fix or delete it") from exc
+        return {"stack": list(data.get("stack", [])), "log": list(data.get("log", []))}
+
+    def _stack(self, kind: str, history: dict[str, Any]) -> list[str]:
+        # Registries written before the history existed (or edited by hand) still know CURRENT.
+        stack = list(history["stack"])
+        current = self.current(kind)
+        if current is not None and (not stack or stack[-1] != current):
+            stack.append(current)
+        return stack
+
+    def _write_history(self, kind: str, history: dict[str, Any]) -> None:
+        _write_atomic(self._kind_dir(kind) / HISTORY, json.dumps(history, indent=2))
 
     def info(self, kind: str, version: str) -> ModelInfo:
-        path = self._kind_dir(kind) / version / "meta.json"
+        path = self._version_dir(kind, version) / META
         if not path.exists():
             raise UserError(f"no {kind} model version {version!r}")
-        return ModelInfo(**json.loads(path.read_text()))
+        try:
+            return ModelInfo(**json.loads(path.read_text()))
+        except (OSError, ValueError, TypeError) as exc:
+            raise UserError(f"{kind} model {version}: unreadable {META} ({exc})") from exc
+
+    def kind_of(self, version: str) -> str:
+        """The kind a version belongs to (versions are unique across kinds)."""
+        for kind in KINDS:
+            if (self._version_dir(kind, version) / META).exists():
+                return kind
+        raise UserError(f"no model version {version!r} (see `triage models list`)")
+
+    def path(self, kind: str, version: str) -> Path:
+        return self._version_dir(kind, version)
+
+    def files(self, kind: str, version: str) -> list[Path]:
+        """Report files stored next to the artifact (everything but the artifact and metadata)."""
+        folder = self._version_dir(kind, version)
+        return sorted(p for p in folder.iterdir() if p.is_file() and p.name not in (ARTIFACT, META))
 
     def versions(self, kind: str) -> list[ModelInfo]:
         kind_dir = self._kind_dir(kind)
         if not kind_dir.exists():
             return []
-        found = [self.info(kind, p.name) for p in sorted(kind_dir.iterdir()) if (p / "meta.json").exists()]
+        found = [self.info(kind, p.name) for p in sorted(kind_dir.iterdir())
+                 if not p.name.startswith(".") and (p / META).exists()]
         return sorted(found, key=lambda i: i.created_at)
 
     def load(self, kind: str, version: str | None = None) -> tuple[Any, ModelInfo]:
-        """Load a version (default: the current one); ModelMissingError when none is trained."""
+        """Load a version (default: the current one); ModelMissingError when none is trained.
+
+        A missing or unreadable artifact is a UserError naming the version; nothing is changed, so
+        the caller can roll back or retrain.
+        """
         version = version or self.current(kind)
         if version is None:
             raise ModelMissingError(kind)
         info = self.info(kind, version)
-        return joblib.load(self._kind_dir(kind) / version / "model.joblib"), info
+        path = self._version_dir(kind, version) / ARTIFACT
+        if not path.exists():
+            raise UserError(f"{kind} model {version}: artifact {path} is missing; retrain, or run "
+                            f"`triage models rollback {kind}` / `triage models promote VERSION`")
+        try:
+            model = joblib.load(path)
+        except Exception as exc:  # unpickling a damaged file can raise almost anything
+            raise UserError(f"{kind} model {version}: artifact {path} is unreadable "
+                            f"({type(exc).__name__}: {exc}); retrain, or run `triage models rollback {kind}` / "
+                            "`triage models promote VERSION`") from exc
+        if not callable(getattr(model, "predictions", None)):
+            raise UserError(f"{kind} model {version}: artifact {path} does not hold a classifier")
+        return model, info
 
     def has_all(self) -> bool:
         return all(self.current(kind) for kind in KINDS)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def load_suite(registry: Registry):  # type: ignore[no-untyped-def]

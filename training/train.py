@@ -1,21 +1,29 @@
-"""Training a classifier on a labelled dataset with a held-out validation split, and the baselines."""
+"""Training a classifier with a held-out validation split, storing it as a version, and deciding promotion.
+
+`run_training` is the one entry point: the CLI calls it now and the API's background job will later.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+import math
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import train_test_split
 
-from models.classifiers import TextClassifier
 from models.encoder import shared_encoder
+from models.factory import make_estimator
 from training.datasets import BASELINE_FILES, Dataset, load_csv, sample_path
+from training.evaluate import Context, Evaluation, evaluate, is_better, metrics, serving_contexts
+from training.feedback import FEEDBACK, merge_feedback
 from training.registry import KINDS, ModelInfo, Registry, code_version
+from triage.errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -27,64 +35,146 @@ ProgressFn = Callable[[str, int, int], None]
 class TrainConfig:
     validation_share: float = 0.2
     seed: int = 0
-    C: float = 8.0
+    C: float | None = None  # None: the estimator's own default
 
 
 @dataclass
 class TrainResult:
-    model: TextClassifier
+    model: Any
     metrics: dict[str, Any]
     labels: list[str]
+    validation: Evaluation
+    validation_texts: list[str] = field(default_factory=list)
+    validation_labels: list[str] = field(default_factory=list)
+    validation_embeddings: np.ndarray | None = None
+    validation_contexts: list[Context] | None = None
+    sentiment_context: str | None = None  # the sentiment version whose answers urgency saw, as in serving
+    params: dict[str, Any] = field(default_factory=dict)
 
 
-def train_classifier(dataset: Dataset, config: TrainConfig | None = None,
-                     progress: ProgressFn | None = None) -> TrainResult:
-    """Fit on a stratified training split and measure on the held-out rest."""
-    config = config or TrainConfig()
-    counts: dict[str, int] = {}
-    for label in dataset.labels:
-        counts[label] = counts.get(label, 0) + 1
+def check_trainable(dataset: Dataset) -> None:
+    """Refuse data that cannot give a model and a validation split, saying what to fix."""
+    counts = Counter(dataset.labels)
+    if len(counts) < 2:
+        only = next(iter(counts), "")
+        raise UserError(f"{dataset.source}: every row has the label {only!r}; training needs at least two labels")
     rare = sorted(label for label, n in counts.items() if n < 2)
     if rare:
-        from triage.errors import UserError
-
         raise UserError(f"{dataset.source}: labels with fewer than 2 examples cannot be split: {', '.join(rare)}")
-    encoder = shared_encoder()
+
+
+def _split(labels: Sequence[str], config: TrainConfig, source: str) -> tuple[np.ndarray, np.ndarray]:
+    n, k = len(labels), len(set(labels))
+    # A stratified split needs one example of each label on both sides.
+    n_val = max(math.ceil(config.validation_share * n), k)
+    if n - n_val < k:
+        raise UserError(f"{source}: {n} examples are too few to hold out a validation example of each of {k} "
+                        f"labels and still train on each; add examples")
+    return train_test_split(np.arange(n), test_size=n_val, random_state=config.seed, stratify=list(labels))
+
+
+def _params(estimator: Any) -> dict[str, Any]:
+    try:
+        raw = estimator.get_params(deep=False)
+    except AttributeError:
+        return {}
+    return {k: v for k, v in raw.items() if isinstance(v, str | int | float | bool | type(None))}
+
+
+def embed(texts: list[str], progress: ProgressFn | None = None) -> np.ndarray:
+    """Embed with the shared encoder, reporting ("embedding", done, total) after each batch."""
     done = 0
 
     def step(n: int) -> None:
         nonlocal done
         done += n
         if progress:
-            progress("embedding", done, len(dataset))
+            progress("embedding", done, len(texts))
 
-    embeddings = encoder.encode(dataset.texts, progress=step)
-    idx = np.arange(len(dataset))
-    train_idx, val_idx = train_test_split(
-        idx, test_size=config.validation_share, random_state=config.seed, stratify=dataset.labels
-    )
+    return shared_encoder().encode(texts, progress=step)
+
+
+def train_classifier(dataset: Dataset, config: TrainConfig | None = None, progress: ProgressFn | None = None,
+                     *, kind: str = "intent", oos_label: str | None = "oos",
+                     registry: Registry | None = None) -> TrainResult:
+    """Fit on a stratified training split and measure on the held-out rest, through the serving call.
+
+    With a registry, urgency is measured with the current sentiment model's answers as context, as served.
+    """
+    config = config or TrainConfig()
+    check_trainable(dataset)
+    train_idx, val_idx = _split(dataset.labels, config, dataset.source)
+    embeddings = embed(dataset.texts, progress)
     texts = np.array(dataset.texts, dtype=object)
     labels = np.array(dataset.labels, dtype=object)
+    estimator = make_estimator(kind, oos_label=oos_label or "oos")
+    if config.C is not None and "C" in _params(estimator):
+        estimator.set_params(C=config.C)
     if progress:
         progress("fitting", 0, 1)
-    model = TextClassifier(C=config.C).fit(list(texts[train_idx]), list(labels[train_idx]), embeddings[train_idx])
+    model = estimator.fit(list(texts[train_idx]), list(labels[train_idx]), embeddings[train_idx])
     if progress:
         progress("fitting", 1, 1)
-    predicted = model.predict(list(texts[val_idx]), embeddings[val_idx])
-    metrics = {
-        "accuracy": round(float(accuracy_score(labels[val_idx], predicted)), 4),
-        "macro_f1": round(float(f1_score(labels[val_idx], predicted, average="macro")), 4),
-        "n_train": len(train_idx),
-        "n_validation": len(val_idx),
-    }
-    return TrainResult(model=model, metrics=metrics, labels=sorted(counts))
+    val_texts, val_labels = list(texts[val_idx]), list(labels[val_idx])
+    contexts, sentiment_version = serving_contexts(kind, val_texts, embeddings[val_idx], registry)
+    validation = evaluate(model, val_texts, val_labels, kind=kind, oos_label=oos_label,
+                          embeddings=embeddings[val_idx], contexts=contexts)
+    scores = metrics(validation) | {"n_train": len(train_idx), "n_validation": len(val_idx)}
+    return TrainResult(model=model, metrics=scores, labels=sorted(set(dataset.labels)), validation=validation,
+                       validation_texts=val_texts, validation_labels=val_labels,
+                       validation_embeddings=embeddings[val_idx], validation_contexts=contexts,
+                       sentiment_context=sentiment_version, params=_params(model))
 
 
-def train_and_register(kind: str, dataset: Dataset, registry: Registry, *, promote: bool | None = None,
-                       config: TrainConfig | None = None, progress: ProgressFn | None = None) -> ModelInfo:
-    """Train, store as a new version, and promote it when asked or when no current model exists."""
-    config = config or TrainConfig()
-    result = train_classifier(dataset, config, progress)
+def _compare_with_current(kind: str, registry: Registry, result: TrainResult, *,
+                          oos_label: str | None) -> dict[str, Any] | None:
+    """The current model's scores on the new run's validation split (None when there is no current model)."""
+    current = registry.current(kind)
+    if current is None:
+        return None
+    try:
+        model, info = registry.load(kind, current)
+        ev = evaluate(model, result.validation_texts, result.validation_labels, kind=kind, oos_label=oos_label,
+                      embeddings=result.validation_embeddings, model_oos_label=info.params.get("oos_label"),
+                      contexts=result.validation_contexts)
+    except Exception as exc:  # a current model that cannot even be evaluated is no model to keep
+        log.warning("current %s model %s could not be evaluated: %s", kind, current, exc)
+        return {"version": current, "error": str(exc)}
+    scores = metrics(ev)
+    return {"version": current, "accuracy": scores["accuracy"], "macro_f1": scores["macro_f1"],
+            "ece": scores["ece"]}
+
+
+def _decide(promote: bool | None, comparison: dict[str, Any] | None, new: dict[str, Any]) -> tuple[bool, str]:
+    if promote is True:
+        return True, "asked to (--promote)"
+    if promote is False:
+        return False, "asked not to (--no-promote)"
+    if comparison is None:
+        return True, "no current model"
+    old = comparison["version"]
+    if "error" in comparison:
+        return True, f"current model {old} is unusable"
+    verdict = (f"macro-F1 {new['macro_f1']:.4f} vs {comparison['macro_f1']:.4f}, "
+               f"accuracy {new['accuracy']:.4f} vs {comparison['accuracy']:.4f} on the same validation data")
+    if is_better(new, comparison):
+        return True, f"beats {old}: {verdict}"
+    return False, f"does not beat {old}: {verdict}"
+
+
+def _store(kind: str, dataset: Dataset, registry: Registry, *, promote: bool | None, compare: bool,
+           config: TrainConfig, oos_label: str | None, progress: ProgressFn | None,
+           extra: dict[str, Any] | None = None) -> tuple[ModelInfo, dict[str, Any]]:
+    if kind not in KINDS:
+        raise UserError(f"unknown model kind {kind!r}: choose one of {', '.join(KINDS)}")
+    result = train_classifier(dataset, config, progress, kind=kind, oos_label=oos_label, registry=registry)
+    if compare:
+        comparison = _compare_with_current(kind, registry, result, oos_label=oos_label)
+        promoted, reason = _decide(promote, comparison, result.metrics)
+    else:
+        comparison = None
+        promoted = bool(promote or (promote is None and registry.current(kind) is None))
+        reason = "asked to" if promote else ("no current model" if promoted else "a current model exists")
     info = ModelInfo(
         kind=kind,
         version=registry.new_version(kind, dataset.sha256),
@@ -94,15 +184,85 @@ def train_and_register(kind: str, dataset: Dataset, registry: Registry, *, promo
         code_version=code_version(),
         labels=result.labels,
         metrics=result.metrics,
-        params={"C": config.C, "validation_share": config.validation_share, "seed": config.seed,
-                "encoder": shared_encoder().name},
+        params=result.params | {"estimator": type(result.model).__name__, "validation_share": config.validation_share,
+                                "seed": config.seed, "oos_label": oos_label, "encoder": shared_encoder().name},
+        extra=(extra or {}) | {"compared_with": comparison, "promotion": reason,
+                               "sentiment_context": result.sentiment_context},
     )
-    registry.save(kind, result.model, info)
-    if promote or (promote is None and registry.current(kind) is None):
-        registry.promote(kind, info.version)
+
+    def reports(folder: Path) -> list[str]:
+        from training.reports import write_reports
+
+        if progress:
+            progress("reports", 0, 1)
+        names = write_reports(result.validation, folder, title=f"{info.version} (validation split)")
+        if progress:
+            progress("reports", 1, 1)
+        return names
+
+    registry.save(kind, result.model, info, write_files=reports)
+    registry.load(kind, info.version)  # what was written must load before it can serve
+    if promoted:
+        registry.promote(kind, info.version, action="promote" if promote else "auto")
         info.extra["promoted"] = True
-    log.info("trained %s model %s: %s", kind, info.version, result.metrics)
+    log.info("trained %s model %s (%s; %s): accuracy %.4f, macro-F1 %.4f", kind, info.version,
+             "promoted" if promoted else "not promoted", reason, result.metrics["accuracy"],
+             result.metrics["macro_f1"])
+    return info, {"promoted": promoted, "reason": reason, "compared_with": comparison}
+
+
+def train_and_register(kind: str, dataset: Dataset, registry: Registry, *, promote: bool | None = None,
+                       config: TrainConfig | None = None, progress: ProgressFn | None = None,
+                       oos_label: str | None = "oos") -> ModelInfo:
+    """Train, store as a new version, and promote it when asked or when no current model exists."""
+    info, _ = _store(kind, dataset, registry, promote=promote, compare=False, config=config or TrainConfig(),
+                     oos_label=oos_label, progress=progress)
     return info
+
+
+def run_training(kind: str, data_path: Path, *, registry: Registry, text_column: str = "text",
+                 label_column: str = "label", oos_label: str = "oos",
+                 feedback: Sequence[tuple[str, str]] | None = None, promote: bool | None = None,
+                 config: TrainConfig | None = None, progress: ProgressFn | None = None) -> dict[str, Any]:
+    """Train a `kind` model on a CSV (plus agents' corrections), store it, and promote it when it is better.
+
+    Without `promote`, the new model is promoted when there is no current model or when it beats the
+    current one on the new run's validation split (macro-F1, then accuracy). A failed run leaves the
+    current model in service. Returns what the CLI prints as JSON.
+    """
+    if kind not in KINDS:  # before reading any data
+        raise UserError(f"unknown model kind {kind!r}: choose one of {', '.join(KINDS)}")
+    dataset = load_csv(Path(data_path), text_column=text_column, label_column=label_column)
+    n_data = len(dataset)
+    merged = None
+    if feedback:
+        merged = merge_feedback(dataset, feedback, kind=kind, oos_label=oos_label)
+        dataset = merged.dataset
+    check_trainable(dataset)
+    extra = {"rows_skipped": len(dataset.skipped),
+             "feedback": {"corrections": merged.origins.count(FEEDBACK) if merged else 0,
+                          "added": merged.added if merged else 0, "replaced": merged.replaced if merged else 0}}
+    info, decision = _store(kind, dataset, registry, promote=promote, compare=True, config=config or TrainConfig(),
+                            oos_label=oos_label, progress=progress, extra=extra)
+    return {
+        "kind": kind,
+        "version": info.version,
+        "promoted": decision["promoted"],
+        "reason": decision["reason"],
+        "current": registry.current(kind),
+        "compared_with": decision["compared_with"],
+        "metrics": info.metrics,
+        "labels": info.labels,
+        "data_sha256": info.data_sha256,
+        "data_source": info.data_source,
+        "n_examples": len(dataset),
+        "n_data_rows": n_data,
+        "feedback": extra["feedback"],
+        "skipped": dataset.skipped,
+        "reports": info.extra.get("reports", []),
+        "path": str(registry.path(kind, info.version)),
+        "code_version": info.code_version,
+    }
 
 
 def train_baselines(registry: Registry, *, only_missing: bool = True,

@@ -22,6 +22,7 @@ from rich.table import Table
 from triage.config import Settings
 from triage.errors import UserError
 from triage.imap_cli import imap_app
+from triage.models_cli import data_app, evaluate_cmd, models_app, train_cmd
 
 app = typer.Typer(help="Triage: understand, route and answer customer email and chat.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False)
@@ -30,6 +31,10 @@ inbox_app = typer.Typer(help="The durable intake table: what was accepted and wh
 app.add_typer(tickets_app, name="tickets")
 app.add_typer(inbox_app, name="inbox")
 app.add_typer(imap_app, name="imap")
+app.command("train")(train_cmd)
+app.command("evaluate")(evaluate_cmd)
+app.add_typer(models_app, name="models")
+app.add_typer(data_app, name="data")
 
 out = Console()
 err = Console(stderr=True, soft_wrap=True)  # one line per message, greppable

@@ -62,6 +62,7 @@ def _import_tables() -> None:
     import triage.agents.tables
     import triage.conversations.tables
     import triage.events.tables
+    import triage.feedback.tables
     import triage.inbox.tables
     import triage.outbox.tables  # noqa: F401
 

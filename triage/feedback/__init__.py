@@ -1,0 +1,1 @@
+"""Agents' corrections of predicted labels, kept as labelled examples for retraining (issue 4)."""
