@@ -117,10 +117,21 @@ class AgentConfig(_Strict):
     teams: list[str]
     skills: list[str] = Field(default_factory=list)
     languages: list[str] = Field(default_factory=lambda: ["en"])
-    capacity: Annotated[int, Field(ge=0)] = 10
+    capacity: Annotated[int, Field(ge=0)] = 10  # tickets held at once per channel, unless capacity_by_channel
+    channels: list[Channel] = Field(default_factory=lambda: ["email", "chat"])
+    capacity_by_channel: dict[Channel, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
     status: AgentStatus = "online"
     timezone: str = "UTC"
     working_hours: str = "Mon-Fri 09:00-17:00"
+
+    @model_validator(mode="after")
+    def _channels(self) -> AgentConfig:
+        if not self.channels:
+            raise ValueError("channels must list at least one of email, chat")
+        extra = sorted(set(self.capacity_by_channel) - set(self.channels))
+        if extra:
+            raise ValueError(f"capacity_by_channel names {extra} but channels is {self.channels}")
+        return self
 
     @field_validator("email")
     @classmethod

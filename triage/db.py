@@ -64,7 +64,8 @@ def _import_tables() -> None:
     import triage.events.tables
     import triage.feedback.tables
     import triage.inbox.tables
-    import triage.outbox.tables  # noqa: F401
+    import triage.outbox.tables
+    import triage.routing.tables  # noqa: F401
 
 
 def make_engine(settings: Settings) -> Engine:

@@ -17,12 +17,18 @@ def sync_agents(config: TriageConfig, *, session: Session) -> dict[str, int]:
     for conf in config.agents:
         agent = existing.pop(conf.email, None)
         values = {"name": conf.name, "teams": list(conf.teams), "skills": list(conf.skills),
-                  "languages": list(conf.languages), "capacity": conf.capacity, "status": conf.status,
+                  "languages": list(conf.languages), "capacity": conf.capacity, "channels": list(conf.channels),
+                  "capacity_by_channel": dict(conf.capacity_by_channel) or None, "status": conf.status,
                   "timezone": conf.timezone, "working_hours": conf.working_hours, "active": True}
         if agent is None:
             session.add(Agent(email=conf.email, **values))
             added += 1
-        elif any(getattr(agent, key) != value for key, value in values.items()):
+            continue
+        if agent.active:
+            # The file gives the starting status; afterwards `triage agents status` owns it, or every
+            # restart would undo who went offline.
+            values.pop("status")
+        if any(getattr(agent, key) != value for key, value in values.items()):
             for key, value in values.items():
                 setattr(agent, key, value)
             updated += 1

@@ -19,8 +19,11 @@ class Agent(Base):
     teams: Mapped[list[str]] = mapped_column(JsonType, default=list)
     skills: Mapped[list[str]] = mapped_column(JsonType, default=list)
     languages: Mapped[list[str]] = mapped_column(JsonType, default=list)
-    capacity: Mapped[int] = mapped_column(default=10)
+    capacity: Mapped[int] = mapped_column(default=10)  # per channel, unless capacity_by_channel says otherwise
+    channels: Mapped[list[str] | None] = mapped_column(JsonType)  # None: every channel
+    capacity_by_channel: Mapped[dict[str, int] | None] = mapped_column(JsonType)  # e.g. {"chat": 3, "email": 12}
     status: Mapped[str] = mapped_column(String(16), default="online")
+    status_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     working_hours: Mapped[str] = mapped_column(String(200), default="")
     active: Mapped[bool] = mapped_column(default=True)
@@ -37,7 +40,7 @@ class Assignment(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
-    action: Mapped[str] = mapped_column(String(32))  # assigned | queued | unassigned
+    action: Mapped[str] = mapped_column(String(32))  # assigned | queued | unassigned | reassigned
     reason: Mapped[str] = mapped_column(Text, default="")
     actor: Mapped[str] = mapped_column(String(200), default="router")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -59,6 +59,7 @@ class Ticket(Base):
     priority: Mapped[str] = mapped_column(String(16), default="normal")
     queue: Mapped[str | None] = mapped_column(String(100))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    queued_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # since when it waits for an agent
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     # Chat conversations thread by their transcript id ("chat:<conversation_id>").
     external_ref: Mapped[str | None] = mapped_column(String(300), unique=True)

@@ -1,61 +1,340 @@
-"""Baseline routing: the online agent of the ticket's queue with the lowest load relative to capacity.
+"""The router on the database: assignment, the waiting queue, status changes, solving and manual moves.
 
-Never above capacity: when every agent is full the ticket waits unassigned in its queue.
+Decisions come from `triage.routing.balancer`; this module only gathers the facts and records why.
+
+Concurrency (issue 5): on PostgreSQL every routing transaction locks the ticket rows it must wait for
+*first*, then every active agent row in id order (one batch per transaction, so two workers can never
+hold agents in opposite orders), and after that takes further tickets only with SKIP LOCKED. Holding the
+agent rows while counting their open work is what keeps concurrent workers from pushing an agent over
+capacity. On SQLite, `BEGIN IMMEDIATE` serialises writers anyway.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from triage.agents.tables import Agent, Assignment
-from triage.conversations.tables import OPEN_STATUSES, Ticket
+from triage.conversations.tables import OPEN_STATUSES, Customer, Ticket
 from triage.db import utcnow
+from triage.errors import UserError
 from triage.events.service import record
+from triage.routing.balancer import (
+    CHANNELS,
+    PRIORITY_RANK,
+    AgentSnapshot,
+    Decision,
+    EffortModel,
+    TicketNeeds,
+    choose,
+)
+from triage.routing.tables import HandlingStat
+
+AGENT_STATUSES = ("online", "away", "offline")
+_LOCKED = "routing.agents_locked"
+# A ticket solved long after assignment measures the agent's absence, not the work: cap what is learned.
+MAX_LEARNED_MINUTES = 8 * 60.0
 
 
-def agent_loads(agent_ids: list[int], *, session: Session) -> dict[int, int]:
-    """Open tickets held by each agent."""
-    if not agent_ids:
-        return {}
-    rows = session.execute(
-        select(Ticket.assignee_id, func.count()).where(Ticket.assignee_id.in_(agent_ids),
-                                                       Ticket.status.in_(OPEN_STATUSES))
-        .group_by(Ticket.assignee_id)
-    )
-    loads = {agent_id: 0 for agent_id in agent_ids}
-    loads.update({int(agent_id): int(n) for agent_id, n in rows})
-    return loads
+def _postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
 
 
-def queue_agents(queue: str, *, session: Session, lock: bool = False) -> list[Agent]:
-    """Active online agents of a queue; `lock` takes row locks so concurrent workers serialise."""
-    query = select(Agent).where(Agent.active.is_(True), Agent.status == "online").order_by(Agent.id)
-    if lock and session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    return [a for a in session.scalars(query) if queue in (a.teams or [])]
+def _agents_locked(session: Session) -> bool:
+    transaction = session.get_transaction()
+    return transaction is not None and session.info.get(_LOCKED) is transaction
+
+
+def agent_capacity(agent: Agent) -> dict[str, int]:
+    """Tickets the agent may hold at once per channel: `capacity_by_channel`, else `capacity` for each channel."""
+    channels = agent.channels or list(CHANNELS)
+    per_channel = agent.capacity_by_channel or {}
+    return {ch: int(per_channel.get(ch, agent.capacity)) for ch in channels}
+
+
+def load_effort(*, session: Session) -> EffortModel:
+    """Expected handling minutes learned from solved tickets (defaults where history is thin)."""
+    effort = EffortModel()
+    for stat in session.scalars(select(HandlingStat)):
+        effort.stats[(stat.intent, stat.channel)] = (stat.count, stat.mean_minutes)
+    return effort
+
+
+def _lock_tickets(ids: Iterable[int], *, session: Session) -> None:
+    """Row locks on tickets we must wait for; taken before any agent lock (see the module docstring)."""
+    ids = sorted(set(ids))
+    if ids and _postgres(session) and not _agents_locked(session):
+        session.execute(select(Ticket.id).where(Ticket.id.in_(ids)).order_by(Ticket.id).with_for_update())
+
+
+@dataclass
+class Board:
+    """The active agents, locked for this transaction, with their open work kept current as tickets move."""
+
+    agents: dict[int, Agent]
+    effort: EffortModel
+    open_work: dict[int, list[tuple[str | None, str]]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, *, session: Session) -> Board:
+        query = select(Agent).where(Agent.active.is_(True)).order_by(Agent.id)
+        if _postgres(session) and not _agents_locked(session):
+            query = query.with_for_update()
+        agents = {a.id: a for a in session.scalars(query)}
+        session.info[_LOCKED] = session.get_transaction()
+        board = cls(agents, load_effort(session=session), {agent_id: [] for agent_id in agents})
+        rows = session.execute(select(Ticket.assignee_id, Ticket.intent, Ticket.channel).where(
+            Ticket.assignee_id.in_(list(agents)), Ticket.status.in_(OPEN_STATUSES)))
+        for agent_id, intent, channel in rows:
+            board.open_work[agent_id].append((intent, channel))
+        return board
+
+    def snapshot(self, agent: Agent) -> AgentSnapshot:
+        work = self.open_work.get(agent.id, [])
+        counts: dict[str, int] = {}
+        for _, channel in work:
+            counts[channel] = counts.get(channel, 0) + 1
+        times = [t for t in (agent.last_assigned_at, agent.status_changed_at) if t is not None]
+        return AgentSnapshot(
+            id=agent.id, name=agent.name, status=agent.status, skills=frozenset(agent.skills or ()),
+            languages=frozenset(agent.languages or ()), channels=frozenset(agent.channels or CHANNELS),
+            capacity=agent_capacity(agent), open_count=counts,
+            load=sum(self.effort.expected(i, c) for i, c in work), idle_since=max(times) if times else None)
+
+    def queue(self, queue: str | None) -> list[AgentSnapshot]:
+        return [self.snapshot(a) for a in self.agents.values() if (queue or "") in (a.teams or [])]
+
+    def has_room(self) -> bool:
+        return any(self.snapshot(a).spare(ch) > 0 for a in self.agents.values() if a.status == "online"
+                   for ch in agent_capacity(a))
+
+    def take(self, agent_id: int, ticket: Ticket) -> None:
+        self.open_work.setdefault(agent_id, []).append((ticket.intent, ticket.channel))
+
+    def release(self, agent_id: int, ticket: Ticket) -> None:
+        work = self.open_work.get(agent_id, [])
+        if (ticket.intent, ticket.channel) in work:
+            work.remove((ticket.intent, ticket.channel))
+
+
+def needs_of(ticket: Ticket, *, session: Session) -> TicketNeeds:
+    """What the ticket asks of an agent, including who last helped this customer."""
+    last = session.scalar(
+        select(Ticket.assignee_id).where(Ticket.customer_id == ticket.customer_id, Ticket.id != ticket.id,
+                                         Ticket.assignee_id.is_not(None)).order_by(Ticket.id.desc()).limit(1))
+    language = session.scalar(select(Customer.language).where(Customer.id == ticket.customer_id))
+    return TicketNeeds(channel=ticket.channel, intent=ticket.intent, language=language, last_agent_id=last)
+
+
+def _give(ticket: Ticket, agent: Agent, decision: Decision, *, board: Board, session: Session, now: datetime,
+          action: str = "assigned", actor: str = "router") -> None:
+    ticket.assignee_id = agent.id
+    ticket.queued_at = None
+    agent.last_assigned_at = now
+    board.take(agent.id, ticket)
+    session.add(Assignment(ticket_id=ticket.id, agent_id=agent.id, action=action, reason=decision.reason,
+                           actor=actor, created_at=now))
+    record("ticket.assigned", session=session, ticket_id=ticket.id, agent_id=agent.id, reason=decision.reason,
+           actor=actor)
 
 
 def assign(ticket: Ticket, *, session: Session, now: datetime | None = None) -> Agent | None:
-    """Assign the ticket to the least-loaded online agent with room; record why, or that it waits."""
+    """Route one unassigned ticket now, or put it in its queue's waiting line; the reason is recorded."""
     now = now or utcnow()
-    agents = queue_agents(ticket.queue or "", session=session, lock=True)
-    loads = agent_loads([a.id for a in agents], session=session)
-    candidates = [a for a in agents if a.capacity > 0 and loads[a.id] < a.capacity]
-    if not candidates:
-        reason = "no online agent in queue" if not agents else "all agents in queue at capacity"
-        session.add(Assignment(ticket_id=ticket.id, agent_id=None, action="queued", reason=reason))
-        record("ticket.queued", session=session, ticket_id=ticket.id, queue=ticket.queue, reason=reason)
+    _lock_tickets([ticket.id], session=session)
+    if _postgres(session):
+        session.refresh(ticket, ["assignee_id", "status"])
+    if ticket.assignee_id is not None:  # another worker got there first
         return None
-    # Lowest load relative to capacity, then the longest idle, then the oldest agent record.
-    epoch = datetime.min.replace(tzinfo=now.tzinfo)
-    best = min(candidates, key=lambda a: (loads[a.id] / a.capacity, a.last_assigned_at or epoch, a.id))
-    ticket.assignee_id = best.id
-    best.last_assigned_at = now
-    reason = f"least loaded in {ticket.queue}: {loads[best.id]}/{best.capacity} open before this ticket"
-    session.add(Assignment(ticket_id=ticket.id, agent_id=best.id, action="assigned", reason=reason))
-    record("ticket.assigned", session=session, ticket_id=ticket.id, agent=best.email, reason=reason)
+    board = Board.load(session=session)
+    decision = choose(board.queue(ticket.queue), needs_of(ticket, session=session), board.effort)
+    if decision.agent_id is None:
+        if ticket.queued_at is None:
+            ticket.queued_at = now
+            session.add(Assignment(ticket_id=ticket.id, agent_id=None, action="queued", reason=decision.reason,
+                                   created_at=now))
+            record("ticket.queued", session=session, ticket_id=ticket.id, queue=ticket.queue,
+                   reason=decision.reason)
+        session.flush()
+        return None
+    agent = board.agents[decision.agent_id]
+    _give(ticket, agent, decision, board=board, session=session, now=now)
     session.flush()
-    return best
+    return agent
+
+
+def waiting_order() -> tuple:  # type: ignore[type-arg]
+    """SQL ordering of the waiting queue, the same as `balancer.queue_key`."""
+    rank = case(PRIORITY_RANK, value=Ticket.priority, else_=2)
+    return (rank, Ticket.first_response_due.asc().nulls_last(), Ticket.queued_at.asc().nulls_last(), Ticket.id)
+
+
+def drain(*, session: Session, now: datetime | None = None, queues: Iterable[str] | None = None,
+          limit: int = 1000, board: Board | None = None) -> int:
+    """Give waiting tickets to agents with room, most urgent first; returns how many were assigned."""
+    now = now or utcnow()
+    board = board or Board.load(session=session)
+    query = (select(Ticket).where(Ticket.assignee_id.is_(None), Ticket.status.in_(OPEN_STATUSES))
+             .order_by(*waiting_order()).limit(limit))
+    if queues is not None:
+        query = query.where(Ticket.queue.in_(sorted(set(queues))))
+    if _postgres(session):
+        query = query.with_for_update(skip_locked=True)  # tickets another worker is placing are its business
+    assigned = 0
+    for ticket in session.scalars(query):
+        if not board.has_room():
+            break
+        decision = choose(board.queue(ticket.queue), needs_of(ticket, session=session), board.effort)
+        if decision.agent_id is not None:
+            _give(ticket, board.agents[decision.agent_id], decision, board=board, session=session, now=now)
+            assigned += 1
+    session.flush()
+    return assigned
+
+
+def _agent_by_email(email: str, *, session: Session) -> Agent:
+    agent = session.scalar(select(Agent).where(Agent.email == email.strip().lower()))
+    if agent is None:
+        raise UserError(f"no agent with email {email!r} (agents come from triage.toml; run `triage init`)")
+    if not agent.active:
+        raise UserError(f"agent {agent.email} is no longer in triage.toml (inactive)")
+    return agent
+
+
+def set_status(email: str, status: str, *, session: Session, now: datetime | None = None,
+               actor: str = "cli") -> dict[str, int]:
+    """Change an agent's status; offline sends their unanswered tickets back, online drains the queues."""
+    if status not in AGENT_STATUSES:
+        raise UserError(f"unknown status {status!r}: use one of {', '.join(AGENT_STATUSES)}")
+    now = now or utcnow()
+    agent = _agent_by_email(email, session=session)
+    unanswered: list[Ticket] = []
+    if status == "offline":
+        query = select(Ticket).where(Ticket.assignee_id == agent.id, Ticket.status.in_(OPEN_STATUSES),
+                                     Ticket.first_responded_at.is_(None)).order_by(Ticket.id)
+        unanswered = list(session.scalars(query))
+        _lock_tickets([t.id for t in unanswered], session=session)
+        if _postgres(session):  # re-read under the lock: one may have been answered meanwhile
+            unanswered = list(session.scalars(query.execution_options(populate_existing=True)))
+    board = Board.load(session=session)
+    agent = board.agents[agent.id]
+    previous = agent.status
+    agent.status, agent.status_changed_at = status, now
+    for ticket in unanswered:
+        board.release(agent.id, ticket)
+        ticket.assignee_id, ticket.queued_at = None, now
+        session.add(Assignment(ticket_id=ticket.id, agent_id=agent.id, action="unassigned", actor=actor,
+                               reason=f"{agent.name} went offline before answering", created_at=now))
+    session.flush()
+    record("agent.status", session=session, agent_id=agent.id, status=status, previous=previous,
+           requeued=len(unanswered))
+    queues = set(agent.teams or []) | {t.queue for t in unanswered if t.queue}
+    assigned = drain(session=session, now=now, queues=queues, board=board) if status != "away" or unanswered else 0
+    return {"requeued": len(unanswered), "assigned": assigned}
+
+
+def _learn(ticket: Ticket, *, session: Session, now: datetime) -> float | None:
+    """Fold the minutes from the holder's assignment to solved into the (intent, channel) running mean."""
+    since = session.scalar(select(Assignment.created_at).where(
+        Assignment.ticket_id == ticket.id, Assignment.agent_id == ticket.assignee_id,
+        Assignment.action.in_(("assigned", "reassigned"))).order_by(Assignment.id.desc()).limit(1))
+    if since is None:
+        return None
+    minutes = min(max((now - since).total_seconds() / 60.0, 0.0), MAX_LEARNED_MINUTES)
+    insert = pg_insert if _postgres(session) else sqlite_insert
+    stmt = insert(HandlingStat).values(intent=ticket.intent or "", channel=ticket.channel, count=1,
+                                       mean_minutes=minutes, updated_at=now)
+    # An upsert, so two workers solving the same kind of ticket at once both count.
+    stmt = stmt.on_conflict_do_update(index_elements=["intent", "channel"], set_={
+        "count": HandlingStat.count + 1,
+        "mean_minutes": HandlingStat.mean_minutes + (minutes - HandlingStat.mean_minutes) / (HandlingStat.count + 1),
+        "updated_at": now})
+    session.execute(stmt)
+    return minutes
+
+
+def solve(ticket_id: int, *, session: Session, now: datetime | None = None, actor: str = "cli") -> dict[str, int]:
+    """Mark a ticket solved, learn its handling time, and hand the freed slot to the waiting queue."""
+    now = now or utcnow()
+    _lock_tickets([ticket_id], session=session)
+    ticket = session.get(Ticket, ticket_id, populate_existing=True)
+    if ticket is None:
+        raise UserError(f"no ticket #{ticket_id}")
+    if ticket.status not in OPEN_STATUSES:
+        raise UserError(f"ticket #{ticket_id} is already {ticket.status}")
+    board = Board.load(session=session)
+    ticket.status, ticket.solved_at = "solved", now
+    if ticket.assignee_id is not None:
+        board.release(ticket.assignee_id, ticket)
+        _learn(ticket, session=session, now=now)
+    session.flush()
+    record("ticket.solved", session=session, ticket_id=ticket.id, actor=actor)
+    holder = board.agents.get(ticket.assignee_id) if ticket.assignee_id is not None else None
+    queues = set(holder.teams or []) if holder is not None else {ticket.queue or ""}
+    return {"assigned": drain(session=session, now=now, queues=queues, board=board)}
+
+
+def reassign(ticket_id: int, email: str, *, session: Session, reason: str, actor: str,
+             force: bool = False, now: datetime | None = None) -> dict[str, int]:
+    """A supervisor moves a ticket; refused above capacity or to an agent not online unless forced."""
+    now = now or utcnow()
+    if not reason.strip():
+        raise UserError("give a --reason: the assignment history keeps why each move happened")
+    _lock_tickets([ticket_id], session=session)
+    ticket = session.get(Ticket, ticket_id, populate_existing=True)
+    if ticket is None:
+        raise UserError(f"no ticket #{ticket_id}")
+    if ticket.status not in OPEN_STATUSES:
+        raise UserError(f"ticket #{ticket_id} is {ticket.status}; only open tickets are assigned")
+    agent = _agent_by_email(email, session=session)
+    if ticket.assignee_id == agent.id:
+        raise UserError(f"ticket #{ticket_id} is already assigned to {agent.email}")
+    board = Board.load(session=session)
+    agent = board.agents[agent.id]
+    snap = board.snapshot(agent)
+    if not force:
+        if agent.status != "online":
+            raise UserError(f"{agent.email} is {agent.status}; use --force to assign anyway")
+        if ticket.channel not in snap.capacity:
+            raise UserError(f"{agent.email} does not take {ticket.channel}; use --force to assign anyway")
+        if snap.spare(ticket.channel) <= 0:
+            raise UserError(f"{agent.email} is at capacity for {ticket.channel} "
+                            f"({snap.open_count.get(ticket.channel, 0)}/{snap.capacity[ticket.channel]}); "
+                            "use --force to go above it")
+    previous = board.agents.get(ticket.assignee_id) if ticket.assignee_id is not None else None
+    if previous is not None:
+        board.release(previous.id, ticket)
+    text = f"by hand: {reason.strip()}" + (" (forced)" if force else "")
+    _give(ticket, agent, Decision(agent.id, text), board=board, session=session, now=now,
+          action="reassigned" if previous is not None else "assigned", actor=actor)
+    session.flush()
+    queues = set(previous.teams or []) if previous is not None else set()
+    return {"assigned": drain(session=session, now=now, queues=queues, board=board) if queues else 0}
+
+
+def agent_rows(*, session: Session) -> list[dict[str, object]]:
+    """Agents with their status, open work per channel and capacity, for the CLI and API."""
+    board = Board(agents={a.id: a for a in session.scalars(select(Agent).order_by(Agent.id))},
+                  effort=load_effort(session=session))
+    rows = session.execute(select(Ticket.assignee_id, Ticket.intent, Ticket.channel).where(
+        Ticket.assignee_id.is_not(None), Ticket.status.in_(OPEN_STATUSES)))
+    for agent_id, intent, channel in rows:
+        board.open_work.setdefault(agent_id, []).append((intent, channel))
+    out = []
+    for agent in board.agents.values():
+        snap = board.snapshot(agent)
+        out.append({"email": agent.email, "name": agent.name, "status": agent.status, "active": agent.active,
+                    "teams": list(agent.teams or []), "open": dict(snap.open_count), "capacity": dict(snap.capacity),
+                    "load_minutes": round(snap.load, 1)})
+    return out
+
+
+def waiting_count(*, session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(Ticket).where(
+        Ticket.assignee_id.is_(None), Ticket.status.in_(OPEN_STATUSES))) or 0)
