@@ -1,4 +1,4 @@
-"""The long-running parts of `triage serve`: inbox worker, outbox sender, IMAP pollers, SMTP server.
+"""The long-running parts of `triage serve`: inbox worker, outbox sender, SLA scheduler, IMAP, SMTP.
 
 Each loop runs in its own thread and survives its own errors (logged, then retried); stopping is
 prompt because every wait watches one shared event.
@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from triage.config import parse_duration
 from triage.runtime import Triage
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,8 @@ class BackgroundOptions:
     smtp: tuple[str, int] | None = None  # host, port
     worker_poll: float = 1.0
     outbox_poll: float = 2.0
+    sla: bool = True  # the SLA scheduler (warnings, breaches, escalations)
+    sla_poll: float | None = None  # default: [sla_timers] check_interval
 
 
 @dataclass
@@ -57,7 +60,12 @@ class Background:
         if self.options.outbox:
             from triage.outbox.service import deliver_due
 
-            self._loop("outbox", lambda: deliver_due(rt.db, rt.config.smtp_relay), self.options.outbox_poll)
+            self._loop("outbox", lambda: deliver_due(rt.db, rt.config.smtp_relay,
+                                                     webhook_timeout=rt.config.sla_timers.webhook_timeout),
+                       self.options.outbox_poll)
+        if self.options.sla:
+            self._loop("sla", _sla_step(rt), self.options.sla_poll or
+                       parse_duration(rt.config.sla_timers.check_interval).total_seconds())
         imap_boxes = [box for box in rt.config.mailboxes if box.imap is not None] if self.options.imap else []
         if imap_boxes:
             from mail.imap import ImapIngestor
@@ -81,3 +89,21 @@ class Background:
             self.smtp_controller.stop()
         for thread in self.threads:
             thread.join(timeout=timeout)
+
+
+def _sla_step(rt: Triage) -> Callable[[], object]:
+    """One scheduler pass; the first also recomputes open tickets, since triage.toml may have changed."""
+    from triage.sla.scheduler import check_due
+    from triage.sla.service import refresh_open_tickets
+
+    started = False
+
+    def step() -> object:
+        nonlocal started
+        if not started:
+            with rt.db.transaction() as session:
+                refresh_open_tickets(rt.config, session=session)
+            started = True
+        return check_due(rt.db, rt.config)
+
+    return step

@@ -23,6 +23,7 @@ from triage.config import Settings
 from triage.errors import UserError
 from triage.imap_cli import imap_app
 from triage.models_cli import data_app, evaluate_cmd, models_app, train_cmd
+from triage.sla_cli import sla_app, ticket_status_cmd
 
 app = typer.Typer(help="Triage: understand, route and answer customer email and chat.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False)
@@ -35,6 +36,8 @@ app.command("train")(train_cmd)
 app.command("evaluate")(evaluate_cmd)
 app.add_typer(models_app, name="models")
 app.add_typer(data_app, name="data")
+app.add_typer(sla_app, name="sla")
+tickets_app.command("status")(ticket_status_cmd)
 
 out = Console()
 err = Console(stderr=True, soft_wrap=True)  # one line per message, greppable

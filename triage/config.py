@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from datetime import timedelta
+from datetime import date, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
@@ -25,6 +25,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from triage.errors import UserError
+from triage.sla.calendar import BusinessCalendar
 
 Channel = Literal["email", "chat"]
 Priority = Literal["low", "normal", "high", "urgent"]
@@ -109,6 +110,7 @@ class TeamConfig(_Strict):
     name: str
     intents: list[str] = Field(default_factory=list)
     lead: str | None = None  # agent email
+    calendar: str | None = None  # name of a [[calendars]] entry; default: around the clock, UTC
 
 
 class AgentConfig(_Strict):
@@ -198,16 +200,81 @@ class MailboxConfig(_Strict):
 
 
 class SlaPolicy(_Strict):
+    """Targets in business time of the ticket's team calendar."""
+
     channel: Channel
     priority: Priority
     first_response: str
     resolution: str
+    next_response: str | None = None  # from the oldest unanswered customer message after the first reply
 
-    @field_validator("first_response", "resolution")
+    @field_validator("first_response", "resolution", "next_response")
     @classmethod
-    def _duration(cls, v: str) -> str:
-        parse_duration(v)
+    def _duration(cls, v: str | None) -> str | None:
+        if v is not None:
+            parse_duration(v)
         return v
+
+
+class CalendarConfig(_Strict):
+    """Business hours of a team: when SLA clocks run."""
+
+    name: str
+    timezone: str = "UTC"
+    hours: str = "24x7"  # e.g. "Mon-Fri 09:00-12:00,13:00-17:00; Sat 10:00-14:00"
+    holidays: list[date] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _valid(self) -> CalendarConfig:
+        self.calendar()  # raises ValueError naming the bad zone, day or time
+        return self
+
+    def calendar(self) -> BusinessCalendar:
+        return BusinessCalendar(self.timezone, self.hours, frozenset(self.holidays))
+
+
+SlaMetric = Literal["first_response", "next_response", "resolution"]
+SLA_METRICS: tuple[str, ...] = ("first_response", "next_response", "resolution")
+EscalationAction = Literal["raise_priority", "reassign_to_lead", "notify_email", "webhook"]
+
+
+class EscalationRule(_Strict):
+    """What to do when a warning or breach fires for the listed metrics and priorities (empty: all)."""
+
+    on: Literal["warning", "breach"]
+    metrics: list[SlaMetric] = Field(default_factory=list)
+    priorities: list[Priority] = Field(default_factory=list)
+    actions: list[EscalationAction]
+    notify: list[str] = Field(default_factory=list)  # addresses, or "lead" / "assignee"
+    webhook_url: str | None = None
+
+    @model_validator(mode="after")
+    def _targets(self) -> EscalationRule:
+        if "notify_email" in self.actions and not self.notify:
+            raise ValueError("notify_email needs notify (addresses, 'lead' or 'assignee')")
+        for target in self.notify:
+            if target not in ("lead", "assignee") and "@" not in target:
+                raise ValueError(f"notify: {target!r} is neither an address nor 'lead' / 'assignee'")
+        if "webhook" in self.actions and not (self.webhook_url or "").startswith(("http://", "https://")):
+            raise ValueError("webhook needs webhook_url (an http:// or https:// URL)")
+        if self.webhook_url is not None and len(self.webhook_url) > 320:
+            raise ValueError("webhook_url is longer than 320 characters")
+        return self
+
+    def matches(self, kind: str, metric: str, priority: str) -> bool:
+        return (kind == self.on and (not self.metrics or metric in self.metrics)
+                and (not self.priorities or priority in self.priorities))
+
+
+class SlaTimersConfig(_Strict):
+    """The SLA scheduler inside `triage serve`: when to warn and what escalation does."""
+
+    warn_at: Annotated[float, Field(gt=0, lt=1)] = 0.75  # share of the target after which a warning fires
+    check_interval: Annotated[str, AfterValidator(_duration_field)] = "10s"
+    # Used for the expected reply time until the queue has recent solved tickets to learn from.
+    default_handling_time: Annotated[str, AfterValidator(_duration_field)] = "20m"
+    webhook_timeout: Annotated[float, Field(gt=0)] = 10.0
+    escalations: list[EscalationRule] = Field(default_factory=list)
 
 
 class SmtpUser(_Strict):
@@ -251,8 +318,23 @@ class SmtpRelayConfig(_Strict):
     max_attempts: Annotated[int, Field(ge=1)] = 10
 
 
+class AutoReplyTemplate(_Strict):
+    """An acknowledgement for one language and/or intent (the most specific match wins)."""
+
+    language: str | None = None
+    intent: str | None = None
+    subject: str | None = None  # default: the [auto_reply] subject
+    body: str
+
+    @model_validator(mode="after")
+    def _selects(self) -> AutoReplyTemplate:
+        if self.language is None and self.intent is None:
+            raise ValueError("a template needs language, intent or both (the default is [auto_reply] body)")
+        return self
+
+
 class AutoReplyConfig(_Strict):
-    """The acknowledgement sent when a new email ticket opens (Jinja2 templates)."""
+    """The acknowledgement sent when a new email ticket opens, and the chat bot's first answer (Jinja2)."""
 
     enabled: bool = True
     from_address: str | None = None  # default: the mailbox the customer wrote to
@@ -266,6 +348,28 @@ class AutoReplyConfig(_Strict):
     per_ticket: Annotated[int, Field(ge=0)] = 1
     per_sender: Annotated[int, Field(ge=0)] = 5
     sender_window: Annotated[str, AfterValidator(_duration_field)] = "1d"
+    templates: list[AutoReplyTemplate] = Field(default_factory=list)
+    chat_enabled: bool = True
+    chat_body: str = (
+        "Thanks for your message! You are number {{ queue_position }} in the queue; "
+        "the expected wait is {{ expected_wait }}."
+    )
+
+    def template_for(self, language: str | None, intent: str | None) -> tuple[str, str]:
+        """(subject, body) for a language and intent: both match, then language, then intent, then default."""
+        language = (language or "").lower() or None
+
+        def lang(t: AutoReplyTemplate) -> str | None:
+            return t.language.lower() if t.language else None
+
+        rules = ((lambda t: t.language and t.intent and lang(t) == language and t.intent == intent),
+                 (lambda t: t.language and not t.intent and lang(t) == language),
+                 (lambda t: not t.language and t.intent == intent))
+        for rule in rules:
+            for t in self.templates:
+                if rule(t):
+                    return t.subject or self.subject, t.body
+        return self.subject, self.body
 
 
 class MailConfig(_Strict):
@@ -293,12 +397,20 @@ class TriageConfig(_Strict):
     smtp_server: SmtpServerConfig = Field(default_factory=SmtpServerConfig)
     smtp_relay: SmtpRelayConfig = Field(default_factory=SmtpRelayConfig)
     auto_reply: AutoReplyConfig = Field(default_factory=AutoReplyConfig)
+    calendars: list[CalendarConfig] = Field(default_factory=list)
+    sla_timers: SlaTimersConfig = Field(default_factory=SlaTimersConfig)
 
     @model_validator(mode="after")
     def _consistent(self) -> TriageConfig:
         names = [t.name for t in self.teams]
         if len(set(names)) != len(names):
             raise ValueError("team names must be unique")
+        calendars = [c.name for c in self.calendars]
+        if len(set(calendars)) != len(calendars):
+            raise ValueError("calendar names must be unique")
+        for team in self.teams:
+            if team.calendar is not None and team.calendar not in calendars:
+                raise ValueError(f"team {team.name!r} uses unknown calendar {team.calendar!r} (known: {calendars})")
         if self.default_team not in names:
             raise ValueError(f"default_team {self.default_team!r} is not one of the teams {names}")
         seen: dict[str, str] = {}
@@ -324,6 +436,17 @@ class TriageConfig(_Strict):
             if intent in team.intents:
                 return team.name
         return self.default_team
+
+    def team(self, name: str | None) -> TeamConfig | None:
+        return next((t for t in self.teams if t.name == name), None)
+
+    def calendar_for(self, team: str | None) -> BusinessCalendar:
+        """The team's business calendar; around the clock in UTC when it names none."""
+        conf = self.team(team)
+        for cal in self.calendars:
+            if conf is not None and cal.name == conf.calendar:
+                return cal.calendar()
+        return BusinessCalendar()
 
     def sla_for(self, channel: str, priority: str) -> SlaPolicy | None:
         for policy in self.sla:

@@ -65,7 +65,8 @@ def _import_tables() -> None:
     import triage.feedback.tables
     import triage.inbox.tables
     import triage.outbox.tables
-    import triage.routing.tables  # noqa: F401
+    import triage.routing.tables
+    import triage.sla.tables  # noqa: F401
 
 
 def make_engine(settings: Settings) -> Engine:

@@ -39,7 +39,7 @@ from triage.inbox.tables import DONE, FAILED, InboxItem
 from triage.ingest.chat import ChatRecord
 from triage.outbox.service import queue_mail, sent_count
 from triage.routing.service import assign
-from triage.sla.service import URGENCY_TO_PRIORITY, apply_sla
+from triage.sla.service import URGENCY_TO_PRIORITY, agent_replied, customer_wrote, refresh_sla, set_status
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ class Pipeline:
         session.flush()
         _touch(ticket, sent_at)
         if outbound:
-            _agent_replied(ticket, sent_at)
+            agent_replied(ticket, sent_at, config=self.config, session=session)
         elif automatic:
             record("message.automatic", session=session, ticket_id=ticket.id, message_id=message.id,
                    auto_kind=parsed.auto_kind)
@@ -216,7 +216,7 @@ class Pipeline:
         session.flush()
         _touch(ticket, rec.timestamp)
         if rec.role == "agent":
-            _agent_replied(ticket, rec.timestamp)
+            agent_replied(ticket, rec.timestamp, config=self.config, session=session)
         elif inbound:
             self._classify_and_route(ticket, message, rec.text, created=created, session=session)
         return message
@@ -239,12 +239,12 @@ class Pipeline:
         ticket.urgency = _max_urgency(previous, urgency.label)
         ticket.priority = URGENCY_TO_PRIORITY.get(ticket.urgency, "normal")
         if ticket.status in ("solved", "pending"):
-            ticket.status = "open"
+            set_status(ticket, "open", config=self.config, session=session, now=message.sent_at)  # resumes SLA
             record("ticket.reopened", session=session, ticket_id=ticket.id)
         if ticket.assignee_id is None:
             ticket.queue = team or self.config.team_for_intent(ticket.intent)
-        if created or ticket.urgency != previous:
-            apply_sla(ticket, self.config, start=ticket.created_at)
+        customer_wrote(ticket, message.sent_at)
+        refresh_sla(ticket, self.config, session=session, now=message.sent_at)
         session.flush()
         record("ticket.classified", session=session, ticket_id=ticket.id, message_id=message.id,
                intent=intent.label, sentiment=sentiment.label, urgency=urgency.label)
@@ -286,13 +286,6 @@ def render_auto_reply(subject: str, body: str, values: dict[str, Any]) -> tuple[
 
     env = SandboxedEnvironment(autoescape=False, keep_trailing_newline=True)
     return env.from_string(subject).render(values), env.from_string(body).render(values)
-
-
-def _agent_replied(ticket: Ticket, at: datetime) -> None:
-    if ticket.first_responded_at is None or at < ticket.first_responded_at:
-        ticket.first_responded_at = at
-    if ticket.status == "new":
-        ticket.status = "open"
 
 
 @dataclass

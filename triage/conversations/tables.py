@@ -70,6 +70,12 @@ class Ticket(Base):
     first_response_due: Mapped[datetime | None] = mapped_column(UtcDateTime)
     resolution_due: Mapped[datetime | None] = mapped_column(UtcDateTime)
     first_responded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # SLA timers (triage/sla): the oldest unanswered customer message after the first reply, the
+    # running pause (status pending) and when the scheduler must next look at the ticket.
+    next_response_due: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    awaiting_reply_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    sla_paused_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    sla_next_check_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
     solved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_message_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

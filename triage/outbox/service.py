@@ -8,10 +8,14 @@ deduplicate). A message is never lost: after the last attempt it stays, marked f
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import smtplib
 import ssl
+import urllib.error
+import urllib.request
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -27,6 +31,8 @@ from triage.outbox.tables import FAILED, QUEUED, SENT, OutboxItem
 
 log = logging.getLogger(__name__)
 
+WEBHOOK = "webhook"  # outbox kind: `recipient` is the URL, `raw` the JSON body
+
 
 def queue_mail(msg: EmailMessage, *, session: Session, kind: str, ticket_id: int | None,
                recipient: str, sender: str) -> OutboxItem:
@@ -37,6 +43,34 @@ def queue_mail(msg: EmailMessage, *, session: Session, kind: str, ticket_id: int
     session.flush()
     record("outbox.queued", session=session, ticket_id=ticket_id, outbox_id=item.id, mail_kind=kind)
     return item
+
+
+def queue_webhook(url: str, payload: dict[str, object], *, session: Session, ticket_id: int | None,
+                  kind: str) -> OutboxItem:
+    """Store a JSON POST for delivery with the same retries as mail (the delivery id lets receivers deduplicate)."""
+    delivery = f"webhook-{uuid.uuid4().hex}"
+    body = json.dumps({**payload, "delivery_id": delivery}, sort_keys=True).encode()
+    item = OutboxItem(kind=WEBHOOK, ticket_id=ticket_id, sender="", recipient=url, subject=kind,
+                      message_id=delivery, raw=body)
+    session.add(item)
+    session.flush()
+    record("outbox.queued", session=session, ticket_id=ticket_id, outbox_id=item.id, mail_kind=WEBHOOK)
+    return item
+
+
+def post_json(url: str, body: bytes, *, delivery_id: str, timeout: float) -> None:
+    """POST one webhook; RelayError says whether retrying can help (5xx, 408, 429, network) or not."""
+    request = urllib.request.Request(url, data=body, method="POST", headers={
+        "Content-Type": "application/json", "User-Agent": "triage-webhook", "X-Triage-Delivery": delivery_id})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            response.read()
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        raise RelayError(f"webhook answered {exc.code} {exc.reason}",
+                         permanent=400 <= exc.code < 500 and exc.code not in (408, 425, 429)) from exc
+    except (urllib.error.URLError, OSError) as exc:
+        raise RelayError(f"webhook unreachable: {exc}", permanent=False) from exc
 
 
 def sent_count(*, session: Session, kind: str, since: datetime, recipient: str | None = None,
@@ -110,6 +144,8 @@ class _Claim:
     sender: str
     recipient: str
     attempts: int
+    kind: str
+    message_id: str
 
 
 def _claim(db: Database, moment: datetime) -> _Claim | None:
@@ -124,11 +160,11 @@ def _claim(db: Database, moment: datetime) -> _Claim | None:
             return None
         item.attempts += 1
         item.next_attempt_at = moment + LEASE
-        return _Claim(item.id, item.raw, item.sender, item.recipient, item.attempts)
+        return _Claim(item.id, item.raw, item.sender, item.recipient, item.attempts, item.kind, item.message_id)
 
 
 def deliver_due(db: Database, relay: SmtpRelayConfig, *, limit: int = 100,
-                now: datetime | None = None) -> DeliveryResult:
+                now: datetime | None = None, webhook_timeout: float = 10.0) -> DeliveryResult:
     """Send queued messages whose time has come; several processes may run this at once.
 
     No database lock is held while talking to the relay (SQLite has one writer: intake must not wait
@@ -142,7 +178,10 @@ def deliver_due(db: Database, relay: SmtpRelayConfig, *, limit: int = 100,
             break
         error: RelayError | None = None
         try:
-            relay_send(claim.raw, sender=claim.sender, recipient=claim.recipient, relay=relay)
+            if claim.kind == WEBHOOK:
+                post_json(claim.recipient, claim.raw, delivery_id=claim.message_id, timeout=webhook_timeout)
+            else:
+                relay_send(claim.raw, sender=claim.sender, recipient=claim.recipient, relay=relay)
         except RelayError as exc:
             error = exc
         with db.transaction() as session:
@@ -180,5 +219,5 @@ def list_outbox(*, session: Session, status: str | None = None, limit: int = 50)
     return list(session.scalars(query))
 
 
-__all__ = ["FAILED", "QUEUED", "SENT", "DeliveryResult", "deliver_due", "queue_mail", "retry_failed",
-           "sent_count"]
+__all__ = ["FAILED", "QUEUED", "SENT", "WEBHOOK", "DeliveryResult", "deliver_due", "queue_mail", "queue_webhook",
+           "retry_failed", "sent_count"]

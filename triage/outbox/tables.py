@@ -20,7 +20,7 @@ class OutboxItem(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(32))  # auto_reply | agent_reply | notification
+    kind: Mapped[str] = mapped_column(String(32))  # auto_reply | agent_reply | notification | webhook
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"), index=True)
     sender: Mapped[str] = mapped_column(String(320))
     recipient: Mapped[str] = mapped_column(String(320))

@@ -1,21 +1,204 @@
-"""SLA due times from the policy for the ticket's channel and priority (wall-clock for now)."""
+"""SLA clocks: due times in business hours, pauses while pending, and what the scheduler fires.
+
+Three clocks per ticket: first response and resolution run from the ticket's creation; next response
+runs from the oldest customer message left unanswered after the first reply. Targets come from the
+policy for the ticket's channel and priority and are measured in the business hours of its team's
+calendar. Time spent pending (waiting on the customer) does not count.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from triage.config import TriageConfig, parse_duration
-from triage.conversations.tables import Ticket
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from triage.config import PRIORITIES, TriageConfig, parse_duration
+from triage.conversations.tables import TICKET_STATUSES, Ticket
+from triage.db import utcnow
+from triage.events.service import record
+from triage.sla.calendar import BusinessCalendar
+from triage.sla.tables import SlaEvent, SlaPause
 
 URGENCY_TO_PRIORITY = {"low": "low", "normal": "normal", "high": "high", "critical": "urgent"}
+STOPPED_STATUSES = ("solved", "closed")  # no clock runs
+PAUSED_STATUS = "pending"
+
+
+@dataclass(frozen=True)
+class Timer:
+    """One running clock: when it started, when the warning and the breach are due."""
+
+    metric: str
+    started_at: datetime
+    warn_at: datetime
+    due_at: datetime
+    target: timedelta
+
+
+def _paused_time(cal: BusinessCalendar, since: datetime, pauses: Iterable[tuple[datetime, datetime]]) -> timedelta:
+    total = timedelta(0)
+    for start, end in pauses:
+        if end > since:
+            total += cal.business_time_between(max(start, since), end)
+    return total
+
+
+def _timer(metric: str, start: datetime, target: timedelta, cal: BusinessCalendar, warn_share: float,
+           pauses: list[tuple[datetime, datetime]]) -> Timer:
+    paused = _paused_time(cal, start, pauses)
+    due = cal.add(start, target + paused).replace(microsecond=0)
+    warn = cal.add(start, target * warn_share + paused).replace(microsecond=0)
+    return Timer(metric, start, min(warn, due), due, target)
+
+
+def timers(ticket: Ticket, config: TriageConfig, *, pauses: Iterable[tuple[datetime, datetime | None]] = (),
+           now: datetime | None = None) -> list[Timer]:
+    """The clocks that run for a ticket (pure: no database, `pauses` as (start, end or None))."""
+    policy = config.sla_for(ticket.channel, ticket.priority)
+    if policy is None or ticket.status in STOPPED_STATUSES:
+        return []
+    moment = now or utcnow()
+    closed = [(start, end or max(start, moment)) for start, end in pauses]
+    cal = config.calendar_for(ticket.queue)
+    warn = config.sla_timers.warn_at
+    out = []
+    if ticket.first_responded_at is None:
+        out.append(_timer("first_response", ticket.created_at, parse_duration(policy.first_response), cal, warn,
+                          closed))
+    elif policy.next_response and ticket.awaiting_reply_since is not None:
+        out.append(_timer("next_response", ticket.awaiting_reply_since, parse_duration(policy.next_response), cal,
+                          warn, closed))
+    out.append(_timer("resolution", ticket.created_at, parse_duration(policy.resolution), cal, warn, closed))
+    return out
 
 
 def apply_sla(ticket: Ticket, config: TriageConfig, *, start: datetime) -> None:
-    """Set first-response and resolution due times; a ticket without a matching policy gets none."""
+    """Set first-response and resolution due times from `start` (no pauses); no policy means no due times."""
     policy = config.sla_for(ticket.channel, ticket.priority)
     if policy is None:
         ticket.first_response_due = ticket.resolution_due = None
         return
+    cal = config.calendar_for(ticket.queue)
     if ticket.first_responded_at is None:
-        ticket.first_response_due = start + parse_duration(policy.first_response)
-    ticket.resolution_due = start + parse_duration(policy.resolution)
+        ticket.first_response_due = cal.add(start, parse_duration(policy.first_response))
+    ticket.resolution_due = cal.add(start, parse_duration(policy.resolution))
+
+
+def ticket_pauses(ticket_id: int, *, session: Session) -> list[tuple[datetime, datetime | None]]:
+    rows = session.execute(select(SlaPause.started_at, SlaPause.ended_at).where(SlaPause.ticket_id == ticket_id)
+                           .order_by(SlaPause.started_at))
+    return [(start, end) for start, end in rows]
+
+
+def fired_keys(ticket_id: int, *, session: Session) -> set[tuple[str, str, datetime]]:
+    rows = session.execute(select(SlaEvent.metric, SlaEvent.kind, SlaEvent.clock_started_at)
+                           .where(SlaEvent.ticket_id == ticket_id))
+    return {(metric, kind, started) for metric, kind, started in rows}
+
+
+Event = tuple[Timer, str, datetime]  # (timer, "warning" | "breach", when)
+
+
+def pending_events(running: Iterable[Timer], fired: set[tuple[str, str, datetime]]) -> list[Event]:
+    """(timer, kind, at) not fired yet, earliest first; a warning is moot once its breach fired."""
+    out = []
+    for t in running:
+        if (t.metric, "breach", t.started_at) in fired:
+            continue
+        out.append((t, "breach", t.due_at))
+        if (t.metric, "warning", t.started_at) not in fired:
+            out.append((t, "warning", t.warn_at))
+    return sorted(out, key=lambda e: (e[2], e[1] == "breach"))
+
+
+def refresh_sla(ticket: Ticket, config: TriageConfig, *, session: Session, now: datetime | None = None) -> list[Timer]:
+    """Recompute and store the ticket's due times and when the scheduler must next look at it."""
+    session.flush()
+    running = timers(ticket, config, pauses=ticket_pauses(ticket.id, session=session), now=now)
+    by_metric = {t.metric: t for t in running}
+    if config.sla_for(ticket.channel, ticket.priority) is None:
+        ticket.first_response_due = ticket.resolution_due = None
+    if "first_response" in by_metric:
+        ticket.first_response_due = by_metric["first_response"].due_at
+    if "resolution" in by_metric:
+        ticket.resolution_due = by_metric["resolution"].due_at
+    nxt = by_metric.get("next_response")
+    ticket.next_response_due = nxt.due_at if nxt else None
+    upcoming = pending_events(running, fired_keys(ticket.id, session=session))
+    paused = ticket.sla_paused_at is not None
+    ticket.sla_next_check_at = upcoming[0][2] if upcoming and not paused else None
+    session.flush()
+    return running
+
+
+def customer_wrote(ticket: Ticket, at: datetime) -> None:
+    """A customer message starts the next-response clock unless an older one is still unanswered."""
+    if ticket.awaiting_reply_since is None or at < ticket.awaiting_reply_since:
+        ticket.awaiting_reply_since = at
+
+
+def agent_replied(ticket: Ticket, at: datetime, *, config: TriageConfig, session: Session) -> None:
+    """An agent's reply answers the customer: first response recorded, next-response clock stopped."""
+    if ticket.first_responded_at is None or at < ticket.first_responded_at:
+        ticket.first_responded_at = at
+    if ticket.awaiting_reply_since is not None and at >= ticket.awaiting_reply_since:
+        ticket.awaiting_reply_since = None
+    if ticket.status == "new":
+        ticket.status = "open"
+    refresh_sla(ticket, config, session=session, now=at)
+
+
+def set_status(ticket: Ticket, status: str, *, config: TriageConfig, session: Session,
+               now: datetime | None = None, actor: str = "system") -> None:
+    """Change a ticket's status: pending pauses the SLA clocks, leaving pending resumes them."""
+    if status not in TICKET_STATUSES:
+        raise ValueError(f"unknown status {status!r}: use one of {', '.join(TICKET_STATUSES)}")
+    old = ticket.status
+    if status == old:
+        return
+    moment = now or utcnow()
+    if status == PAUSED_STATUS and ticket.sla_paused_at is None:
+        ticket.sla_paused_at = moment
+        session.add(SlaPause(ticket_id=ticket.id, started_at=moment))
+    elif status != PAUSED_STATUS and ticket.sla_paused_at is not None:
+        pause = session.scalar(select(SlaPause).where(SlaPause.ticket_id == ticket.id, SlaPause.ended_at.is_(None)))
+        if pause is not None:
+            pause.ended_at = max(moment, pause.started_at)
+        ticket.sla_paused_at = None
+    if status == "solved":
+        ticket.solved_at = moment
+    elif status != "closed":
+        ticket.solved_at = None
+    ticket.status = status
+    record("ticket.status", session=session, ticket_id=ticket.id, actor=actor, old=old, new=status)
+    refresh_sla(ticket, config, session=session, now=moment)
+
+
+def set_priority(ticket: Ticket, priority: str, *, config: TriageConfig, session: Session, actor: str = "system",
+                 reason: str = "") -> None:
+    """Change the priority and move the deadlines to the new policy's targets."""
+    if priority not in PRIORITIES:
+        raise ValueError(f"unknown priority {priority!r}: use one of {', '.join(PRIORITIES)}")
+    if priority == ticket.priority:
+        return
+    old, ticket.priority = ticket.priority, priority
+    record("ticket.priority", session=session, ticket_id=ticket.id, actor=actor, old=old, new=priority,
+           reason=reason)
+    refresh_sla(ticket, config, session=session)
+
+
+def refresh_open_tickets(config: TriageConfig, *, session: Session, batch: int = 500) -> int:
+    """Recompute every open ticket's due times, e.g. after a policy or calendar changed in triage.toml."""
+    count, last_id = 0, 0
+    while True:
+        rows = list(session.scalars(select(Ticket).where(Ticket.status.not_in(STOPPED_STATUSES), Ticket.id > last_id)
+                                    .order_by(Ticket.id).limit(batch)))
+        if not rows:
+            return count
+        for ticket in rows:
+            refresh_sla(ticket, config, session=session)
+            count += 1
+        last_id = rows[-1].id

@@ -1,0 +1,193 @@
+"""The SLA scheduler: fires each warning and breach once, then runs the configured escalations.
+
+Safe in several processes: a ticket is taken with FOR UPDATE SKIP LOCKED on PostgreSQL (SQLite has
+one writer anyway), and the unique key of `sla_events` is the real claim, so even two processes
+looking at the same ticket insert the event once and only the inserter runs the actions. Actions
+happen in the same transaction as the claim; mail and webhooks only go to the outbox there, so a
+crash either loses both or keeps both, and slow receivers never hold a database lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from mail.outgoing import compose
+from triage.agents.tables import Agent, Assignment
+from triage.config import PRIORITIES, EscalationRule, TriageConfig
+from triage.conversations.tables import Ticket
+from triage.db import Database, utcnow
+from triage.events.service import record
+from triage.outbox.service import queue_mail, queue_webhook
+from triage.sla.service import Timer, fired_keys, pending_events, refresh_sla, set_priority, ticket_pauses, timers
+from triage.sla.tables import SlaEvent
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Fired:
+    ticket_id: int
+    metric: str
+    kind: str
+    due_at: datetime
+
+
+def _name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def check_due(db: Database, config: TriageConfig, *, now: datetime | None = None, limit: int = 1000,
+              name: str | None = None) -> list[Fired]:
+    """Fire every warning and breach due by `now` (default: the current time); one transaction per ticket."""
+    name = name or _name()
+    fired: list[Fired] = []
+    seen: set[int] = set()
+    for _ in range(limit):
+        moment = now or utcnow()
+        with db.transaction() as session:
+            query = (select(Ticket).where(Ticket.sla_next_check_at <= moment, Ticket.sla_paused_at.is_(None))
+                     .order_by(Ticket.sla_next_check_at, Ticket.id).limit(1))
+            if session.get_bind().dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            ticket = session.scalar(query)
+            if ticket is None:
+                break
+            if ticket.id in seen:  # must not happen (every pass moves the check time on); never spin on it
+                log.error("SLA check of ticket #%s did not advance; parked until its next change", ticket.id)
+                ticket.sla_next_check_at = None
+                continue
+            seen.add(ticket.id)
+            fired.extend(fire_due(ticket, config, session=session, now=moment, name=name))
+    return fired
+
+
+def _claim(session: Session, ticket_id: int, timer: Timer, kind: str, now: datetime, name: str) -> bool:
+    """Insert the event row unless it exists; True only for the one caller whose insert took."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(SlaEvent).values(ticket_id=ticket_id, metric=timer.metric, kind=kind,
+                                   clock_started_at=timer.started_at, due_at=timer.due_at if kind == "breach"
+                                   else timer.warn_at, fired_at=now, fired_by=name[:200])
+    result = session.execute(stmt.on_conflict_do_nothing(
+        index_elements=["ticket_id", "metric", "kind", "clock_started_at"]))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def fire_due(ticket: Ticket, config: TriageConfig, *, session: Session, now: datetime,
+             name: str = "") -> list[Fired]:
+    """Claim and act on the ticket's events that are due; then schedule its next check."""
+    running = timers(ticket, config, pauses=ticket_pauses(ticket.id, session=session), now=now)
+    fired_before = fired_keys(ticket.id, session=session)
+    due = [(t, kind, at) for t, kind, at in pending_events(running, fired_before) if at <= now]
+    breached = {t.metric for t, kind, _ in due if kind == "breach"}
+    out = []
+    for timer, kind, at in due:
+        if kind == "warning" and timer.metric in breached:
+            continue  # the scheduler was behind: the breach says it all
+        if not _claim(session, ticket.id, timer, kind, now, name):
+            continue
+        priority = ticket.priority
+        record(f"sla.{kind}", session=session, ticket_id=ticket.id, actor="sla", metric=timer.metric,
+               due_at=timer.due_at.isoformat(), priority=priority, late_by_seconds=int((now - at).total_seconds()))
+        log.info("SLA %s: ticket #%s %s due %s", kind, ticket.id, timer.metric, timer.due_at.isoformat())
+        for rule in config.sla_timers.escalations:
+            if rule.matches(kind, timer.metric, priority):
+                escalate(ticket, rule, config=config, session=session, metric=timer.metric, kind=kind,
+                         due_at=timer.due_at)
+        out.append(Fired(ticket.id, timer.metric, kind, timer.due_at))
+    refresh_sla(ticket, config, session=session, now=now)
+    if ticket.sla_next_check_at is not None and ticket.sla_next_check_at <= now:
+        # Only possible when a claim lost to another process that has not committed yet: look again soon.
+        log.debug("ticket #%s still has due SLA events after this pass", ticket.id)
+    return out
+
+
+def escalate(ticket: Ticket, rule: EscalationRule, *, config: TriageConfig, session: Session, metric: str,
+             kind: str, due_at: datetime) -> None:
+    """Run one rule's actions in order; an action that cannot run says why in the event log."""
+    what = f"SLA {metric.replace('_', ' ')} {kind}"
+    for action in rule.actions:
+        if action == "raise_priority":
+            index = PRIORITIES.index(ticket.priority) if ticket.priority in PRIORITIES else 1
+            if index + 1 < len(PRIORITIES):
+                set_priority(ticket, PRIORITIES[index + 1], config=config, session=session, actor="sla",
+                             reason=what)
+        elif action == "reassign_to_lead":
+            _reassign_to_lead(ticket, config=config, session=session, reason=what)
+        elif action == "notify_email":
+            _notify(ticket, rule, config=config, session=session, metric=metric, kind=kind, due_at=due_at)
+        elif action == "webhook":
+            assert rule.webhook_url is not None  # the config validator demands it
+            payload = {"event": f"sla.{kind}", "metric": metric, "ticket_id": ticket.id, "due_at": due_at.isoformat(),
+                       "priority": ticket.priority, "queue": ticket.queue, "status": ticket.status,
+                       "subject": ticket.subject, "assignee": ticket.assignee.email if ticket.assignee else None}
+            queue_webhook(rule.webhook_url, payload, session=session, ticket_id=ticket.id, kind=f"sla.{kind}")
+
+
+def _lead(ticket: Ticket, config: TriageConfig, *, session: Session) -> Agent | None:
+    team = config.team(ticket.queue)
+    if team is None or team.lead is None:
+        return None
+    return session.scalar(select(Agent).where(Agent.email == team.lead.lower(), Agent.active.is_(True)))
+
+
+def _reassign_to_lead(ticket: Ticket, *, config: TriageConfig, session: Session, reason: str) -> None:
+    lead = _lead(ticket, config, session=session)
+    if lead is None:
+        record("sla.escalation_skipped", session=session, ticket_id=ticket.id, actor="sla",
+               action="reassign_to_lead", reason=f"queue {ticket.queue!r} has no active team lead")
+        return
+    if ticket.assignee_id == lead.id:
+        return
+    why = f"{reason}: escalated to the team lead of {ticket.queue}"
+    if ticket.assignee_id is not None:
+        session.add(Assignment(ticket_id=ticket.id, agent_id=ticket.assignee_id, action="unassigned", reason=why,
+                               actor="sla"))
+    session.add(Assignment(ticket_id=ticket.id, agent_id=lead.id, action="assigned", reason=why, actor="sla"))
+    ticket.assignee_id = lead.id
+    session.flush()
+    session.refresh(ticket, ["assignee"])
+    record("ticket.assigned", session=session, ticket_id=ticket.id, actor="sla", agent=lead.email, reason=why)
+
+
+def _notify(ticket: Ticket, rule: EscalationRule, *, config: TriageConfig, session: Session, metric: str,
+            kind: str, due_at: datetime) -> None:
+    recipients: list[str] = []
+    for target in rule.notify:
+        if target == "lead":
+            team = config.team(ticket.queue)
+            address = team.lead if team else None
+        elif target == "assignee":
+            address = ticket.assignee.email if ticket.assignee else None
+        else:
+            address = target
+        if address and address.lower() not in recipients:
+            recipients.append(address.lower())
+    ours = sorted(config.our_addresses())
+    sender = config.auto_reply.from_address or (ours[0] if ours else None)
+    if not recipients or sender is None:
+        record("sla.escalation_skipped", session=session, ticket_id=ticket.id, actor="sla", action="notify_email",
+               reason="no recipient" if not recipients else "no mailbox to send from")
+        return
+    cal = config.calendar_for(ticket.queue)
+    local_due = due_at.astimezone(cal.tz)
+    subject = f"[SLA {kind}] #{ticket.id} {metric.replace('_', ' ')} due {local_due:%Y-%m-%d %H:%M %Z}"
+    body = (f"Ticket #{ticket.id}: {ticket.subject or '(no subject)'}\n"
+            f"{metric.replace('_', ' ')} {'is overdue since' if kind == 'breach' else 'is due at'} "
+            f"{local_due:%A %d %B %Y %H:%M %Z}.\n"
+            f"Queue: {ticket.queue or '-'}  priority: {ticket.priority}  status: {ticket.status}  "
+            f"assignee: {ticket.assignee.email if ticket.assignee else 'nobody'}\n")
+    for address in recipients:
+        msg = compose(sender=sender, sender_name=f"{config.company} SLA", to=address, subject=subject, body=body,
+                      instance_id=config.mail.instance_id)
+        msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: nobody should answer this automatically
+        queue_mail(msg, session=session, kind="notification", ticket_id=ticket.id, recipient=address, sender=sender)
+
