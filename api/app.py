@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from api.deps import SessionDep
+from api.knowledge import router as knowledge_router
 from triage.background import Background, BackgroundOptions
 from triage.conversations.schemas import TicketDetail, TicketSummary, ticket_detail, ticket_summary
 from triage.conversations.service import get_ticket, list_tickets
@@ -99,4 +100,5 @@ def create_app(rt: Triage, *, run_worker: bool = False, background: BackgroundOp
             raise HTTPException(404, f"no ticket #{ticket_id}")
         return ticket_detail(found)
 
+    app.include_router(knowledge_router)
     return app

@@ -109,3 +109,35 @@ def build_email(
 @pytest.fixture
 def make_email():  # type: ignore[no-untyped-def]
     return build_email
+
+
+class HashingEncoder:
+    """A stand-in for the sentence encoder: hashed bag of words, normalised; counts the texts it embeds."""
+
+    def __init__(self, dim: int = 256) -> None:
+        self.dim = dim
+        self.calls: list[int] = []
+
+    @property
+    def texts_encoded(self) -> int:
+        return sum(self.calls)
+
+    def encode(self, texts):  # type: ignore[no-untyped-def]
+        import zlib
+
+        import numpy as np
+
+        from models.retrieval import tokenize
+
+        self.calls.append(len(texts))
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, item in enumerate(texts):
+            for token in tokenize(item):
+                out[i, zlib.crc32(token.encode()) % self.dim] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.where(norms == 0, 1.0, norms)
+
+
+@pytest.fixture
+def hashing_encoder() -> HashingEncoder:
+    return HashingEncoder()

@@ -22,6 +22,7 @@ from rich.table import Table
 from triage.config import Settings
 from triage.errors import UserError
 from triage.imap_cli import imap_app
+from triage.knowledge_cli import kb_app, suggest_cmd
 from triage.models_cli import data_app, evaluate_cmd, models_app, train_cmd
 from triage.sla_cli import sla_app, ticket_status_cmd
 
@@ -36,6 +37,8 @@ app.command("train")(train_cmd)
 app.command("evaluate")(evaluate_cmd)
 app.add_typer(models_app, name="models")
 app.add_typer(data_app, name="data")
+app.add_typer(kb_app, name="kb")
+app.command("suggest")(suggest_cmd)
 app.add_typer(sla_app, name="sla")
 tickets_app.command("status")(ticket_status_cmd)
 
@@ -423,6 +426,7 @@ def demo(as_json: Annotated[bool, typer.Option("--json", help="Print the tickets
     from triage.conversations.schemas import ticket_summary
     from triage.conversations.service import list_tickets
     from triage.ingest.files import ingest_paths
+    from triage.knowledge_cli import import_samples
 
     with _timed() as elapsed:
         rt = runtime()
@@ -432,6 +436,7 @@ def demo(as_json: Annotated[bool, typer.Option("--json", help="Print the tickets
         with rt.db.session() as session:
             report = ingest_paths(paths, session=session, commit=session.commit)
         outcomes = _process_inbox(rt)
+        kb = import_samples(rt)
         with rt.db.session() as session:
             rows = [ticket_summary(t) for t in list_tickets(session=session, limit=10000)]
         rows.sort(key=lambda r: r.id)
@@ -439,10 +444,27 @@ def demo(as_json: Annotated[bool, typer.Option("--json", help="Print the tickets
         out.print_json(json.dumps([r.model_dump(mode="json") for r in rows]))
         return
     out.print(ticket_table(rows, title=f"Triage demo: {len(rows)} tickets"))
+    _demo_suggestion(rt, rows, kb)
     failed = sum(1 for o in outcomes if o.status == "failed")
     out.print(f"Ingested {report.accepted} new message(s) ({report.duplicates} already known, "
               f"{len(report.rejected)} rejected), processed {len(outcomes) - failed}, failed {failed}, "
               f"in {elapsed():.1f}s. Try `triage tickets show {rows[0].id if rows else 1}` or `triage serve`.")
+
+
+def _demo_suggestion(rt: Any, rows: list[Any], kb: Any) -> None:
+    """Show what an agent sees for one ticket: snippets from the sample knowledge base and a draft."""
+    from triage.knowledge.index import knowledge_index
+    from triage.knowledge.service import suggest
+    from triage.knowledge_cli import print_suggestion
+
+    pick = next((r for r in rows if r.intent == "order_status"), rows[0] if rows else None)
+    if pick is None:
+        return
+    out.print(f"\nKnowledge base: {kb.added} article(s) added, {kb.unchanged} unchanged ({kb.chunks} chunks). "
+              f"Suggestion for ticket #{pick.id} (`triage suggest {pick.id}`):")
+    with rt.db.transaction() as session:
+        result = suggest(pick.id, session=session, index=knowledge_index(rt.settings), config=rt.config)
+    print_suggestion(result, out)
 
 
 def main() -> None:

@@ -1,0 +1,156 @@
+"""Turning Markdown snippets into plain sentences for a reply, and guessing a message's language.
+
+A reply is an email, not a help-centre page: headings go, list items become sentences (numbered
+steps get "First, ... Then, ... Finally, ..." in English), tables become "row: values" sentences,
+and links and emphasis are reduced to their text.
+"""
+
+from __future__ import annotations
+
+import re
+
+from models.retrieval import tokenize
+
+_LINK = re.compile(r"!?\[([^\]]*)\]\(([^)\s]*)[^)]*\)")
+_EMPHASIS = re.compile(r"(\*\*|__|\*|_|`)(?=\S)(.+?)(?<=\S)\1")
+_HEADING = re.compile(r"^\s*#{1,6}\s+")
+_ORDERED = re.compile(r"^\s*\d{1,3}[.)]\s+")
+_BULLET = re.compile(r"^\s*[-*+]\s+")
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÄÖÜÀ-Ý0-9\"“„])")
+
+_STEP_WORDS = {"en": ("First, ", "Then ", "Next, ", "After that, ", "Finally, ")}
+
+
+def inline(text: str) -> str:
+    """Links to their text (or the address when the text is empty), emphasis and code marks removed."""
+    text = _LINK.sub(lambda m: m.group(1) or m.group(2), text)
+    for _ in range(2):  # nested emphasis such as **_word_**
+        text = _EMPHASIS.sub(r"\2", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _sentence(text: str) -> str:
+    text = text.strip().rstrip(";,")
+    if text and text[-1] not in ".!?:":
+        text += "."
+    return text[:1].upper() + text[1:] if text else text
+
+
+def _lower_first(text: str, context: str) -> str:
+    """Lower-case the first word unless it is a name (written capitalised mid-sentence elsewhere) or 'I'."""
+    word = text.split(" ", 1)[0]
+    if not word or not word[0].isupper() or word in ("I",) or word[1:2].isupper():
+        return text
+    if re.search(rf"[a-z,;] {re.escape(word)}\b", context):
+        return text
+    return word[0].lower() + text[1:]
+
+
+def _steps(items: list[str], language: str, context: str) -> list[str]:
+    words = _STEP_WORDS.get(language)
+    out = []
+    for i, item in enumerate(items):
+        sentence = _sentence(item)
+        if words and len(items) > 1:
+            lead = words[0] if i == 0 else words[-1] if i == len(items) - 1 else words[min(i, len(words) - 2)]
+            sentence = lead + _lower_first(sentence, context)
+        out.append(sentence)
+    return out
+
+
+def _table(rows: list[list[str]]) -> list[str]:
+    if len(rows) < 2:
+        return [_sentence(", ".join(r)) for r in rows if any(r)]
+    header, body = rows[0], rows[1:]
+    out = []
+    for row in body:
+        if not row or not row[0]:
+            continue
+        rest = [f"{header[i].lower()} {cell}" if len(row) > 2 and i < len(header) else cell
+                for i, cell in enumerate(row[1:], start=1) if cell]
+        out.append(_sentence(f"{row[0]}: {', '.join(rest)}"))
+    return out
+
+
+def to_sentences(markdown: str, language: str = "en") -> list[str]:
+    """The snippet as a list of plain sentences, in reading order, without any Markdown."""
+    context = inline(markdown)
+    out: list[str] = []
+    ordered: list[str] = []
+    table: list[list[str]] = []
+    paragraph: list[str] = []
+
+    def flush() -> None:
+        nonlocal ordered, table, paragraph
+        if paragraph:
+            out.extend(s for s in _SENTENCE_END.split(inline(" ".join(paragraph))) if s)
+            paragraph = []
+        if ordered:
+            out.extend(_steps(ordered, language, context))
+            ordered = []
+        if table:
+            out.extend(_table(table))
+            table = []
+
+    for raw in markdown.splitlines():
+        line = raw.rstrip()
+        if not line.strip() or _HEADING.match(line):
+            flush()
+            continue
+        if line.lstrip().startswith("|"):
+            if not table:
+                flush()
+            if not _TABLE_RULE.match(line):
+                table.append([inline(c) for c in line.strip().strip("|").split("|")])
+            continue
+        if _ORDERED.match(line):
+            if not ordered:
+                flush()
+            ordered.append(inline(_ORDERED.sub("", line)))
+            continue
+        if _BULLET.match(line):
+            flush()
+            out.append(_sentence(inline(_BULLET.sub("", line))))
+            continue
+        if ordered and raw.startswith((" ", "\t")):  # continuation of a step
+            ordered[-1] += " " + inline(line)
+            continue
+        if ordered or table:
+            flush()
+        paragraph.append(line.strip())
+    flush()
+    return [s for s in (_sentence(s) for s in out) if len(s) > 1 and not s.endswith(":")]
+
+
+def select_sentences(sentences: list[str], query: str, limit: int = 5) -> list[str]:
+    """Keep the sentences that matter most for the query, in their original order (steps stay in sequence)."""
+    if len(sentences) <= limit:
+        return sentences
+    wanted = set(tokenize(query))
+    scored = []
+    for i, s in enumerate(sentences):
+        overlap = len(wanted & set(tokenize(s)))
+        # Steps belong together and the opening sentence usually carries the answer.
+        bonus = 0.5 if s.startswith(tuple(_STEP_WORDS["en"])) else 0.0
+        scored.append((overlap + bonus + (0.75 if i == 0 else 0.0), -i, i))
+    keep = sorted(i for *_, i in sorted(scored, reverse=True)[:limit])
+    return [sentences[i] for i in keep]
+
+
+_LANGUAGE_WORDS = {lang: frozenset(words.split(" ")) for lang, words in {
+    "en": "the and is are you your my i to of in it for not have has was with this that please order",
+    "de": "der die das und ist sind ich nicht mein meine ihr ihre sie mit bitte bestellung wurde habe noch ein "
+          "eine auf für",
+    "fr": "le la les et est je ne pas mon ma mes vous votre pour avec une un commande bonjour merci des du",
+}.items()}
+
+
+def guess_language(text: str, default: str = "en") -> str:
+    """The language whose common words occur most (en, de, fr); `default` when nothing is clear."""
+    words = re.findall(r"[a-zäöüßàâçéèêëîïôûùüÿœ]+", text.lower())
+    if not words:
+        return default
+    counts = {lang: sum(w in vocab for w in words) for lang, vocab in _LANGUAGE_WORDS.items()}
+    best = max(counts, key=lambda lang: (counts[lang], lang == default))
+    return best if counts[best] >= 2 and counts[best] > counts.get(default, 0) else default

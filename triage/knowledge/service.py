@@ -1,0 +1,299 @@
+"""Knowledge-base import and search, suggestions with a draft reply, and agents' feedback on them.
+
+Plain functions: they take a keyword-only session and flush; the caller commits.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from pathlib import Path
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from models.retrieval import Hit, Mode
+from triage.config import TriageConfig
+from triage.conversations.service import get_ticket, normalise_subject
+from triage.conversations.tables import Message, Ticket
+from triage.errors import UserError
+from triage.knowledge.drafts import DraftInput, compose, draft_language
+from triage.knowledge.index import ChunkRecord, KnowledgeIndex, embed_text, text_hash
+from triage.knowledge.prose import guess_language, to_sentences
+from triage.knowledge.schemas import (
+    FeedbackIn,
+    FeedbackOut,
+    ImportReport,
+    IntentEditStats,
+    SearchResult,
+    SnippetOut,
+    SuggestionOut,
+)
+from triage.knowledge.sources import ArticleIn, chunk_markdown, read_path
+from triage.knowledge.tables import KbArticle, KbChunk, Suggestion, SuggestionFeedback
+
+MAX_K = 50
+
+
+class NotFoundError(UserError):
+    """A ticket or suggestion that does not exist (HTTP 404, CLI exit 2)."""
+
+
+# ---------------------------------------------------------------------------- import
+
+
+def import_articles(articles: list[ArticleIn], *, session: Session, index: KnowledgeIndex, source: str,
+                    keep: set[str] | None = None, prune: bool = True) -> ImportReport:
+    """Add new articles, replace changed ones (by content hash), and delete this source's articles not seen.
+
+    `keep` names ids that failed to parse this time: they are left alone rather than deleted.
+    """
+    report = ImportReport()
+    existing = {a.external_id: a for a in session.scalars(select(KbArticle))}
+    seen = set(keep or ())
+    for item in articles:
+        seen.add(item.external_id)
+        digest = item.content_hash()
+        article = existing.get(item.external_id)
+        if article is not None and article.content_hash == digest:
+            article.source = source
+            report.unchanged += 1
+            continue
+        if article is None:
+            article = KbArticle(external_id=item.external_id)
+            session.add(article)
+            report.added += 1
+        else:
+            session.execute(delete(KbChunk).where(KbChunk.article_id == article.id))
+            session.expire(article, ["chunks"])
+            report.updated += 1
+        article.source, article.title, article.body = source, item.title, item.body
+        article.tags, article.intents, article.product = item.tags, item.intents, item.product
+        article.language, article.content_hash = item.language, digest
+        session.flush()
+        for chunk in chunk_markdown(item.body):
+            session.add(KbChunk(article_id=article.id, position=chunk.position, heading=chunk.heading,
+                                text=chunk.text, content_hash=text_hash(embed_text(item.title, chunk.heading,
+                                                                                   chunk.text))))
+    if prune:
+        for external_id, article in existing.items():
+            if article.source == source and external_id not in seen:
+                session.delete(article)
+                report.deleted += 1
+    session.flush()
+    report.chunks_embedded = index.sync(session)
+    report.chunks = len(index.records)
+    return report
+
+
+def import_path(path: Path, *, session: Session, index: KnowledgeIndex, prune: bool = True) -> ImportReport:
+    """Import a Markdown/CSV/JSON file or a folder of them; articles deleted from it are deleted here too."""
+    result = read_path(path)
+    if result.files == 0:
+        raise UserError(f"{path}: no Markdown, CSV or JSON files found")
+    report = import_articles(result.articles, session=session, index=index, source=str(path.resolve()),
+                             keep=result.failed_ids, prune=prune)
+    report.files, report.rejected = result.files, result.rejected
+    return report
+
+
+def delete_article(external_id: str, *, session: Session, index: KnowledgeIndex) -> None:
+    """Remove one article and its chunks from the database and the index."""
+    article = session.scalar(select(KbArticle).where(KbArticle.external_id == external_id))
+    if article is None:
+        raise NotFoundError(f"no knowledge-base article {external_id!r}")
+    session.delete(article)
+    session.flush()
+    index.sync(session)
+
+
+# ---------------------------------------------------------------------------- search
+
+
+def _why(hit: Hit, record: ChunkRecord, *, language: str | None, product: str | None,
+         intent: str | None) -> list[str]:
+    why = []
+    if hit.bm25_rank is not None:
+        terms = f" ({', '.join(hit.terms)})" if hit.terms else ""
+        why.append(f"keywords{terms}: BM25 rank {hit.bm25_rank}")
+    if hit.dense_rank is not None:
+        why.append(f"meaning: cosine {hit.cosine:.2f}, dense rank {hit.dense_rank}")
+    if hit.intent_boosted and intent:
+        why.append(f"answers intent {intent}")
+    if language:
+        why.append(f"in {record.language}")
+    if product and record.product == product:
+        why.append(f"about {product}")
+    return why
+
+
+def search(query: str, *, session: Session, index: KnowledgeIndex, k: int = 5, mode: Mode = "hybrid",
+           language: str | None = None, product: str | None = None, intent: str | None = None) -> list[SearchResult]:
+    """Ranked knowledge-base chunks for a query, with the reasons each matched."""
+    if not query.strip():
+        raise UserError("the search query is empty")
+    if not 1 <= k <= MAX_K:
+        raise UserError(f"k must be between 1 and {MAX_K}")
+    if mode not in ("hybrid", "bm25", "dense"):
+        raise UserError(f"unknown mode {mode!r}: use hybrid, bm25 or dense")
+    hits = index.search(query, session=session, k=k, mode=mode, language=language, product=product, intent=intent)
+    return [SearchResult(id=f"kb:{r.chunk_id}", article=r.external_id, title=r.title, heading=r.heading,
+                         text=r.text, score=round(h.score, 6), language=r.language, product=r.product,
+                         why=_why(h, r, language=language, product=product, intent=intent)) for h, r in hits]
+
+
+# ---------------------------------------------------------------------------- suggestions
+
+
+def _product_in(text: str, products: list[str]) -> tuple[str, str] | None:
+    """(product slug, the words the customer used for it) for the first product named in the text."""
+    firsts = [p.split("-")[0] for p in products]
+    found: list[tuple[int, str, str]] = []
+    for slug, first in zip(products, firsts, strict=True):
+        words = slug.replace("-", " ")
+        # A first word shared by several products (the brand) is not enough on its own.
+        patterns = [words] + ([first] if firsts.count(first) == 1 else [])
+        for pattern in patterns:
+            m = re.search(rf"\b{re.escape(pattern)}\b", text, flags=re.I)
+            if m:
+                found.append((m.start(), slug, m.group(0)))
+                break
+    if not found:
+        return None
+    _, slug, said = min(found)
+    if said.islower():
+        said = slug.replace("-", " ").capitalize()
+    return slug, said
+
+
+def _customer_message(ticket: Ticket) -> Message | None:
+    inbound = [m for m in ticket.messages if m.direction == "in" and m.author_kind == "customer" and not m.auto_kind]
+    return inbound[-1] if inbound else None
+
+
+def suggest(ticket_id: int, *, session: Session, index: KnowledgeIndex, config: TriageConfig,
+            k: int = 3) -> SuggestionOut:
+    """Top snippets (knowledge base and similar past replies) and one draft reply; stored for feedback."""
+    from models.entities import EntityExtractor
+
+    if not 1 <= k <= MAX_K:
+        raise UserError(f"k must be between 1 and {MAX_K}")
+    ticket = get_ticket(ticket_id, session=session)
+    if ticket is None:
+        raise NotFoundError(f"no ticket #{ticket_id}")
+    message = _customer_message(ticket)
+    body = message.text if message is not None else ""
+    subject = normalise_subject(ticket.subject or "")
+    query = f"{subject}\n{body}".strip() or subject
+    customer = ticket.customer
+    language = draft_language(customer.language or guess_language(body or subject))
+
+    index.ensure_loaded(session)
+    entities = EntityExtractor().extract(body) if body else []
+    order = next((e.text.lstrip("#").strip() for e in entities if e.label == "ORDER_NUMBER"), None)
+    product = _product_in(query, index.products())
+
+    notes: list[str] = []
+    snippets: list[SnippetOut] = []
+    vector = index.encode([query])[0] if query else None
+    chosen: list[tuple[str, str]] = []
+    if not index.records:
+        notes.append("The knowledge base is empty: import articles with `triage kb import PATH`; "
+                     "the draft has no article content.")
+    elif vector is not None:
+        hits = index.search(query, session=session, k=k, language=language,
+                            product=product[0] if product else None, intent=ticket.intent, vector=vector)
+        # A chunk that shares no keyword and is barely related in meaning is noise, not a suggestion.
+        hits = [(h, r) for h, r in hits if h.bm25_rank is not None or (h.cosine or 0.0) >= 0.3]
+        for h, r in hits:
+            snippets.append(SnippetOut(
+                id=f"kb:{r.chunk_id}", title=r.title if not r.heading else f"{r.title}: {r.heading}",
+                text=" ".join(to_sentences(r.text, r.language)), score=round(h.score, 6), source="knowledge_base",
+                why=_why(h, r, language=language, product=product[0] if product else None, intent=ticket.intent),
+                article=r.external_id, language=r.language))
+        if hits:
+            best = hits[0][1]
+            chosen = [(best.title, best.text)]
+            # A neighbouring section of the same article usually completes the answer (steps, conditions).
+            chosen += [(r.title, r.text) for _, r in hits[1:2] if r.article_id == best.article_id]
+        else:
+            notes.append(f"No knowledge-base article in {language} matched this ticket; the draft has no article "
+                         "content.")
+    if vector is not None:
+        index.refresh_replies(session)
+        for sim, reply in index.search_replies(vector, k=2, intent=ticket.intent, exclude_ticket=ticket.id):
+            why = [f"how a colleague answered ticket #{reply.ticket_id}", f"meaning: cosine {sim:.2f}"]
+            if reply.intent and reply.intent == ticket.intent:
+                why.append(f"same intent {reply.intent}")
+            snippets.append(SnippetOut(id=f"reply:{reply.message_id}", title=f"Reply on solved ticket "
+                                       f"#{reply.ticket_id}", text=reply.text, score=round(sim, 6),
+                                       source="past_reply", why=why))
+
+    draft = compose(DraftInput(
+        language=language, customer_name=customer.name, intent=ticket.intent, sentiment=ticket.sentiment,
+        urgency=ticket.urgency, order_number=order, product=product[1] if product else None, query=query,
+        snippets=chosen, agent_name=ticket.assignee.name if ticket.assignee else None, company=config.company))
+    row = Suggestion(ticket_id=ticket.id, intent=ticket.intent, language=language, draft=draft,
+                     snippets=[s.model_dump() for s in snippets])
+    session.add(row)
+    session.flush()
+    return SuggestionOut(suggestion_id=row.id, ticket_id=ticket.id, intent=ticket.intent, language=language,
+                         snippets=snippets, draft=draft, notes=notes)
+
+
+# ---------------------------------------------------------------------------- feedback
+
+
+def word_edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance over words: how many words an agent inserted, deleted or replaced."""
+    x, y = a.split(), b.split()
+    if len(x) < len(y):
+        x, y = y, x
+    previous = list(range(len(y) + 1))
+    for i, word in enumerate(x, start=1):
+        current = [i]
+        for j, other in enumerate(y, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (word != other)))
+        previous = current
+    return previous[-1]
+
+
+def record_feedback(ticket_id: int, suggestion_id: int, feedback: FeedbackIn, *, session: Session) -> FeedbackOut:
+    """Store that a suggestion was used, edited (with the sent text) or rejected; edits are measured in words."""
+    suggestion = session.get(Suggestion, suggestion_id)
+    if suggestion is None or suggestion.ticket_id != ticket_id:
+        raise NotFoundError(f"no suggestion #{suggestion_id} on ticket #{ticket_id}")
+    distance: int | None = None
+    ratio: float | None = None
+    if feedback.action == "used":
+        distance, ratio = 0, 0.0
+    elif feedback.action == "edited":
+        final = feedback.final_text or ""
+        distance = word_edit_distance(suggestion.draft, final)
+        ratio = round(distance / max(1, len(suggestion.draft.split()), len(final.split())), 4)
+    row = SuggestionFeedback(suggestion_id=suggestion.id, ticket_id=ticket_id, intent=suggestion.intent,
+                             action=feedback.action, snippet_id=feedback.snippet_id, final_text=feedback.final_text,
+                             edit_distance=distance, edit_ratio=ratio, actor=feedback.actor.strip())
+    session.add(row)
+    session.flush()
+    return FeedbackOut(id=row.id, suggestion_id=suggestion.id, action=row.action, edit_distance=distance,
+                       edit_ratio=ratio)
+
+
+def edit_report(*, session: Session) -> list[IntentEditStats]:
+    """Per intent: how drafts were received, and how far sent replies were from them (word edit distance)."""
+    groups: dict[str, list[SuggestionFeedback]] = defaultdict(list)
+    for row in session.scalars(select(SuggestionFeedback).order_by(SuggestionFeedback.id)):
+        groups[row.intent or "(none)"].append(row)
+    out = []
+    for intent in sorted(groups):
+        rows = groups[intent]
+        measured = [r for r in rows if r.edit_distance is not None]
+        out.append(IntentEditStats(
+            intent=intent, feedback=len(rows), used=sum(r.action == "used" for r in rows),
+            edited=sum(r.action == "edited" for r in rows), rejected=sum(r.action == "rejected" for r in rows),
+            mean_edit_distance=round(sum(r.edit_distance or 0 for r in measured) / len(measured), 2)
+            if measured else None,
+            mean_edit_ratio=round(sum(r.edit_ratio or 0.0 for r in measured) / len(measured), 4) if measured else None,
+        ))
+    return out
