@@ -271,8 +271,6 @@ class SlaTimersConfig(_Strict):
 
     warn_at: Annotated[float, Field(gt=0, lt=1)] = 0.75  # share of the target after which a warning fires
     check_interval: Annotated[str, AfterValidator(_duration_field)] = "10s"
-    # Used for the expected reply time until the queue has recent solved tickets to learn from.
-    default_handling_time: Annotated[str, AfterValidator(_duration_field)] = "20m"
     webhook_timeout: Annotated[float, Field(gt=0)] = 10.0
     escalations: list[EscalationRule] = Field(default_factory=list)
 
@@ -343,6 +341,7 @@ class AutoReplyConfig(_Strict):
         "Hello {{ customer_name or 'there' }},\n\n"
         "thank you for contacting {{ company }}. We have received your message and opened ticket "
         "#{{ ticket_id }} for it. Please keep [#{{ ticket_id }}] in the subject if you write again.\n\n"
+        "{% if expected_reply %}You can expect our reply by {{ expected_reply }}.\n\n{% endif %}"
         "{{ company }} support\n"
     )
     per_ticket: Annotated[int, Field(ge=0)] = 1
@@ -351,8 +350,9 @@ class AutoReplyConfig(_Strict):
     templates: list[AutoReplyTemplate] = Field(default_factory=list)
     chat_enabled: bool = True
     chat_body: str = (
-        "Thanks for your message! You are number {{ queue_position }} in the queue; "
-        "the expected wait is {{ expected_wait }}."
+        "Thanks for your message! You are number {{ queue_position }} in the queue. "
+        "{% if expected_wait %}The expected wait is {{ expected_wait }}.{% else %}"
+        "We will answer as soon as an agent is available.{% endif %}"
     )
 
     def template_for(self, language: str | None, intent: str | None) -> tuple[str, str]:

@@ -39,9 +39,13 @@ from triage.inbox.tables import DONE, FAILED, InboxItem
 from triage.ingest.chat import ChatRecord
 from triage.outbox.service import queue_mail, sent_count
 from triage.routing.service import assign
+from triage.sla.expected import expected_reply, template_values
 from triage.sla.service import URGENCY_TO_PRIORITY, agent_replied, customer_wrote, refresh_sla, set_status
 
 log = logging.getLogger(__name__)
+
+# Chat arriving from a live conversation gets the bot's acknowledgement; imported transcripts never do.
+LIVE_CHAT_SOURCES = ("api", "chat")
 
 @dataclass
 class Pipeline:
@@ -165,10 +169,14 @@ class Pipeline:
         if sender is None:
             record("auto_reply.suppressed", session=session, ticket_id=ticket.id, reason="no mailbox to send from")
             return
+        now = utcnow()
         values = {"ticket_id": ticket.id, "subject": normalise_subject(parsed.subject) or "your message",
                   "customer_name": name, "company": self.config.company, "queue": ticket.queue,
-                  "priority": ticket.priority, "first_response_due": ticket.first_response_due}
-        subject, body = render_auto_reply(conf.subject, conf.body, values)
+                  "priority": ticket.priority, "first_response_due": ticket.first_response_due,
+                  "intent": ticket.intent,
+                  **template_values(expected_reply(ticket, self.config, session=session, now=now), now=now)}
+        language = ticket.customer.language if ticket.customer is not None else None
+        subject, body = render_auto_reply(*conf.template_for(language, ticket.intent), values)
         msg = compose(sender=sender, sender_name=f"{self.config.company} Support", to=parsed.from_address,
                       to_name=name, subject=subject, body=body, instance_id=self.config.mail.instance_id,
                       in_reply_to=parsed.message_id, references=parsed.references, auto_reply=True)
@@ -219,7 +227,26 @@ class Pipeline:
             agent_replied(ticket, rec.timestamp, config=self.config, session=session)
         elif inbound:
             self._classify_and_route(ticket, message, rec.text, created=created, session=session)
+            if item.source in LIVE_CHAT_SOURCES and self.config.auto_reply.chat_enabled:
+                self._chat_ack(ticket, rec, session=session)
         return message
+
+    def _chat_ack(self, ticket: Ticket, rec: ChatRecord, *, session: Session) -> None:
+        """The bot's first answer in a live chat: queue position and expected wait, once per conversation."""
+        dedup_key = f"bot-ack:{ticket.id}"
+        if find_message(dedup_key, session=session) is not None:
+            return
+        now = utcnow()
+        values = {"ticket_id": ticket.id, "customer_name": rec.customer.name, "company": self.config.company,
+                  "queue": ticket.queue, "priority": ticket.priority, "intent": ticket.intent,
+                  **template_values(expected_reply(ticket, self.config, session=session, now=now), now=now)}
+        _, text = render_auto_reply("", self.config.auto_reply.chat_body, values)
+        session.add(Message(ticket_id=ticket.id, direction="out", author_kind="bot", author="bot",
+                            dedup_key=dedup_key, text=text, full_text=text, auto_kind="auto_reply",
+                            sent_at=rec.timestamp))
+        session.flush()
+        record("chat.acknowledged", session=session, ticket_id=ticket.id, queue_position=values["queue_position"],
+               expected_wait_minutes=values["expected_wait_minutes"])
 
     # -- shared --
     def _classify_and_route(self, ticket: Ticket, message: Message, text: str, *, created: bool,
