@@ -24,6 +24,7 @@ from triage.errors import UserError
 from triage.imap_cli import imap_app
 from triage.knowledge_cli import kb_app, suggest_cmd
 from triage.models_cli import data_app, evaluate_cmd, models_app, train_cmd
+from triage.routing_cli import agents_app, simulate_cmd, tickets_assign, tickets_solve
 from triage.sla_cli import sla_app, ticket_status_cmd
 
 app = typer.Typer(help="Triage: understand, route and answer customer email and chat.", no_args_is_help=True,
@@ -37,6 +38,10 @@ app.command("train")(train_cmd)
 app.command("evaluate")(evaluate_cmd)
 app.add_typer(models_app, name="models")
 app.add_typer(data_app, name="data")
+app.add_typer(agents_app, name="agents")
+app.command("simulate")(simulate_cmd)
+tickets_app.command("assign")(tickets_assign)
+tickets_app.command("solve")(tickets_solve)
 app.add_typer(kb_app, name="kb")
 app.command("suggest")(suggest_cmd)
 app.add_typer(sla_app, name="sla")

@@ -20,7 +20,8 @@ DEFAULT_EFFORT = {"email": 12.0, "chat": 8.0}
 PRIOR_WEIGHT = 5.0
 # The customer's previous agent keeps them unless that agent holds this much more work than the
 # least loaded candidate (in tickets of this kind); beyond it stickiness would unbalance the team.
-STICKY_SLACK = 2.0
+# Urgent and high tickets allow no slack: a familiar face is not worth a missed first-response target.
+STICKY_SLACK = {"urgent": 0.0, "critical": 0.0, "high": 0.0, "normal": 2.0, "low": 2.0}
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class TicketNeeds:
     channel: str
     intent: str | None = None
     language: str | None = None
+    priority: str = "normal"
     last_agent_id: int | None = None  # who last handled this customer
 
 
@@ -123,7 +125,7 @@ def choose(agents: Sequence[AgentSnapshot], needs: TicketNeeds, effort: EffortMo
     best = min(candidates, key=_balance_key)
     if needs.last_agent_id is not None:
         previous = next((a for a in candidates if a.id == needs.last_agent_id), None)
-        slack = STICKY_SLACK * effort.expected(needs.intent, needs.channel)
+        slack = STICKY_SLACK.get(needs.priority, 2.0) * effort.expected(needs.intent, needs.channel)
         if previous is not None and previous.load <= best.load + slack:
             return Decision(previous.id, f"same agent as this customer's last ticket, load "
                                          f"{previous.load:.0f} min{suffix}", sticky=True)

@@ -129,7 +129,8 @@ def needs_of(ticket: Ticket, *, session: Session) -> TicketNeeds:
         select(Ticket.assignee_id).where(Ticket.customer_id == ticket.customer_id, Ticket.id != ticket.id,
                                          Ticket.assignee_id.is_not(None)).order_by(Ticket.id.desc()).limit(1))
     language = session.scalar(select(Customer.language).where(Customer.id == ticket.customer_id))
-    return TicketNeeds(channel=ticket.channel, intent=ticket.intent, language=language, last_agent_id=last)
+    return TicketNeeds(channel=ticket.channel, intent=ticket.intent, language=language,
+                       priority=ticket.priority or "normal", last_agent_id=last)
 
 
 def _give(ticket: Ticket, agent: Agent, decision: Decision, *, board: Board, session: Session, now: datetime,

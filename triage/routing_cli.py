@@ -1,0 +1,126 @@
+"""`triage agents ...`, `triage tickets assign|solve` and `triage simulate`: the load balancer from the shell."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+agents_app = typer.Typer(help="Agents: who is online and how much they hold.", no_args_is_help=True)
+
+
+@agents_app.command("list")
+def agents_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List agents with their status, open tickets per channel against capacity, and weighted load."""
+    from triage.cli import _init, out, runtime
+    from triage.routing.service import agent_rows, waiting_count
+
+    rt = runtime()
+    _init(rt, train=False)
+    with rt.db.session() as session:
+        rows = agent_rows(session=session)
+        waiting = waiting_count(session=session)
+    if as_json:
+        out.print_json(json.dumps({"agents": rows, "waiting": waiting}))
+        return
+    table = Table(title=f"Agents ({waiting} ticket(s) waiting for one)")
+    for column in ("agent", "status", "teams", "open / capacity", "load (min)"):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        held = ", ".join(f"{ch} {r['open'].get(ch, 0)}/{cap}" for ch, cap in r["capacity"].items())  # type: ignore[attr-defined]
+        status = r["status"] if r["active"] else "inactive"
+        table.add_row(f"{r['name']} <{r['email']}>", str(status), ", ".join(r["teams"]), held,  # type: ignore[arg-type]
+                      f"{r['load_minutes']:.0f}")
+    out.print(table)
+
+
+@agents_app.command("status")
+def agents_status(
+    email: Annotated[str, typer.Argument(help="The agent's email address.")],
+    status: Annotated[str, typer.Argument(help="online, away or offline.")],
+) -> None:
+    """Set an agent's status: online drains the waiting queue, offline sends unanswered tickets back to it."""
+    from triage.cli import _init, out, runtime
+    from triage.routing.service import set_status
+
+    rt = runtime()
+    _init(rt, train=False)
+    with rt.db.transaction() as session:
+        result = set_status(email, status.strip().lower(), session=session, actor="cli")
+    out.print(f"{email.strip().lower()} is {status.strip().lower()}: {result['requeued']} unanswered ticket(s) back "
+              f"in the queue, {result['assigned']} waiting ticket(s) assigned.", highlight=False)
+
+
+def tickets_assign(
+    ticket_id: Annotated[int, typer.Argument(help="The ticket number.")],
+    email: Annotated[str, typer.Argument(help="The agent's email address.")],
+    reason: Annotated[str, typer.Option(help="Why (kept in the assignment history).")],
+    actor: Annotated[str, typer.Option(help="Who decided (kept in the history).")] = "supervisor",
+    force: Annotated[bool, typer.Option(help="Assign even above capacity or to an agent not online.")] = False,
+) -> None:
+    """Assign or reassign a ticket by hand; the reason and actor go into its history."""
+    from triage.cli import _init, out, runtime
+    from triage.routing.service import reassign
+
+    rt = runtime()
+    _init(rt, train=False)
+    with rt.db.transaction() as session:
+        result = reassign(ticket_id, email, session=session, reason=reason, actor=actor, force=force)
+    out.print(f"#{ticket_id} assigned to {email.strip().lower()}; {result['assigned']} waiting ticket(s) took the "
+              "freed slot.", highlight=False)
+
+
+def tickets_solve(ticket_id: Annotated[int, typer.Argument(help="The ticket number.")]) -> None:
+    """Mark a ticket solved; its agent's freed slot goes to the most urgent waiting ticket at once."""
+    from triage.cli import _init, out, runtime
+    from triage.routing.service import solve
+
+    rt = runtime()
+    _init(rt, train=False)
+    with rt.db.transaction() as session:
+        result = solve(ticket_id, session=session, actor="cli")
+    out.print(f"#{ticket_id} solved; {result['assigned']} waiting ticket(s) assigned.")
+
+
+def simulate_cmd(
+    agents: Annotated[int, typer.Option(help="Agents on the team (shifts follow the daily curve).", min=1,
+                                        max=10000)] = 20,
+    hours: Annotated[float, typer.Option(help="Simulated hours.", min=1, max=24 * 365)] = 168,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same traffic.")] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="Also print one JSON object keyed by policy (last line).")]
+    = False,
+) -> None:
+    """Replay synthetic traffic through the router, round-robin and random assignment; compare SLA, waits, balance."""
+    from triage.cli import err, out, settings
+    from triage.config import load_config
+    from triage.routing.simulate import PRIORITIES, simulate
+
+    config = load_config(settings=settings())  # SLA first-response targets come from the policies there
+    results = simulate(agents=agents, hours=hours, seed=seed, config=config,
+                       progress=lambda policy: err.print(f"simulating {policy} ..."))
+    table = Table(title=f"Simulation: {agents} agents, {hours:g} h, seed {seed}")
+    table.add_column("metric")
+    for policy in results:
+        table.add_column(policy, justify="right")
+
+    def fmt(value: object, unit: str = "") -> str:
+        return "-" if value is None else f"{value}{unit}"
+
+    def row(label: str, key: str, unit: str = "") -> None:
+        table.add_row(label, *(fmt(r[key], unit) for r in results.values()))
+
+    row("tickets", "tickets")
+    for priority in PRIORITIES:
+        table.add_row(f"first response within SLA, {priority}",
+                      *(fmt(r["sla_attainment"][priority], "%") for r in results.values()))  # type: ignore[index]
+    row("first-response wait, mean", "first_response_mean_min", " min")
+    row("first-response wait, p90", "first_response_p90_min", " min")
+    row("handled work per shift hour, max/mean", "load_max_over_mean")
+    row("handled work per shift hour, Gini", "load_gini")
+    row("wait estimates within 20%", "estimate_within_20pct", "%")
+    out.print(table)
+    if as_json:  # the contract: the last line of stdout is one JSON object keyed by policy
+        out.file.write(json.dumps(results) + "\n")
+        out.file.flush()
