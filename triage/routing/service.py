@@ -33,13 +33,16 @@ from triage.routing.balancer import (
     EffortModel,
     TicketNeeds,
     choose,
+    eligible,
 )
 from triage.routing.tables import HandlingStat
 
 AGENT_STATUSES = ("online", "away", "offline")
 _LOCKED = "routing.agents_locked"
+_BOARD = "routing.board"  # the open work the routing functions keep current within one transaction
 # A ticket solved long after assignment measures the agent's absence, not the work: cap what is learned.
 MAX_LEARNED_MINUTES = 8 * 60.0
+_CHUNK = 100
 
 
 def _postgres(session: Session) -> bool:
@@ -83,12 +86,17 @@ class Board:
 
     @classmethod
     def load(cls, *, session: Session) -> Board:
+        """Lock and read the agents once per transaction; later calls in it reuse the same board."""
+        cached = session.info.get(_BOARD)
+        if cached is not None and _agents_locked(session):
+            return cached  # type: ignore[no-any-return]
         query = select(Agent).where(Agent.active.is_(True)).order_by(Agent.id)
         if _postgres(session) and not _agents_locked(session):
             query = query.with_for_update()
         agents = {a.id: a for a in session.scalars(query)}
         session.info[_LOCKED] = session.get_transaction()
         board = cls(agents, load_effort(session=session), {agent_id: [] for agent_id in agents})
+        session.info[_BOARD] = board
         rows = session.execute(select(Ticket.assignee_id, Ticket.intent, Ticket.channel).where(
             Ticket.assignee_id.in_(list(agents)), Ticket.status.in_(OPEN_STATUSES)))
         for agent_id, intent, channel in rows:
@@ -110,9 +118,14 @@ class Board:
     def queue(self, queue: str | None) -> list[AgentSnapshot]:
         return [self.snapshot(a) for a in self.agents.values() if (queue or "") in (a.teams or [])]
 
-    def has_room(self) -> bool:
-        return any(self.snapshot(a).spare(ch) > 0 for a in self.agents.values() if a.status == "online"
-                   for ch in agent_capacity(a))
+    def channels_with_room(self) -> list[str]:
+        """Channels in which some online agent could take one more ticket."""
+        out = set()
+        for agent in self.agents.values():
+            if agent.status == "online":
+                snap = self.snapshot(agent)
+                out.update(ch for ch in snap.capacity if snap.spare(ch) > 0)
+        return sorted(out)
 
     def take(self, agent_id: int, ticket: Ticket) -> None:
         self.open_work.setdefault(agent_id, []).append((ticket.intent, ticket.channel))
@@ -125,10 +138,11 @@ class Board:
 
 def needs_of(ticket: Ticket, *, session: Session) -> TicketNeeds:
     """What the ticket asks of an agent, including who last helped this customer."""
-    last = session.scalar(
-        select(Ticket.assignee_id).where(Ticket.customer_id == ticket.customer_id, Ticket.id != ticket.id,
-                                         Ticket.assignee_id.is_not(None)).order_by(Ticket.id.desc()).limit(1))
-    language = session.scalar(select(Customer.language).where(Customer.id == ticket.customer_id))
+    last_agent = (select(Ticket.assignee_id).where(Ticket.customer_id == ticket.customer_id, Ticket.id != ticket.id,
+                                                   Ticket.assignee_id.is_not(None))
+                  .order_by(Ticket.id.desc()).limit(1).scalar_subquery())
+    language, last = session.execute(select(Customer.language, last_agent)
+                                     .where(Customer.id == ticket.customer_id)).one()
     return TicketNeeds(channel=ticket.channel, intent=ticket.intent, language=language,
                        priority=ticket.priority or "normal", last_agent_id=last)
 
@@ -178,25 +192,58 @@ def waiting_order() -> tuple:  # type: ignore[type-arg]
 
 def drain(*, session: Session, now: datetime | None = None, queues: Iterable[str] | None = None,
           limit: int = 1000, board: Board | None = None) -> int:
-    """Give waiting tickets to agents with room, most urgent first; returns how many were assigned."""
+    """Give waiting tickets to agents with room, most urgent first; returns how many were assigned.
+
+    Scans the waiting line as light rows and locks (SKIP LOCKED) only the ticket about to be placed;
+    kinds of ticket (queue, channel, intent) that found nobody are not tried again in this pass.
+    """
     now = now or utcnow()
     board = board or Board.load(session=session)
-    query = (select(Ticket).where(Ticket.assignee_id.is_(None), Ticket.status.in_(OPEN_STATUSES))
-             .order_by(*waiting_order()).limit(limit))
-    if queues is not None:
-        query = query.where(Ticket.queue.in_(sorted(set(queues))))
-    if _postgres(session):
-        query = query.with_for_update(skip_locked=True)  # tickets another worker is placing are its business
-    assigned = 0
-    for ticket in session.scalars(query):
-        if not board.has_room():
+    assigned, seen = 0, 0
+    stuck: set[tuple[str | None, str, str | None]] = set()
+    passed: list[int] = []
+    while seen < limit:
+        channels = board.channels_with_room()
+        if not channels:
             break
-        decision = choose(board.queue(ticket.queue), needs_of(ticket, session=session), board.effort)
-        if decision.agent_id is not None:
+        query = (select(Ticket.id, Ticket.queue, Ticket.channel, Ticket.intent)
+                 .where(Ticket.assignee_id.is_(None), Ticket.status.in_(OPEN_STATUSES), Ticket.channel.in_(channels))
+                 .order_by(*waiting_order()).limit(min(_CHUNK, limit - seen)))
+        if queues is not None:
+            query = query.where(Ticket.queue.in_(sorted(set(queues))))
+        if passed:
+            query = query.where(Ticket.id.not_in(passed))
+        rows = session.execute(query).all()
+        for ticket_id, queue, channel, intent in rows:
+            seen += 1
+            passed.append(ticket_id)
+            if (queue, channel, intent) in stuck or channel not in channels:
+                continue
+            if not eligible(board.queue(queue), TicketNeeds(channel=channel, intent=intent))[0]:
+                stuck.add((queue, channel, intent))  # decided without touching the row
+                continue
+            ticket = _claim_waiting(ticket_id, session=session)
+            if ticket is None:  # another worker is placing it, or already has
+                continue
+            decision = choose(board.queue(ticket.queue), needs_of(ticket, session=session), board.effort)
+            if decision.agent_id is None:
+                stuck.add((queue, channel, intent))
+                continue
             _give(ticket, board.agents[decision.agent_id], decision, board=board, session=session, now=now)
             assigned += 1
+            channels = board.channels_with_room()
+        if len(rows) < _CHUNK:
+            break
     session.flush()
     return assigned
+
+
+def _claim_waiting(ticket_id: int, *, session: Session) -> Ticket | None:
+    query = (select(Ticket).where(Ticket.id == ticket_id, Ticket.assignee_id.is_(None))
+             .execution_options(populate_existing=True))
+    if _postgres(session):
+        query = query.with_for_update(skip_locked=True)
+    return session.scalars(query).first()
 
 
 def _agent_by_email(email: str, *, session: Session) -> Agent:
