@@ -1,4 +1,4 @@
-"""`python -m benchmarks [NAME...]`: run benchmarks and print one table (NAME: smtp, imap, quotes, models)."""
+"""`python -m benchmarks [NAME...]`: run benchmarks and print one table (NAME: smtp, imap, quotes, models, simulate)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 BENCHMARKS = {"smtp": "benchmarks.smtp_intake", "imap": "benchmarks.imap_ingest", "quotes": "benchmarks.quotes",
-              "models": "benchmarks.models"}
+              "models": "benchmarks.models", "simulate": "benchmarks.simulation"}
 
 
 def _figure(value: float) -> str:

@@ -8,6 +8,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from triage.errors import UserError
+
 agents_app = typer.Typer(help="Agents: who is online and how much they hold.", no_args_is_help=True)
 
 
@@ -98,8 +100,11 @@ def simulate_cmd(
     from triage.routing.simulate import PRIORITIES, simulate
 
     config = load_config(settings=settings())  # SLA first-response targets come from the policies there
-    results = simulate(agents=agents, hours=hours, seed=seed, config=config,
-                       progress=lambda policy: err.print(f"simulating {policy} ..."))
+    try:
+        results = simulate(agents=agents, hours=hours, seed=seed, config=config,
+                           progress=lambda policy: err.print(f"simulating {policy} ..."))
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
     table = Table(title=f"Simulation: {agents} agents, {hours:g} h, seed {seed}")
     table.add_column("metric")
     for policy in results:

@@ -156,6 +156,8 @@ def make_scenario(*, agents: int, hours: float, seed: int, utilisation: float = 
     curve_max = max(daily_curve(h / 10) for h in range(240))
     day_mean = float(np.mean([daily_curve(h / 10) for h in range(240)]))
     total_work = utilisation * sum(a.on_shift for a in team)
+    if total_work <= 0:
+        raise ValueError(f"no agent's shift falls within {hours:g} hours: simulate at least a day")
     peak_rate = total_work / mean_work / horizon * curve_max / day_mean  # arrivals per minute at the peak
     targets = sla_targets(config)
     tickets: list[SimTicket] = []
