@@ -223,3 +223,16 @@ def test_cli_agents_and_assignment_errors(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "unknown status 'asleep'" in bad.stderr and "Traceback" not in bad.stderr
     missing = _cli(home, config, "tickets", "assign", "999", "ann@example.com", "--reason", "x")
     assert missing.returncode == 2 and "no ticket #999" in missing.stderr
+
+
+def test_config_channels_and_capacities_are_checked(tmp_path: Path) -> None:
+    from triage.config import load_config
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text(CONFIG.replace('channels = ["email"]', 'channels = ["email"]\ncapacity_by_channel = { chat = 3 }'))
+    with pytest.raises(UserError, match=r"capacity_by_channel names \['chat'\] but channels is \['email'\]"):
+        load_config(bad)
+    negative = tmp_path / "negative.toml"
+    negative.write_text(CONFIG.replace("email = 2, chat = 1", "email = -1"))
+    with pytest.raises(UserError, match="capacity_by_channel"):
+        load_config(negative)
