@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from triage.knowledge.prose import select_sentences, to_sentences
+from triage.knowledge.prose import reply_sentences, select_sentences
 
 NEGATIVE = {"negative", "angry", "very_negative"}
 PRESSING = {"high", "critical", "urgent"}
@@ -209,12 +209,15 @@ def compose(d: DraftInput, *, max_sentences: int = 5) -> str:
 
     paragraphs = [greeting, " ".join(opening)]
     if d.snippets:
-        sentences: list[str] = []
-        for _title, body in d.snippets:
-            for s in to_sentences(body, lang):
-                if s not in sentences:
-                    sentences.append(s)
-        chosen = select_sentences(sentences, d.query, limit=max_sentences)
+        # The best snippet comes whole when it fits; further snippets of its article fill the remaining room.
+        first = reply_sentences(d.snippets[0][1], lang)
+        chosen = select_sentences(first, d.query, limit=max_sentences)
+        for _title, body in d.snippets[1:]:
+            room = max_sentences - len(chosen)
+            if room <= 0:
+                break
+            more = [s for s in reply_sentences(body, lang) if s not in chosen]
+            chosen += select_sentences(more, d.query, limit=room)
         paragraphs.append(" ".join([*chosen, text["more"].format(title=d.snippets[0][0])]))
     else:
         paragraphs.append(text["nothing"])

@@ -86,8 +86,10 @@ class KnowledgeIndex:
     """Loads once, answers searches from memory; `sync` brings embeddings in line with the database."""
 
     def __init__(self, settings: Settings, encoder: TextEncoder | None = None,
-                 retriever: HybridIndex | None = None) -> None:
+                 retriever: HybridIndex | None = None, reply_min_cosine: float = 0.45) -> None:
         self.settings = settings
+        # Below this a past reply is about something else (all-MiniLM-L6-v2 cosines of related tickets: 0.5-0.8).
+        self.reply_min_cosine = reply_min_cosine
         self.dir = settings.home / "kb"
         self._encoder = encoder
         self._template = retriever or HybridIndex()
@@ -276,7 +278,7 @@ class KnowledgeIndex:
         self.replies = [ReplyRecord(int(m), int(t), i, text) for m, t, i, text in meta]
 
     def search_replies(self, vector: np.ndarray, *, k: int = 2, intent: str | None = None,
-                       exclude_ticket: int | None = None, min_cosine: float = 0.45) -> list[tuple[float, ReplyRecord]]:
+                       exclude_ticket: int | None = None) -> list[tuple[float, ReplyRecord]]:
         """Similar past replies (cosine, same intent first); the ticket's own replies are left out."""
         if not self.replies:
             return []
@@ -287,7 +289,7 @@ class KnowledgeIndex:
         out: list[tuple[float, ReplyRecord]] = []
         for row in order.tolist():
             record, sim = self.replies[row], float(sims[row])
-            if sim < min_cosine:
+            if sim < self.reply_min_cosine:
                 break
             if record.ticket_id == exclude_ticket:
                 continue

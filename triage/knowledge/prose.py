@@ -48,6 +48,7 @@ def _lower_first(text: str, context: str) -> str:
 
 
 def _steps(items: list[str], language: str, context: str) -> list[str]:
+    """Numbered steps as one unit of sentences, so that selection never keeps step 1 and 3 without 2."""
     words = _STEP_WORDS.get(language)
     out = []
     for i, item in enumerate(items):
@@ -56,7 +57,7 @@ def _steps(items: list[str], language: str, context: str) -> list[str]:
             lead = words[0] if i == 0 else words[-1] if i == len(items) - 1 else words[min(i, len(words) - 2)]
             sentence = lead + _lower_first(sentence, context)
         out.append(sentence)
-    return out
+    return [" ".join(out)] if out else []
 
 
 def _table(rows: list[list[str]]) -> list[str]:
@@ -123,6 +124,16 @@ def to_sentences(markdown: str, language: str = "en") -> list[str]:
     return [s for s in (_sentence(s) for s in out) if len(s) > 1 and not s.endswith(":")]
 
 
+# Sentences that talk about the help page itself read oddly in a letter ("This article explains ...").
+_SELF_REFERENCE = re.compile(r"\b(?:this (?:article|guide|page)|see also|read more|dieser artikel|diesem artikel|"
+                             r"siehe auch|cet article|voir aussi)\b", re.I)
+
+
+def reply_sentences(markdown: str, language: str = "en") -> list[str]:
+    """`to_sentences` without the sentences that only make sense on the help page."""
+    return [s for s in to_sentences(markdown, language) if not _SELF_REFERENCE.search(s)]
+
+
 def select_sentences(sentences: list[str], query: str, limit: int = 5) -> list[str]:
     """Keep the sentences that matter most for the query, in their original order (steps stay in sequence)."""
     if len(sentences) <= limit:
@@ -132,7 +143,7 @@ def select_sentences(sentences: list[str], query: str, limit: int = 5) -> list[s
     for i, s in enumerate(sentences):
         overlap = len(wanted & set(tokenize(s)))
         # Steps belong together and the opening sentence usually carries the answer.
-        bonus = 0.5 if s.startswith(tuple(_STEP_WORDS["en"])) else 0.0
+        bonus = 0.5 if s.startswith(_STEP_WORDS["en"][0]) else 0.0
         scored.append((overlap + bonus + (0.75 if i == 0 else 0.0), -i, i))
     keep = sorted(i for *_, i in sorted(scored, reverse=True)[:limit])
     return [sentences[i] for i in keep]

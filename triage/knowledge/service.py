@@ -201,11 +201,11 @@ def suggest(ticket_id: int, *, session: Session, index: KnowledgeIndex, config: 
         notes.append("The knowledge base is empty: import articles with `triage kb import PATH`; "
                      "the draft has no article content.")
     elif vector is not None:
-        hits = index.search(query, session=session, k=k, language=language,
+        hits = index.search(query, session=session, k=max(k, 5), language=language,
                             product=product[0] if product else None, intent=ticket.intent, vector=vector)
         # A chunk that shares no keyword and is barely related in meaning is noise, not a suggestion.
         hits = [(h, r) for h, r in hits if h.bm25_rank is not None or (h.cosine or 0.0) >= 0.3]
-        for h, r in hits:
+        for h, r in hits[:k]:
             snippets.append(SnippetOut(
                 id=f"kb:{r.chunk_id}", title=r.title if not r.heading else f"{r.title}: {r.heading}",
                 text=" ".join(to_sentences(r.text, r.language)), score=round(h.score, 6), source="knowledge_base",
@@ -214,8 +214,8 @@ def suggest(ticket_id: int, *, session: Session, index: KnowledgeIndex, config: 
         if hits:
             best = hits[0][1]
             chosen = [(best.title, best.text)]
-            # A neighbouring section of the same article usually completes the answer (steps, conditions).
-            chosen += [(r.title, r.text) for _, r in hits[1:2] if r.article_id == best.article_id]
+            # Another section of the same article usually completes the answer (steps, conditions, times).
+            chosen += [(r.title, r.text) for _, r in hits[1:] if r.article_id == best.article_id][:1]
         else:
             notes.append(f"No knowledge-base article in {language} matched this ticket; the draft has no article "
                          "content.")
