@@ -1,0 +1,51 @@
+"""`triage kb` and `triage suggest` through the console script, with the real bundled sentence encoder."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SAMPLES
+
+
+def _run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    exe = Path(sys.executable).parent / "triage"
+    cmd = [str(exe)] if exe.exists() else [shutil.which("triage") or "triage"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRIAGE_")}
+    env["TRIAGE_HOME"] = str(home)
+    return subprocess.run([*cmd, *args], capture_output=True, text=True, env=env, timeout=600)
+
+
+@pytest.mark.slow
+def test_import_search_and_unknown_ticket_with_real_encoder(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    first = _run(home, "kb", "import", str(SAMPLES / "kb"), "--json")
+    assert first.returncode == 0, first.stderr[-2000:]
+    report = json.loads(first.stdout)
+    assert report["added"] == 45 and report["chunks_embedded"] == report["chunks"] > 45
+    again = json.loads(_run(home, "kb", "import", str(SAMPLES / "kb"), "--json").stdout)
+    assert again["unchanged"] == 45 and again["chunks_embedded"] == 0
+
+    # No shared keyword with the article: only the sentence encoder can find it.
+    found = _run(home, "kb", "search", "my parcel never showed up", "--k", "3", "--json")
+    assert found.returncode == 0, found.stderr[-2000:]
+    results = json.loads(found.stdout)
+    assert len(results) == 3 and results[0]["score"] >= results[-1]["score"]
+    assert "missing-or-damaged-delivery" in {r["article"] for r in results}
+    table = _run(home, "kb", "search", "Rücksendung starten", "--language", "de")
+    assert table.returncode == 0 and "de-rueckgabe-und-umtausch" not in table.stdout  # titles, not ids, shown
+    assert "Rückgabe" in table.stdout or "Rücksendung" in table.stdout
+
+    missing = _run(home, "suggest", "4242")
+    assert missing.returncode == 2
+    assert missing.stderr.strip() == "error: no ticket #4242" and "Traceback" not in missing.stderr
+    bad = _run(home, "kb", "import", str(tmp_path / "nowhere"))
+    assert bad.returncode == 2 and "does not exist" in bad.stderr
+    report_out = _run(home, "kb", "report", "--json")
+    assert report_out.returncode == 0 and json.loads(report_out.stdout) == []
