@@ -10,7 +10,8 @@ from rich.console import Console
 from rich.table import Table
 
 BENCHMARKS = {"smtp": "benchmarks.smtp_intake", "imap": "benchmarks.imap_ingest", "quotes": "benchmarks.quotes",
-              "models": "benchmarks.models", "simulate": "benchmarks.simulation"}
+              "models": "benchmarks.models", "simulate": "benchmarks.simulation",
+              "knowledge": "benchmarks.knowledge"}
 
 
 def _figure(value: float) -> str:

