@@ -26,6 +26,7 @@ from triage.knowledge_cli import kb_app, suggest_cmd
 from triage.models_cli import data_app, evaluate_cmd, models_app, train_cmd
 from triage.routing_cli import agents_app, simulate_cmd, tickets_assign, tickets_solve
 from triage.sla_cli import sla_app, ticket_status_cmd
+from triage.users_cli import users_app
 
 app = typer.Typer(help="Triage: understand, route and answer customer email and chat.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False)
@@ -46,6 +47,7 @@ app.add_typer(kb_app, name="kb")
 app.command("suggest")(suggest_cmd)
 app.add_typer(sla_app, name="sla")
 tickets_app.command("status")(ticket_status_cmd)
+app.add_typer(users_app, name="users")
 
 out = Console()
 err = Console(stderr=True, soft_wrap=True)  # one line per message, greppable

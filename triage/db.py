@@ -67,7 +67,8 @@ def _import_tables() -> None:
     import triage.knowledge.tables
     import triage.outbox.tables
     import triage.routing.tables
-    import triage.sla.tables  # noqa: F401
+    import triage.sla.tables
+    import triage.users.tables  # noqa: F401
 
 
 def make_engine(settings: Settings) -> Engine:
