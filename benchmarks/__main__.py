@@ -1,4 +1,4 @@
-"""`python -m benchmarks [NAME...]`: run benchmarks and print one table (NAME: smtp, imap, quotes, models, simulate)."""
+"""`python -m benchmarks [NAME...]`: run benchmarks, print one table (NAME: see BENCHMARKS; default all)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from rich.table import Table
 
 BENCHMARKS = {"smtp": "benchmarks.smtp_intake", "imap": "benchmarks.imap_ingest", "quotes": "benchmarks.quotes",
               "models": "benchmarks.models", "simulate": "benchmarks.simulation",
-              "knowledge": "benchmarks.knowledge"}
+              "knowledge": "benchmarks.knowledge", "api": "benchmarks.api_load"}
 
 
 def _figure(value: float) -> str:
