@@ -384,6 +384,72 @@ class MailConfig(_Strict):
         return [d.strip().lower().lstrip("@") for d in v]
 
 
+_RUBRIC_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+class RubricItem(_Strict):
+    """One line of the QA scorecard: scored on a whole-number scale, weighted in the total."""
+
+    name: str
+    label: str | None = None
+    description: str = ""
+    weight: Annotated[float, Field(gt=0)] = 1.0
+    scale_min: int = 1
+    scale_max: int = 5
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not _RUBRIC_NAME.match(v):
+            raise ValueError(f"{v!r}: use lower-case letters, digits and _ (e.g. 'tone'), at most 40")
+        return v
+
+    @model_validator(mode="after")
+    def _scale(self) -> RubricItem:
+        if self.scale_min >= self.scale_max:
+            raise ValueError(f"scale_min ({self.scale_min}) must be below scale_max ({self.scale_max})")
+        if self.scale_max - self.scale_min > 100:
+            raise ValueError("a scale spans at most 100 steps")
+        return self
+
+
+DEFAULT_RUBRIC: tuple[RubricItem, ...] = (
+    RubricItem(name="accuracy", weight=0.25, description="The facts, policy and steps given are correct."),
+    RubricItem(name="spelling", weight=0.10, description="No spelling mistakes."),
+    RubricItem(name="grammar", weight=0.10, description="Clear sentences, correct grammar and punctuation."),
+    RubricItem(name="personalisation", weight=0.15,
+               description="Uses the customer's name and answers their specifics, not a bare template."),
+    RubricItem(name="tone", weight=0.15, description="Friendly, calm, empathetic where needed; never blaming."),
+    RubricItem(name="resolution", weight=0.25,
+               description="Solves the request or gives a clear next step and owner."),
+)
+
+
+class QaConfig(_Strict):
+    """QA e-monitoring: how replies are sampled for review and the scorecard they are scored on."""
+
+    period: Literal["day", "week", "month"] = "week"  # what `triage qa sample` covers by default (UTC)
+    sample_size: Annotated[int, Field(ge=0, le=1000)] = 5  # random replies per agent and period
+    include_sla_breaches: bool = True  # plus every reply on a ticket that breached its SLA
+    include_negative_sentiment: bool = True  # plus every reply on a ticket that ended negative
+    calibration_samples: Annotated[int, Field(ge=0, le=100)] = 2  # replies every reviewer on a panel scores
+    calibration_reviewers: Annotated[int, Field(ge=2, le=20)] = 3  # reviewers per calibration sample
+    spelling_ignore: list[str] = Field(default_factory=list)  # extra words the spelling check accepts
+    tone_model: bool = True  # show the sentiment model's reading of the reply beside the tone signals
+    rubric: list[RubricItem] = Field(default_factory=lambda: [item.model_copy() for item in DEFAULT_RUBRIC])
+
+    @field_validator("rubric")
+    @classmethod
+    def _rubric(cls, v: list[RubricItem]) -> list[RubricItem]:
+        if not v:
+            raise ValueError("the rubric needs at least one item")
+        names = [item.name for item in v]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"rubric item names must be unique: {', '.join(dupes)}")
+        return v
+
+
 class TriageConfig(_Strict):
     """The parsed `triage.toml`."""
 
@@ -399,6 +465,7 @@ class TriageConfig(_Strict):
     auto_reply: AutoReplyConfig = Field(default_factory=AutoReplyConfig)
     calendars: list[CalendarConfig] = Field(default_factory=list)
     sla_timers: SlaTimersConfig = Field(default_factory=SlaTimersConfig)
+    qa: QaConfig = Field(default_factory=QaConfig)
 
     @model_validator(mode="after")
     def _consistent(self) -> TriageConfig:

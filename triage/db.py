@@ -66,6 +66,7 @@ def _import_tables() -> None:
     import triage.inbox.tables
     import triage.knowledge.tables
     import triage.outbox.tables
+    import triage.qa.tables
     import triage.routing.tables
     import triage.sla.tables
     import triage.users.tables  # noqa: F401
