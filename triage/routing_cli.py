@@ -77,13 +77,17 @@ def tickets_assign(
 def tickets_solve(ticket_id: Annotated[int, typer.Argument(help="The ticket number.")]) -> None:
     """Mark a ticket solved; its agent's freed slot goes to the most urgent waiting ticket at once."""
     from triage.cli import _init, out, runtime
-    from triage.routing.service import solve
+    from triage.conversations.actions import change_status
+    from triage.conversations.tables import OPEN_STATUSES, Ticket
 
     rt = runtime()
     _init(rt, train=False)
     with rt.db.transaction() as session:
-        result = solve(ticket_id, session=session, actor="cli")
-    out.print(f"#{ticket_id} solved; {result['assigned']} waiting ticket(s) assigned.")
+        ticket = session.get(Ticket, ticket_id)
+        if ticket is not None and ticket.status not in OPEN_STATUSES:
+            raise UserError(f"ticket #{ticket_id} is already {ticket.status}")
+        change = change_status(ticket_id, "solved", config=rt.config, session=session, actor="cli")
+    out.print(f"#{ticket_id} solved; {change.assigned} waiting ticket(s) assigned.")
 
 
 def simulate_cmd(

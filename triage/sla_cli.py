@@ -60,19 +60,17 @@ def ticket_status_cmd(
     ticket_id: int,
     status: Annotated[str, typer.Argument(help="new, open, pending (pauses the SLA clocks), solved or closed.")],
 ) -> None:
-    """Change a ticket's status; pending pauses its SLA clocks until it leaves pending."""
+    """Change a ticket's status; pending pauses its SLA clocks, solved or closed frees the agent's slot."""
     from triage.cli import out, runtime
-    from triage.conversations.tables import Ticket
-    from triage.sla.service import set_status
+    from triage.conversations.actions import change_status
 
     rt = runtime()
     with rt.db.transaction() as session:
-        ticket = session.get(Ticket, ticket_id)
-        if ticket is None:
-            raise UserError(f"no ticket #{ticket_id}")
-        try:
-            set_status(ticket, status.strip().lower(), config=rt.config, session=session, actor="cli")
-        except ValueError as exc:
-            raise UserError(str(exc)) from exc
+        change = change_status(ticket_id, status, config=rt.config, session=session, actor="cli")
+        ticket = change.ticket
         due = ticket.first_response_due if ticket.first_responded_at is None else ticket.next_response_due
-    out.print(f"#{ticket_id} is {status}" + (f"; next SLA deadline {due:%Y-%m-%d %H:%M} UTC" if due else "") + ".")
+        if ticket.status in ("solved", "closed"):
+            due = None
+    freed = f"; {change.assigned} waiting ticket(s) assigned" if change.assigned else ""
+    out.print(f"#{ticket_id} is {change.new}" + (f"; next SLA deadline {due:%Y-%m-%d %H:%M} UTC" if due else "")
+              + freed + ".")

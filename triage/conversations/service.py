@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from triage.agents.tables import Assignment
@@ -127,11 +128,58 @@ def thread_chat(conversation_id: str, *, session: Session) -> Ticket | None:
     return session.scalar(select(Ticket).where(Ticket.external_ref == f"chat:{conversation_id}"))
 
 
+@dataclass(frozen=True)
+class TicketFilter:
+    """Further conditions for a ticket list; None (or False) means no condition."""
+
+    assignee_id: int | None = None
+    unassigned: bool = False
+    intent: str | None = None
+    sentiment: str | None = None
+    priority: str | None = None
+    channel: str | None = None
+    created_since: datetime | None = None
+    created_until: datetime | None = None
+    q: str | None = None  # a phrase in the subject or any message, case-insensitive; % and _ are literal
+
+
+def _contains(text: str) -> str:
+    """A LIKE pattern for `text` anywhere, with the wildcards in it escaped (escape character: backslash)."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _filtered(query: Select[tuple[Ticket]], f: TicketFilter) -> Select[tuple[Ticket]]:
+    if f.unassigned:
+        query = query.where(Ticket.assignee_id.is_(None))
+    elif f.assignee_id is not None:
+        query = query.where(Ticket.assignee_id == f.assignee_id)
+    for column, value in ((Ticket.intent, f.intent), (Ticket.sentiment, f.sentiment),
+                          (Ticket.priority, f.priority), (Ticket.channel, f.channel)):
+        if value:
+            query = query.where(column == value)
+    if f.created_since is not None:
+        query = query.where(Ticket.created_at >= f.created_since)
+    if f.created_until is not None:
+        query = query.where(Ticket.created_at < f.created_until)
+    if f.q and f.q.strip():
+        pattern = _contains(f.q.strip())
+        in_messages = select(Message.id).where(Message.ticket_id == Ticket.id,
+                                               func.lower(Message.text).like(pattern, escape="\\"))
+        query = query.where(or_(func.lower(Ticket.subject).like(pattern, escape="\\"), in_messages.exists()))
+    return query
+
+
 def list_tickets(
     *, session: Session, status: str | None = None, queue: str | None = None, limit: int = 100,
-    after_id: int | None = None,
+    after_id: int | None = None, visible_queues: Collection[str] | None = None, or_assignee: int | None = None,
+    where: TicketFilter | None = None,
 ) -> list[Ticket]:
-    """Tickets newest first, optionally filtered; `after_id` pages by id (cursor pagination)."""
+    """Tickets newest first, optionally filtered; `after_id` pages by id (cursor pagination).
+
+    `visible_queues` narrows to what one agent may see: those queues, plus tickets assigned to
+    `or_assignee` wherever they sit. `where` adds the API's other filters and the text search.
+    """
     query = (
         select(Ticket)
         .options(selectinload(Ticket.customer).selectinload(Customer.identities), selectinload(Ticket.assignee))
@@ -144,6 +192,11 @@ def list_tickets(
         query = query.where(Ticket.queue == queue)
     if after_id is not None:
         query = query.where(Ticket.id < after_id)
+    if visible_queues is not None:
+        scope = Ticket.queue.in_(sorted(visible_queues))
+        query = query.where(or_(scope, Ticket.assignee_id == or_assignee) if or_assignee is not None else scope)
+    if where is not None:
+        query = _filtered(query, where)
     return list(session.scalars(query))
 
 

@@ -307,25 +307,78 @@ def _learn(ticket: Ticket, *, session: Session, now: datetime) -> float | None:
     return minutes
 
 
-def solve(ticket_id: int, *, session: Session, now: datetime | None = None, actor: str = "cli") -> dict[str, int]:
-    """Mark a ticket solved, learn its handling time, and hand the freed slot to the waiting queue."""
-    now = now or utcnow()
+def lock_ticket(ticket_id: int, *, session: Session) -> Ticket | None:
+    """The ticket, re-read under its row lock (taken before any agent lock, see the module docstring)."""
     _lock_tickets([ticket_id], session=session)
-    ticket = session.get(Ticket, ticket_id, populate_existing=True)
+    return session.get(Ticket, ticket_id, populate_existing=True)
+
+
+def solve(ticket_id: int, *, session: Session, now: datetime | None = None, actor: str = "cli") -> dict[str, int]:
+    """Mark a ticket solved, learn its handling time, and hand the freed slot to the waiting queue.
+
+    Routing's half only: `triage.conversations.actions.change_status` also keeps the SLA clocks right.
+    """
+    now = now or utcnow()
+    ticket = lock_ticket(ticket_id, session=session)
     if ticket is None:
         raise UserError(f"no ticket #{ticket_id}")
     if ticket.status not in OPEN_STATUSES:
         raise UserError(f"ticket #{ticket_id} is already {ticket.status}")
     board = Board.load(session=session)
     ticket.status, ticket.solved_at = "solved", now
+    return {"assigned": release(ticket, board=board, session=session, now=now, learn=True, actor=actor)}
+
+
+def release(ticket: Ticket, *, board: Board, session: Session, now: datetime, learn: bool, actor: str) -> int:
+    """A locked ticket just left the open statuses: free its agent's slot and drain; returns how many were assigned.
+
+    `board` must have been loaded while the ticket was still open, so that it counts the ticket being
+    freed. `learn` folds the handling time into the effort model (solved, not closed unanswered).
+    """
     if ticket.assignee_id is not None:
         board.release(ticket.assignee_id, ticket)
-        _learn(ticket, session=session, now=now)
+        if learn:
+            _learn(ticket, session=session, now=now)
     session.flush()
-    record("ticket.solved", session=session, ticket_id=ticket.id, actor=actor)
+    if learn:
+        record("ticket.solved", session=session, ticket_id=ticket.id, actor=actor)
     holder = board.agents.get(ticket.assignee_id) if ticket.assignee_id is not None else None
     queues = set(holder.teams or []) if holder is not None else {ticket.queue or ""}
-    return {"assigned": drain(session=session, now=now, queues=queues, board=board)}
+    return drain(session=session, now=now, queues=queues, board=board)
+
+
+def set_capacity(email: str, *, session: Session, capacity: int | None = None,
+                 by_channel: dict[str, int] | None = None, actor: str = "cli",
+                 now: datetime | None = None) -> dict[str, int]:
+    """Change how many tickets an agent holds at once; more room drains the agent's queues at once.
+
+    Lasts until triage.toml is synced again (`triage init`, `triage serve`): the file stays the
+    source of truth, so a permanent change belongs there.
+    """
+    if capacity is None and by_channel is None:
+        raise UserError("give a capacity, a capacity per channel, or both")
+    if capacity is not None and not 0 <= capacity <= 1000:
+        raise UserError(f"capacity must be between 0 and 1000 (got {capacity})")
+    for channel, value in (by_channel or {}).items():
+        if channel not in CHANNELS:
+            raise UserError(f"unknown channel {channel!r}: use one of {', '.join(CHANNELS)}")
+        if not 0 <= value <= 1000:
+            raise UserError(f"capacity for {channel} must be between 0 and 1000 (got {value})")
+    now = now or utcnow()
+    agent = _agent_by_email(email, session=session)
+    board = Board.load(session=session)
+    agent = board.agents[agent.id]
+    before = agent_capacity(agent)
+    if capacity is not None:
+        agent.capacity = capacity
+    if by_channel is not None:
+        agent.capacity_by_channel = {**(agent.capacity_by_channel or {}), **by_channel} or None
+    after = agent_capacity(agent)
+    session.flush()
+    record("agent.capacity", session=session, agent_id=agent.id, actor=actor, before=before, after=after)
+    grew = any(after.get(ch, 0) > before.get(ch, 0) for ch in after)
+    assigned = drain(session=session, now=now, queues=set(agent.teams or []), board=board) if grew else 0
+    return {"assigned": assigned}
 
 
 def reassign(ticket_id: int, email: str, *, session: Session, reason: str, actor: str,

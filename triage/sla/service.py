@@ -20,6 +20,7 @@ from triage.conversations.tables import TICKET_STATUSES, Ticket
 from triage.db import utcnow
 from triage.events.service import record
 from triage.sla.calendar import BusinessCalendar
+from triage.sla.schemas import SlaEventOut, SlaStateOut, SlaTimerOut
 from triage.sla.tables import SlaEvent, SlaPause
 
 URGENCY_TO_PRIORITY = {"low": "low", "normal": "normal", "high": "high", "critical": "urgent"}
@@ -202,3 +203,32 @@ def refresh_open_tickets(config: TriageConfig, *, session: Session, batch: int =
             refresh_sla(ticket, config, session=session)
             count += 1
         last_id = rows[-1].id
+
+
+def sla_state(ticket: Ticket, config: TriageConfig, *, session: Session, now: datetime | None = None) -> SlaStateOut:
+    """The ticket's clocks as an agent sees them: due times, how much is left, and what already fired."""
+    moment = now or utcnow()
+    policy = config.sla_for(ticket.channel, ticket.priority)
+    running = timers(ticket, config, pauses=ticket_pauses(ticket.id, session=session), now=moment)
+    fired = list(session.scalars(select(SlaEvent).where(SlaEvent.ticket_id == ticket.id).order_by(SlaEvent.id)))
+    breached = {(e.metric, e.clock_started_at) for e in fired if e.kind == "breach"}
+    # While pending, `timers` pushes the due times out with the pause, so the time left stands still.
+    out = []
+    for t in running:
+        if moment >= t.due_at or (t.metric, t.started_at) in breached:
+            state = "breached"
+        elif moment >= t.warn_at:
+            state = "warning"
+        else:
+            state = "ok"
+        out.append(SlaTimerOut(metric=t.metric, started_at=t.started_at, warn_at=t.warn_at, due_at=t.due_at,
+                               target_minutes=t.target.total_seconds() / 60, state=state,
+                               seconds_left=int((t.due_at - moment).total_seconds())))
+    return SlaStateOut(
+        policy=None if policy is None else {"channel": policy.channel, "priority": policy.priority,
+                                            "first_response": policy.first_response,
+                                            "next_response": policy.next_response, "resolution": policy.resolution},
+        paused_since=ticket.sla_paused_at, first_responded_at=ticket.first_responded_at, solved_at=ticket.solved_at,
+        timers=out,
+        events=[SlaEventOut(metric=e.metric, kind=e.kind, due_at=e.due_at, fired_at=e.fired_at) for e in fired],
+    )

@@ -1,0 +1,186 @@
+"""What people do to tickets: change the status, reply, correct a label.
+
+These join several domains in one place so that the CLI and the API behave the same: a status change
+is both an SLA event (clocks pause, stop or resume) and a routing event (a solved ticket frees its
+agent's slot and teaches the router how long such work takes).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mail.outgoing import compose
+from triage.agents.tables import Agent
+from triage.config import TriageConfig
+from triage.conversations.service import normalise_subject, ticket_token
+from triage.conversations.tables import OPEN_STATUSES, TICKET_STATUSES, Message, Ticket
+from triage.db import utcnow
+from triage.errors import UserError
+from triage.events.service import record
+from triage.feedback.service import record_correction
+from triage.feedback.tables import LabelFeedback
+from triage.outbox.service import queue_mail
+from triage.outbox.tables import OutboxItem
+from triage.routing.service import Board, assign, lock_ticket, release
+from triage.sla.service import agent_replied, set_status
+
+MAX_REPLY = 50_000
+
+
+class TicketNotFound(UserError):
+    """No such ticket (HTTP 404, CLI exit 2)."""
+
+
+class TicketConflict(UserError):
+    """The ticket's state does not allow this (HTTP 409, CLI exit 2)."""
+
+
+@dataclass
+class StatusChange:
+    ticket: Ticket
+    old: str
+    new: str
+    assigned: int  # waiting tickets that took the freed slot
+
+
+def change_status(ticket_id: int, status: str, *, config: TriageConfig, session: Session, actor: str,
+                  now: datetime | None = None) -> StatusChange:
+    """Set a ticket's status with both halves: SLA clocks and the router's capacity and learning.
+
+    Leaving the open statuses (solved, closed) frees the assignee's slot for the most urgent waiting
+    ticket; solving also learns the handling time. Reopening an unassigned ticket routes it again.
+    """
+    status = status.strip().lower()
+    if status not in TICKET_STATUSES:
+        raise UserError(f"unknown status {status!r}: use one of {', '.join(TICKET_STATUSES)}")
+    now = now or utcnow()
+    ticket = lock_ticket(ticket_id, session=session)
+    if ticket is None:
+        raise TicketNotFound(f"no ticket #{ticket_id}")
+    old = ticket.status
+    if status == old:
+        return StatusChange(ticket, old, status, 0)
+    freeing = old in OPEN_STATUSES and status not in OPEN_STATUSES
+    # Loaded while the ticket still counts as open work, so releasing it removes exactly its slot.
+    board = Board.load(session=session) if freeing else None
+    set_status(ticket, status, config=config, session=session, now=now, actor=actor)
+    assigned = 0
+    if board is not None:
+        assigned = release(ticket, board=board, session=session, now=now, learn=status == "solved", actor=actor)
+    elif old not in OPEN_STATUSES and ticket.assignee_id is None:
+        assign(ticket, session=session, now=now)
+    return StatusChange(ticket, old, status, assigned)
+
+
+@dataclass
+class Reply:
+    message: Message
+    outbox: OutboxItem | None  # the queued email; None for chat, whose widget reads the ticket's messages
+
+
+def reply(ticket_id: int, text: str, *, config: TriageConfig, session: Session, actor: str,
+          agent_id: int | None = None, now: datetime | None = None) -> Reply:
+    """Store an agent's answer on the ticket and send it: email through the outbox, chat for the widget.
+
+    It counts as the agent's response for the SLA clocks. `actor` is who wrote it (kept on the message
+    when no agent is named).
+    """
+    if not text.strip():
+        raise UserError("the reply is empty")
+    if len(text) > MAX_REPLY:
+        raise UserError(f"the reply is longer than {MAX_REPLY} characters")
+    now = now or utcnow()
+    ticket = lock_ticket(ticket_id, session=session)
+    if ticket is None:
+        raise TicketNotFound(f"no ticket #{ticket_id}")
+    if ticket.status == "closed":
+        raise TicketConflict(f"ticket #{ticket_id} is closed; a new message from the customer opens a new one")
+    agent = session.get(Agent, agent_id) if agent_id is not None else None
+    author = agent.email if agent is not None else actor
+    queued: OutboxItem | None = None
+    if ticket.channel == "email":
+        last = _last_customer_message(ticket, session=session)
+        queued = _queue_email(ticket, last, text, agent, config=config, session=session, now=now)
+        message = Message(ticket_id=ticket.id, direction="out", author_kind="agent", author=author[:320],
+                          dedup_key=f"mid:{queued.message_id}"[:600], message_id=queued.message_id,
+                          in_reply_to=last.message_id, references=_references(last), subject=queued.subject,
+                          text=text, full_text=text, raw=queued.raw, sent_at=now)
+    else:
+        message = Message(ticket_id=ticket.id, direction="out", author_kind="agent", author=author[:320],
+                          dedup_key=f"reply:{uuid.uuid4().hex}", text=text, full_text=text, sent_at=now)
+    session.add(message)
+    session.flush()
+    if ticket.last_message_at is None or now > ticket.last_message_at:
+        ticket.last_message_at = now
+    agent_replied(ticket, now, config=config, session=session)
+    record("ticket.replied", session=session, ticket_id=ticket.id, actor=actor, message_id=message.id,
+           channel=ticket.channel, outbox_id=queued.id if queued is not None else None)
+    return Reply(message, queued)
+
+
+def _last_customer_message(ticket: Ticket, *, session: Session) -> Message:
+    found = session.scalars(
+        select(Message).where(Message.ticket_id == ticket.id, Message.direction == "in",
+                              Message.auto_kind.is_(None))
+        .order_by(Message.sent_at.desc(), Message.id.desc()).limit(1)).first()
+    if found is None:
+        raise TicketConflict(f"ticket #{ticket.id} has no message from the customer to answer")
+    return found
+
+
+def _references(last: Message) -> list[str]:
+    refs = [r for r in (last.references or []) if r]
+    return refs + ([last.message_id] if last.message_id and last.message_id not in refs else [])
+
+
+def _queue_email(ticket: Ticket, last: Message, text: str, agent: Agent | None, *, config: TriageConfig,
+                 session: Session, now: datetime) -> OutboxItem:
+    """Compose the answer to the customer's latest message, threaded under it, and queue it."""
+    recipient = last.author if "@" in (last.author or "") else None
+    if recipient is None and ticket.customer is not None:
+        recipient = next((i.value for i in ticket.customer.identities if i.kind == "email"), None)
+    if recipient is None:
+        raise TicketConflict(f"the customer of ticket #{ticket.id} has no email address to answer")
+    sender = _sender_for(ticket, config)
+    subject = normalise_subject(ticket.subject) or "your message"
+    name = f"{agent.name} ({config.company})" if agent is not None else f"{config.company} Support"
+    msg = compose(sender=sender, sender_name=name, to=recipient,
+                  to_name=ticket.customer.name if ticket.customer else None,
+                  subject=f"Re: {subject} {ticket_token(ticket.id)}", body=text,
+                  instance_id=config.mail.instance_id, in_reply_to=last.message_id,
+                  references=list(last.references or []), date=now)
+    return queue_mail(msg, session=session, kind="agent_reply", ticket_id=ticket.id, recipient=recipient,
+                      sender=sender)
+
+
+def _sender_for(ticket: Ticket, config: TriageConfig) -> str:
+    """The team's mailbox, else the configured reply address, else any mailbox of ours."""
+    for box in config.mailboxes:
+        if box.team and box.team == ticket.queue:
+            return box.address
+    if config.auto_reply.from_address:
+        return config.auto_reply.from_address
+    ours = sorted(config.our_addresses())
+    if not ours:
+        raise TicketConflict("no mailbox to send from: add one under [[mailboxes]] in triage.toml")
+    return ours[0]
+
+
+def relabel(ticket_id: int, task: str, label: str, *, session: Session, actor: str,
+            message_id: int | None = None) -> LabelFeedback:
+    """Record an agent's correction of a customer message's label (default: the latest one) as feedback."""
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise TicketNotFound(f"no ticket #{ticket_id}")
+    if message_id is None:
+        message_id = _last_customer_message(ticket, session=session).id
+    else:
+        message = session.get(Message, message_id)
+        if message is None or message.ticket_id != ticket_id:
+            raise TicketNotFound(f"ticket #{ticket_id} has no message #{message_id}")
+    return record_correction(session=session, message_id=message_id, task=task, label=label, actor=actor)
