@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # Where trained models live (default: TRIAGE_HOME/models); several homes may share one.
     models_path: Path | None = None
+    # Largest HTTP request body the API reads (bytes), counted while it streams in: 413 above it.
+    api_max_body: int = Field(default=10 * 1024 * 1024, ge=1024)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
