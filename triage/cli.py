@@ -22,8 +22,10 @@ from rich.table import Table
 from triage.config import Settings
 from triage.errors import UserError
 from triage.imap_cli import imap_app
+from triage.jobs_cli import jobs_app
 from triage.knowledge_cli import kb_app, suggest_cmd
 from triage.models_cli import data_app, evaluate_cmd, models_app, train_cmd
+from triage.reports_cli import report_cmd
 from triage.routing_cli import agents_app, simulate_cmd, tickets_assign, tickets_solve
 from triage.sla_cli import sla_app, ticket_status_cmd
 from triage.users_cli import users_app
@@ -38,6 +40,7 @@ app.add_typer(imap_app, name="imap")
 app.command("train")(train_cmd)
 app.command("evaluate")(evaluate_cmd)
 app.add_typer(models_app, name="models")
+models_app.add_typer(jobs_app, name="jobs")
 app.add_typer(data_app, name="data")
 app.add_typer(agents_app, name="agents")
 app.command("simulate")(simulate_cmd)
@@ -48,6 +51,7 @@ app.command("suggest")(suggest_cmd)
 app.add_typer(sla_app, name="sla")
 tickets_app.command("status")(ticket_status_cmd)
 app.add_typer(users_app, name="users")
+app.command("report")(report_cmd)
 
 out = Console()
 err = Console(stderr=True, soft_wrap=True)  # one line per message, greppable
