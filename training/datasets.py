@@ -1,9 +1,10 @@
-"""Loading labelled text data from CSV with clear errors, and hashing it for provenance."""
+"""Loading labelled text data from CSV or JSONL with clear errors, and hashing it for provenance."""
 
 from __future__ import annotations
 
 import csv
 import hashlib
+import json
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -30,33 +31,92 @@ class Dataset:
         return len(self.texts)
 
 
-def load_csv(path: Path, *, text_column: str = "text", label_column: str = "label") -> Dataset:
-    """Read a CSV of labelled texts; rows with an empty text or label are skipped and reported."""
+def load_csv(path: Path, *, text_column: str = "text", label_column: str = "label",
+             name: str | None = None) -> Dataset:
+    """Read a CSV of labelled texts; rows with an empty text or label are skipped and reported.
+
+    `name` stands for the file in messages and provenance (an upload's own name rather than a temporary path).
+    """
     if not path.exists():
-        raise UserError(f"{path}: no such file")
+        raise UserError(f"{name or path}: no such file")
+    source = name or str(path)
     try:
         with path.open(newline="", encoding="utf-8-sig") as fh:
             reader = csv.DictReader(fh)
             columns = reader.fieldnames or []
             for needed in (text_column, label_column):
                 if needed not in columns:
-                    raise UserError(f"{path}: no column {needed!r} (columns are: {', '.join(columns) or 'none'})")
+                    raise UserError(f"{source}: no column {needed!r} (columns are: {', '.join(columns) or 'none'})")
             texts, labels, skipped = [], [], []
             for row in reader:
                 text = (row.get(text_column) or "").strip()
                 label = (row.get(label_column) or "").strip()
                 if not text or not label:
-                    skipped.append(f"{path}:{reader.line_num}: empty {'text' if not text else 'label'}")
+                    skipped.append(f"{source}:{reader.line_num}: empty {'text' if not text else 'label'}")
                     continue
                 texts.append(text)
                 labels.append(label)
     except UnicodeDecodeError as exc:
-        raise UserError(f"{path}: not UTF-8 text ({exc})") from exc
+        raise UserError(f"{source}: not UTF-8 text ({exc})") from exc
     except csv.Error as exc:
-        raise UserError(f"{path}: malformed CSV ({exc})") from exc
+        raise UserError(f"{source}: malformed CSV ({exc})") from exc
     if not texts:
-        raise UserError(f"{path}: no labelled rows")
-    return Dataset(texts, labels, str(path), skipped)
+        raise UserError(f"{source}: no labelled rows")
+    return Dataset(texts, labels, source, skipped)
+
+
+def load_jsonl(path: Path, *, text_column: str = "text", label_column: str = "label",
+               name: str | None = None) -> Dataset:
+    """Read JSON Lines, one object with a text and a label per line; like CSV, rows lacking either are skipped."""
+    source = name or str(path)
+    if not path.exists():
+        raise UserError(f"{source}: no such file")
+    texts, labels, skipped = [], [], []
+    seen_columns: set[str] = set()
+    try:
+        with path.open(encoding="utf-8-sig") as fh:
+            for line_num, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except ValueError as exc:
+                    raise UserError(f"{source}:{line_num}: not a JSON object ({exc})") from exc
+                if not isinstance(row, dict):
+                    raise UserError(f"{source}:{line_num}: expected a JSON object with {text_column!r} and "
+                                    f"{label_column!r}, got {type(row).__name__}")
+                seen_columns.update(row)
+                text, label = row.get(text_column), row.get(label_column)
+                # A numeric label (1, 2, ...) is as good as a string; a list or a bool is a mistake.
+                if not isinstance(text, str) or isinstance(label, bool) or not isinstance(label, str | int):
+                    what = "text" if not isinstance(text, str) else "label"
+                    skipped.append(f"{source}:{line_num}: {what} is missing or not a string")
+                    continue
+                text, label = text.strip(), str(label).strip()
+                if not text or not label:
+                    skipped.append(f"{source}:{line_num}: empty {'text' if not text else 'label'}")
+                    continue
+                texts.append(text)
+                labels.append(label)
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{source}: not UTF-8 text ({exc})") from exc
+    for needed in (text_column, label_column):
+        if seen_columns and needed not in seen_columns:
+            raise UserError(f"{source}: no field {needed!r} in any line "
+                            f"(fields are: {', '.join(sorted(seen_columns))})")
+    if not texts:
+        raise UserError(f"{source}: no labelled rows")
+    return Dataset(texts, labels, source, skipped)
+
+
+JSONL_SUFFIXES = (".jsonl", ".ndjson")
+
+
+def load_dataset(path: Path, *, text_column: str = "text", label_column: str = "label",
+                 name: str | None = None) -> Dataset:
+    """CSV or JSON Lines by the file's suffix (`.jsonl`/`.ndjson`; anything else is read as CSV)."""
+    loader = load_jsonl if Path(path).suffix.lower() in JSONL_SUFFIXES else load_csv
+    return loader(path, text_column=text_column, label_column=label_column, name=name)
 
 
 def sample_path(name: str) -> Path:

@@ -19,7 +19,7 @@ from sklearn.model_selection import train_test_split
 
 from models.encoder import shared_encoder
 from models.factory import make_estimator
-from training.datasets import BASELINE_FILES, Dataset, load_csv, sample_path
+from training.datasets import BASELINE_FILES, Dataset, load_csv, load_dataset, sample_path
 from training.evaluate import Context, Evaluation, evaluate, is_better, metrics, serving_contexts
 from training.feedback import FEEDBACK, merge_feedback
 from training.registry import KINDS, ModelInfo, Registry, code_version
@@ -61,6 +61,12 @@ def check_trainable(dataset: Dataset) -> None:
     rare = sorted(label for label, n in counts.items() if n < 2)
     if rare:
         raise UserError(f"{dataset.source}: labels with fewer than 2 examples cannot be split: {', '.join(rare)}")
+
+
+def check_splittable(dataset: Dataset, config: TrainConfig | None = None) -> None:
+    """`check_trainable`, and enough rows to hold out a validation example of each label: before any work starts."""
+    check_trainable(dataset)
+    _split(dataset.labels, config or TrainConfig(), dataset.source)
 
 
 def _split(labels: Sequence[str], config: TrainConfig, source: str) -> tuple[np.ndarray, np.ndarray]:
@@ -145,7 +151,8 @@ def _compare_with_current(kind: str, registry: Registry, result: TrainResult, *,
             "ece": scores["ece"]}
 
 
-def _decide(promote: bool | None, comparison: dict[str, Any] | None, new: dict[str, Any]) -> tuple[bool, str]:
+def _decide(promote: bool | None, comparison: dict[str, Any] | None, new: dict[str, Any], *,
+            ties: bool = False) -> tuple[bool, str]:
     if promote is True:
         return True, "asked to (--promote)"
     if promote is False:
@@ -159,18 +166,20 @@ def _decide(promote: bool | None, comparison: dict[str, Any] | None, new: dict[s
                f"accuracy {new['accuracy']:.4f} vs {comparison['accuracy']:.4f} on the same validation data")
     if is_better(new, comparison):
         return True, f"beats {old}: {verdict}"
+    if ties and not is_better(comparison, new):
+        return True, f"is not worse than {old}: {verdict}"
     return False, f"does not beat {old}: {verdict}"
 
 
 def _store(kind: str, dataset: Dataset, registry: Registry, *, promote: bool | None, compare: bool,
            config: TrainConfig, oos_label: str | None, progress: ProgressFn | None,
-           extra: dict[str, Any] | None = None) -> tuple[ModelInfo, dict[str, Any]]:
+           extra: dict[str, Any] | None = None, ties: bool = False) -> tuple[ModelInfo, dict[str, Any]]:
     if kind not in KINDS:
         raise UserError(f"unknown model kind {kind!r}: choose one of {', '.join(KINDS)}")
     result = train_classifier(dataset, config, progress, kind=kind, oos_label=oos_label, registry=registry)
     if compare:
         comparison = _compare_with_current(kind, registry, result, oos_label=oos_label)
-        promoted, reason = _decide(promote, comparison, result.metrics)
+        promoted, reason = _decide(promote, comparison, result.metrics, ties=ties)
     else:
         comparison = None
         promoted = bool(promote or (promote is None and registry.current(kind) is None))
@@ -223,16 +232,18 @@ def train_and_register(kind: str, dataset: Dataset, registry: Registry, *, promo
 def run_training(kind: str, data_path: Path, *, registry: Registry, text_column: str = "text",
                  label_column: str = "label", oos_label: str = "oos",
                  feedback: Sequence[tuple[str, str]] | None = None, promote: bool | None = None,
-                 config: TrainConfig | None = None, progress: ProgressFn | None = None) -> dict[str, Any]:
-    """Train a `kind` model on a CSV (plus agents' corrections), store it, and promote it when it is better.
+                 config: TrainConfig | None = None, progress: ProgressFn | None = None,
+                 promote_ties: bool = False, data_name: str | None = None) -> dict[str, Any]:
+    """Train a `kind` model on a CSV or JSONL (plus agents' corrections), store it, and promote it when it is better.
 
     Without `promote`, the new model is promoted when there is no current model or when it beats the
-    current one on the new run's validation split (macro-F1, then accuracy). A failed run leaves the
-    current model in service. Returns what the CLI prints as JSON.
+    current one on the new run's validation split (macro-F1, then accuracy); `promote_ties` also
+    promotes one that is merely not worse. A failed run leaves the current model in service. Returns
+    what the CLI prints as JSON. `data_name` names the data in the model's provenance instead of its path.
     """
     if kind not in KINDS:  # before reading any data
         raise UserError(f"unknown model kind {kind!r}: choose one of {', '.join(KINDS)}")
-    dataset = load_csv(Path(data_path), text_column=text_column, label_column=label_column)
+    dataset = load_dataset(Path(data_path), text_column=text_column, label_column=label_column, name=data_name)
     n_data = len(dataset)
     merged = None
     if feedback:
@@ -243,7 +254,7 @@ def run_training(kind: str, data_path: Path, *, registry: Registry, text_column:
              "feedback": {"corrections": merged.origins.count(FEEDBACK) if merged else 0,
                           "added": merged.added if merged else 0, "replaced": merged.replaced if merged else 0}}
     info, decision = _store(kind, dataset, registry, promote=promote, compare=True, config=config or TrainConfig(),
-                            oos_label=oos_label, progress=progress, extra=extra)
+                            oos_label=oos_label, progress=progress, extra=extra, ties=promote_ties)
     return {
         "kind": kind,
         "version": info.version,

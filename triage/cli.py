@@ -22,6 +22,7 @@ from rich.table import Table
 from triage.config import Settings
 from triage.errors import UserError
 from triage.imap_cli import imap_app
+from triage.jobs_cli import jobs_app
 from triage.knowledge_cli import kb_app, suggest_cmd
 from triage.models_cli import data_app, evaluate_cmd, models_app, train_cmd
 from triage.reports_cli import report_cmd
@@ -39,6 +40,7 @@ app.add_typer(imap_app, name="imap")
 app.command("train")(train_cmd)
 app.command("evaluate")(evaluate_cmd)
 app.add_typer(models_app, name="models")
+models_app.add_typer(jobs_app, name="jobs")
 app.add_typer(data_app, name="data")
 app.add_typer(agents_app, name="agents")
 app.command("simulate")(simulate_cmd)

@@ -64,6 +64,7 @@ def _import_tables() -> None:
     import triage.events.tables
     import triage.feedback.tables
     import triage.inbox.tables
+    import triage.jobs.tables
     import triage.knowledge.tables
     import triage.outbox.tables
     import triage.qa.tables

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+import weakref
 from functools import cached_property
 from pathlib import Path
 
@@ -21,6 +23,8 @@ class Triage:
         self.settings = settings
         self.db = Database(settings)
         self.registry = Registry(settings.models_dir)
+        self._models_lock = threading.Lock()
+        self._pipelines: list[weakref.ref[Pipeline]] = []
 
     @cached_property
     def config(self) -> TriageConfig:
@@ -32,7 +36,40 @@ class Triage:
         return load_suite(self.registry)
 
     def pipeline(self) -> Pipeline:
-        return Pipeline(self.config, self.suite)
+        pipeline = Pipeline(self.config, self.suite)
+        with self._models_lock:
+            self._pipelines = [ref for ref in self._pipelines if ref() is not None] + [weakref.ref(pipeline)]
+        return pipeline
+
+    def reload_models(self) -> ClassifierSuite:
+        """Load the current models and swap them in for new work (after a promotion or a rollback).
+
+        The new suite is loaded completely before anything changes, so a broken artifact leaves the old
+        models serving; a classification already under way finishes with the suite it started with.
+        """
+        with self._models_lock:
+            suite = load_suite(self.registry)
+            self.__dict__["suite"] = suite  # replaces the cached_property value in one assignment
+            for ref in self._pipelines:
+                pipeline = ref()
+                if pipeline is not None:
+                    pipeline.suite = suite
+        log.info("models reloaded: %s", ", ".join(f"{k} {v}" for k, v in suite.versions().items()))
+        return suite
+
+    def refresh_models(self) -> bool:
+        """Reload when the registry serves other versions than this process (promoted elsewhere); True if it did.
+
+        Models that were never loaded here are left to load lazily.
+        """
+        loaded = self.__dict__.get("suite")
+        if loaded is None:
+            return False
+        wanted = {kind: self.registry.current(kind) for kind in loaded.versions()}
+        if wanted == loaded.versions():
+            return False
+        self.reload_models()
+        return True
 
     def worker(self, name: str | None = None) -> Worker:
         return Worker(self.db, self.pipeline(), name)

@@ -1,0 +1,305 @@
+"""Routes for data scientists: model versions (list, show, compare, promote, roll back) and training jobs.
+
+Model versions live in the registry under TRIAGE_HOME/models; training jobs are rows in `training_jobs`
+run one at a time by a background thread that starts and stops with the app.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, FastAPI, File, Form, HTTPException, Query, Request, Response, UploadFile
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import Principal, RuntimeDep, SessionDep, allow
+from training.registry import KINDS, ModelInfo, Registry
+from triage.errors import UserError
+from triage.jobs import service as jobs
+from triage.jobs.runner import JobRunner
+from triage.jobs.schemas import JobOut, job_out
+from triage.runtime import Triage
+from triage.users.service import Role
+
+log = logging.getLogger(__name__)
+
+Task = Literal["intent", "sentiment", "urgency"]
+ReaderDep = Annotated[Principal, allow(Role.data_scientist, Role.supervisor)]
+TrainerDep = Annotated[Principal, allow(Role.data_scientist)]
+# The file plus multipart framing and the small form fields.
+MAX_JOB_BODY = jobs.MAX_UPLOAD_BYTES + 64 * 1024
+
+
+@asynccontextmanager
+async def _job_runner(app: FastAPI) -> AsyncIterator[None]:
+    """Start the training-job runner with the app; on start it requeues jobs a crashed server left running."""
+    runner = JobRunner(app.state.triage)
+    app.state.job_runner = runner
+    runner.start()
+    try:
+        yield
+    finally:
+        await run_in_threadpool(runner.stop)
+
+
+router = APIRouter(prefix="/api/v1/models", tags=["models"], lifespan=_job_runner)
+
+
+# ---------------------------------------------------------------------------- schemas
+
+
+class ModelSummary(BaseModel):
+    task: Task
+    version: str
+    active: bool = Field(description="the version this server classifies with")
+    created_at: str
+    accuracy: float | None
+    macro_f1: float | None
+    ece: float | None = Field(description="expected calibration error of the confidences")
+    n_train: int | None
+    n_validation: int | None
+    data_sha256: str
+    data_source: str
+    code_version: str
+
+
+class TaskModels(BaseModel):
+    task: Task
+    active: str | None
+    versions: list[ModelSummary] = Field(description="newest first")
+    history: list[dict[str, Any]] = Field(description="promotions and rollbacks, oldest first")
+
+
+class ModelList(BaseModel):
+    tasks: list[TaskModels]
+
+
+class ModelDetail(ModelSummary):
+    labels: list[str]
+    metrics: dict[str, Any] = Field(description="measured on the held-out validation split, as served")
+    params: dict[str, Any]
+    extra: dict[str, Any] = Field(description="promotion decision, comparison with the model then in service, "
+                                              "agents' corrections used")
+    reports: list[str] = Field(description="report files stored next to the model")
+
+
+class MetricDelta(BaseModel):
+    metric: str
+    a: float | None
+    b: float | None
+    delta: float | None = Field(description="b - a")
+
+
+class ModelComparison(BaseModel):
+    task: Task
+    a: ModelSummary
+    b: ModelSummary
+    metrics: list[MetricDelta]
+    labels_only_in_a: list[str]
+    labels_only_in_b: list[str]
+    same_data: bool = Field(description="trained on identical data (same hash); otherwise the two validation "
+                                        "splits differ and the figures are only indicative")
+
+
+class Switch(BaseModel):
+    task: Task
+    active: str
+    previous: str | None
+
+
+class JobPage(BaseModel):
+    items: list[JobOut]
+    next_cursor: str | None
+
+
+def _summary(info: ModelInfo, active: str | None) -> ModelSummary:
+    m = info.metrics
+    return ModelSummary(task=info.kind, version=info.version, active=info.version == active,  # type: ignore[arg-type]
+                        created_at=info.created_at, accuracy=m.get("accuracy"), macro_f1=m.get("macro_f1"),
+                        ece=m.get("ece"), n_train=m.get("n_train"), n_validation=m.get("n_validation", m.get("n")),
+                        data_sha256=info.data_sha256, data_source=info.data_source, code_version=info.code_version)
+
+
+def _find(registry: Registry, version: str) -> ModelInfo:
+    try:
+        kind = registry.kind_of(version)
+        return registry.info(kind, version)
+    except UserError as exc:
+        raise HTTPException(404, str(exc)) from exc
+
+
+def _use_new_models(rt: Triage) -> None:
+    # Requests already classifying finish with the suite they hold; new ones get the new models.
+    rt.refresh_models()
+
+
+# ---------------------------------------------------------------------------- training jobs
+# Declared before /{version} so that "jobs" and "compare" are never read as version names.
+
+
+@router.post("/jobs", response_model=JobOut, status_code=202, max_body_size=MAX_JOB_BODY,
+             responses={413: {"description": "the upload is larger than 20 MiB"},
+                        415: {"description": "the upload is neither CSV nor JSONL"},
+                        422: {"description": "the data cannot train a model (one label, too few rows)"}})
+def create_job(
+    request: Request,
+    response: Response,
+    rt: RuntimeDep,
+    user: TrainerDep,
+    task: Annotated[Task, Form(description="which model to train")],
+    source: Annotated[Literal["upload", "export"] | None, Form(
+        description="upload: the attached file; export: the bundled samples plus agents' corrections "
+                    "(default: upload when a file is attached)")] = None,
+    promote: Annotated[bool, Form(description="promote the new model if it is not worse than the one in "
+                                              "service on the same validation data")] = False,
+    file: Annotated[UploadFile | None, File(description="CSV with a header row, or JSON Lines; fields text "
+                                                        "and label; UTF-8; at most 20 MiB")] = None,
+) -> JobOut:
+    """Queue a training job and return at once (202); poll `GET /api/v1/models/jobs/{id}` for its progress.
+
+    Uploaded data is read and checked before the job is queued: a file that is not CSV/JSONL, has a
+    single label, too few rows or unknown urgency levels is refused here, and no job is created.
+    """
+    source = source or ("upload" if file is not None else "export")
+    if source == "export" and file is not None:
+        raise HTTPException(400, "source 'export' trains on the bundled samples and agents' corrections; "
+                                 "leave out the file, or use source 'upload'")
+    staged = None
+    if source == "upload":
+        if file is None:
+            raise HTTPException(400, "source 'upload' needs a file (multipart field 'file')")
+        data = file.file.read(jobs.MAX_UPLOAD_BYTES + 1)
+        if len(data) > jobs.MAX_UPLOAD_BYTES:
+            raise HTTPException(413, f"{file.filename or 'the upload'}: larger than "
+                                     f"{jobs.MAX_UPLOAD_BYTES // (1024 * 1024)} MiB")
+        try:
+            staged = jobs.stage_upload(data, filename=file.filename, content_type=file.content_type, task=task,
+                                       home=rt.settings.home)
+        except jobs.UnsupportedFormatError as exc:
+            raise HTTPException(415, str(exc)) from exc
+        except jobs.UntrainableError as exc:
+            raise HTTPException(422, str(exc)) from exc
+        except UserError as exc:  # unreadable: not UTF-8, malformed, missing columns
+            raise HTTPException(400, str(exc)) from exc
+    with rt.db.transaction() as session:
+        job = jobs.create_job(session=session, task=task, source=source, created_by=user.name, user_id=user.user_id,
+                              promote=promote, staged=staged)
+        out = job_out(job)
+    runner: JobRunner | None = getattr(request.app.state, "job_runner", None)
+    if runner is not None:
+        runner.wake()
+    response.headers["Location"] = f"{router.prefix}/jobs/{out.id}"
+    return out
+
+
+@router.get("/jobs", response_model=JobPage)
+def list_jobs(
+    session: SessionDep,
+    _user: TrainerDep,
+    status: Annotated[Literal["queued", "running", "succeeded", "failed"] | None, Query()] = None,
+    task: Annotated[Task | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(description="next_cursor from the previous page")] = None,
+) -> JobPage:
+    """Training jobs newest first, filtered by status and task, paged with an opaque cursor."""
+    before = None
+    if cursor is not None:
+        if not cursor.isdigit():
+            raise HTTPException(400, "cursor is not one this API issued")
+        before = int(cursor)
+    rows = jobs.list_jobs(session=session, status=status, task=task, limit=limit + 1, before_id=before)
+    page = rows[:limit]
+    return JobPage(items=[job_out(j) for j in page], next_cursor=str(page[-1].id) if len(rows) > limit else None)
+
+
+@router.get("/jobs/{job_id}", response_model=JobOut)
+def get_job(job_id: int, session: SessionDep, _user: TrainerDep) -> JobOut:
+    """One job: status, progress (phase, done/total), and when finished the model version, metrics or error."""
+    try:
+        return job_out(jobs.get_job(job_id, session=session))
+    except jobs.NotFoundError as exc:
+        raise HTTPException(404, str(exc)) from exc
+
+
+# ---------------------------------------------------------------------------- model versions
+
+
+@router.get("", response_model=ModelList)
+def list_models(rt: RuntimeDep, _user: ReaderDep,
+                task: Annotated[Task | None, Query(description="only this task")] = None) -> ModelList:
+    """Model versions per task (intent, sentiment, urgency), newest first, with the one in service marked."""
+    registry = rt.registry
+    out = []
+    for kind in [task] if task else list(KINDS):
+        active = registry.current(kind)
+        versions = [_summary(info, active) for info in reversed(registry.versions(kind))]
+        out.append(TaskModels(task=kind, active=active, versions=versions, history=registry.history(kind)))
+    return ModelList(tasks=out)
+
+
+@router.get("/compare", response_model=ModelComparison)
+def compare_models(rt: RuntimeDep, _user: ReaderDep,
+                   a: Annotated[str, Query(max_length=200, description="a version")],
+                   b: Annotated[str, Query(max_length=200, description="another version of the same task")]
+                   ) -> ModelComparison:
+    """Two versions of one task side by side: validation metrics, their difference (b - a), and label sets."""
+    registry = rt.registry
+    first, second = _find(registry, a), _find(registry, b)
+    if first.kind != second.kind:
+        raise HTTPException(400, f"{a} is a {first.kind} model and {b} a {second.kind} model; compare versions "
+                                 "of the same task")
+    active = registry.current(first.kind)
+    names = [k for k, v in first.metrics.items() if isinstance(v, int | float) and not isinstance(v, bool)]
+    names += [k for k, v in second.metrics.items() if k not in names and isinstance(v, int | float)
+              and not isinstance(v, bool)]
+    deltas = []
+    for name in names:
+        x, y = first.metrics.get(name), second.metrics.get(name)
+        x = x if isinstance(x, int | float) else None
+        y = y if isinstance(y, int | float) else None
+        deltas.append(MetricDelta(metric=name, a=x, b=y, delta=None if x is None or y is None else round(y - x, 6)))
+    return ModelComparison(task=first.kind, a=_summary(first, active), b=_summary(second, active),  # type: ignore[arg-type]
+                           metrics=deltas, labels_only_in_a=sorted(set(first.labels) - set(second.labels)),
+                           labels_only_in_b=sorted(set(second.labels) - set(first.labels)),
+                           same_data=first.data_sha256 == second.data_sha256)
+
+
+@router.post("/{task}/rollback", response_model=Switch)
+def rollback_model(task: Task, rt: RuntimeDep, user: TrainerDep) -> Switch:
+    """Serve the previously promoted version of this task again; this server switches at once."""
+    previous = rt.registry.current(task)
+    try:
+        version = rt.registry.rollback(task)
+    except UserError as exc:
+        raise HTTPException(409, str(exc)) from exc
+    log.info("%s model rolled back from %s to %s by %s", task, previous, version, user.name)
+    _use_new_models(rt)
+    return Switch(task=task, active=version, previous=previous)
+
+
+@router.get("/{version}", response_model=ModelDetail)
+def show_model(version: str, rt: RuntimeDep, _user: ReaderDep) -> ModelDetail:
+    """One version: validation metrics, labels, training-data hash and source, code version, report files."""
+    registry = rt.registry
+    info = _find(registry, version)
+    summary = _summary(info, registry.current(info.kind))
+    return ModelDetail(**summary.model_dump(), labels=info.labels, metrics=info.metrics, params=info.params,
+                       extra=info.extra, reports=[p.name for p in registry.files(info.kind, version)])
+
+
+@router.post("/{version}/promote", response_model=Switch)
+def promote_model(version: str, rt: RuntimeDep, user: TrainerDep) -> Switch:
+    """Serve this version from now on (its artifact must load); this server switches at once."""
+    info = _find(rt.registry, version)
+    previous = rt.registry.current(info.kind)
+    try:
+        rt.registry.promote(info.kind, version)
+    except UserError as exc:
+        raise HTTPException(409, str(exc)) from exc
+    log.info("%s model %s promoted (was %s) by %s", info.kind, version, previous, user.name)
+    _use_new_models(rt)
+    return Switch(task=info.kind, active=version, previous=previous)  # type: ignore[arg-type]
+
