@@ -1,0 +1,1 @@
+"""API users, their roles and hashed API keys."""

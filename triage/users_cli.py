@@ -1,0 +1,68 @@
+"""`triage users ...`: API keys for people and machines."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+users_app = typer.Typer(help="API users and their keys (sent as 'Authorization: Bearer KEY').", no_args_is_help=True)
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="A unique name, e.g. the person's login or 'chat-widget'.")],
+    role: Annotated[str, typer.Option(help="agent, qa, supervisor, data_scientist, admin or integration.")],
+    agent: Annotated[str | None, typer.Option(help="For the agent role: the agent's email in triage.toml.")] = None,
+) -> None:
+    """Create a user and print its API key once; only a hash is kept, so store the key now."""
+    from triage.cli import _init, err, out, runtime
+    from triage.users.service import create_user
+
+    rt = runtime()
+    _init(rt, train=False)
+    with rt.db.transaction() as session:
+        user, key = create_user(name, role.strip().lower(), session=session, agent_email=agent)
+        role_name = user.role
+    err.print(f"Created {name!r} ({role_name}). The key is shown only now:", highlight=False)
+    out.print(key, highlight=False, soft_wrap=True)
+
+
+@users_app.command("list")
+def users_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List users, roles and when each key was last used (never the keys)."""
+    from triage.cli import _fmt_time, _init, out, runtime
+    from triage.users.service import list_users
+
+    rt = runtime()
+    _init(rt, train=False)
+    with rt.db.session() as session:
+        rows = [{"name": u.name, "role": u.role, "active": u.active, "key_prefix": u.key_prefix,
+                 "agent_id": u.agent_id, "created_at": u.created_at.isoformat(),
+                 "last_used_at": u.last_used_at.isoformat() if u.last_used_at else None,
+                 "_created": u.created_at, "_used": u.last_used_at} for u in list_users(session=session)]
+    if as_json:
+        out.print_json(json.dumps([{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]))
+        return
+    table = Table(title="API users")
+    for column in ("name", "role", "active", "key", "created", "last used"):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(str(r["name"]), str(r["role"]), "yes" if r["active"] else "revoked", f"trg_{r['key_prefix']}_…",
+                      _fmt_time(r["_created"]), _fmt_time(r["_used"]))  # type: ignore[arg-type]
+    out.print(table)
+
+
+@users_app.command("revoke")
+def users_revoke(name: Annotated[str, typer.Argument(help="The user's name.")]) -> None:
+    """Disable a user's key at once; the row stays for the audit log."""
+    from triage.cli import _init, out, runtime
+    from triage.users.service import revoke_user
+
+    rt = runtime()
+    _init(rt, train=False)
+    with rt.db.transaction() as session:
+        revoke_user(name, session=session)
+    out.print(f"Revoked {name!r}: its key no longer works.", highlight=False)
