@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from api.deps import SessionDep
 from api.knowledge import router as knowledge_router
 from api.models_api import router as models_router
+from api.qa import router as qa_router
 from api.reports import router as reports_router
 from triage.background import Background, BackgroundOptions
 from triage.conversations.schemas import TicketDetail, TicketSummary, ticket_detail, ticket_summary
@@ -105,4 +106,5 @@ def create_app(rt: Triage, *, run_worker: bool = False, background: BackgroundOp
     app.include_router(knowledge_router)
     app.include_router(models_router)
     app.include_router(reports_router)
+    app.include_router(qa_router)
     return app

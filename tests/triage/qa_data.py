@@ -78,8 +78,13 @@ def conversation(session: Session, *, agent: str, at: datetime, replies: int = 1
 
 def reviewers(session: Session, *names: str) -> dict[str, int]:
     """QA users by name -> id."""
+    return {name: user_id for name, (user_id, _key) in reviewer_keys(session, *names).items()}
+
+
+def reviewer_keys(session: Session, *names: str) -> dict[str, tuple[int, str]]:
+    """QA users by name -> (id, API key)."""
     out = {}
     for name in names:
-        user, _key = create_user(name, "qa", session=session)
-        out[name] = user.id
+        user, key = create_user(name, "qa", session=session)
+        out[name] = (user.id, key)
     return out
