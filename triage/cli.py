@@ -25,6 +25,7 @@ from triage.imap_cli import imap_app
 from triage.jobs_cli import jobs_app
 from triage.knowledge_cli import kb_app, suggest_cmd
 from triage.models_cli import data_app, evaluate_cmd, models_app, train_cmd
+from triage.qa_cli import qa_app
 from triage.reports_cli import report_cmd
 from triage.routing_cli import agents_app, simulate_cmd, tickets_assign, tickets_solve
 from triage.sla_cli import sla_app, ticket_status_cmd
@@ -52,6 +53,7 @@ app.add_typer(sla_app, name="sla")
 tickets_app.command("status")(ticket_status_cmd)
 app.add_typer(users_app, name="users")
 app.command("report")(report_cmd)
+app.add_typer(qa_app, name="qa")
 
 out = Console()
 err = Console(stderr=True, soft_wrap=True)  # one line per message, greppable

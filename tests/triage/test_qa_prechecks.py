@@ -90,12 +90,15 @@ def test_response_time_against_the_sla_in_business_hours() -> None:
                               clock_start=friday_4pm, due_at=due, target=timedelta(hours=2), calendar=office,
                               breaches=[])
     assert on_monday["within_sla"] is True and on_monday["business_minutes"] == 90.0
+    assert on_monday["verdict"] == "met"
     assert on_monday["waited_minutes"] == 60 * 65.5
     late = response_time(reply_at=datetime(2026, 11, 23, 11, tzinfo=UTC), metric="first_response",
                          clock_start=friday_4pm, due_at=due, target=timedelta(hours=2), calendar=office,
                          breaches=["first_response"])
     assert late["within_sla"] is False and "60.0 minutes after the SLA deadline" in late["reasons"]
+    assert late["verdict"] == "missed"
     assert late["ticket_breaches"] == ["first_response"]
     follow_up = response_time(reply_at=friday_4pm, metric="follow_up", clock_start=None, due_at=None, target=None,
                               calendar=office, breaches=[])
     assert follow_up["within_sla"] is None and follow_up["waited_minutes"] is None
+    assert follow_up["verdict"] == "follow_up"

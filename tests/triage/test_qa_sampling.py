@@ -10,6 +10,7 @@ import pytest
 from triage.errors import UserError
 from triage.qa.periods import parse_period
 from triage.qa.sampling import Candidate, assign_reviewers, select_calibration, select_review
+from triage.qa.service import introduced_agent, reply_author, unique_first_names
 
 T0 = datetime(2026, 11, 16, 9, tzinfo=UTC)
 
@@ -94,6 +95,12 @@ def test_reviewers_get_equal_shares_and_a_backlog_is_respected() -> None:
     assert counts == {8: 3, 9: 3} and load == {7: 6, 8: 3, 9: 3}
 
 
+def test_a_ticket_with_several_samples_counts_as_that_many_reviews() -> None:
+    load: dict[int, int] = {}
+    shares = assign_reviewers(["t1", "t2", "t3", "t4"], [1, 2], load, sizes={"t1": 3, "t2": 1, "t3": 1, "t4": 1})
+    assert shares == {"t1": [1], "t2": [2], "t3": [2], "t4": [2]} and load == {1: 3, 2: 3}
+
+
 def test_calibration_panels_have_distinct_reviewers() -> None:
     panels = assign_reviewers(["a", "b"], [1, 2, 3, 4], {}, per_key=3)
     assert all(len(set(p)) == 3 for p in panels.values())
@@ -138,3 +145,22 @@ def test_periods() -> None:
     for bad in ("2026-W60", "2026-13", "2026-02-30", "last week", "2026-11-15..2026-11-01"):
         with pytest.raises(UserError, match="period"):
             parse_period(bad, kind="week")
+
+
+def test_who_wrote_a_reply() -> None:
+    names = unique_first_names([(1, "Nadia Brooks"), (2, "Ines Costa"), (3, "Omar Haddad"), (4, "Omar Said")])
+    assert names == {"nadia": 1, "ines": 2}  # two Omars: the first name proves nothing
+    assert introduced_agent("Hi Maria, Nadia here. I can see the parcel.", names) == 1
+    assert introduced_agent("Hi, this is Ines. Sorry it's not what you expected.", names) == 2
+    assert introduced_agent("Guten Tag, hier ist Ines Costa.", names) == 2
+    assert introduced_agent("Hi, Omar here.", names) is None
+    assert introduced_agent("I'm sorry, it's Friday already.", names) is None
+    emails = {"nadia@x.example": 1, "ines@x.example": 2}
+    history = [(T0, 1, "assigned"), (T0 + timedelta(hours=2), 2, "reassigned")]
+    assert reply_author("ines@x.example", T0, None, history, emails, introduced=1) == 2  # the address wins
+    assert reply_author("agent", T0 + timedelta(hours=1), None, history, emails, introduced=2) == 2
+    assert reply_author("agent", T0 + timedelta(hours=1), None, history, emails) == 1  # held the ticket then
+    assert reply_author("agent", T0 + timedelta(hours=3), None, history, emails) == 2
+    assert reply_author("agent", T0 - timedelta(hours=1), None, history, emails) == 1  # imported, routed later
+    assert reply_author("agent", T0, 3, [(T0, None, "queued")], emails) == 3
+    assert reply_author("support@x.example", T0, None, [], emails) is None

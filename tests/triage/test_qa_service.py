@@ -74,7 +74,9 @@ def test_a_run_samples_each_agent_fairly_and_takes_every_flagged_reply(rt: Triag
         reviews = list(session.scalars(select(QaReview).join(QaSample).where(QaSample.run_id == run.id,
                                                                             QaSample.purpose == "review")))
         per_reviewer = Counter(r.reviewer_id for r in reviews)
-        assert len(reviews) == len(review) == 11 and max(per_reviewer.values()) - min(per_reviewer.values()) <= 1
+        # Balanced up to one ticket's worth: the breached ticket's two replies go to the same reviewer.
+        assert len(reviews) == len(review) == 11 and max(per_reviewer.values()) - min(per_reviewer.values()) <= 2
+        assert len({r.reviewer_id for r in reviews if r.sample.ticket_id == world["breached"].ticket_id}) == 1
         calibration = list(session.scalars(select(QaSample).where(QaSample.run_id == run.id,
                                                                   QaSample.purpose == "calibration")))
         assert len(calibration) == 2 and all(len(s.reviews) == 3 for s in calibration)

@@ -230,6 +230,8 @@ def response_time(*, reply_at: datetime, metric: str, clock_start: datetime | No
         reasons.append("no SLA target applies to this reply")
     if breaches:
         reasons.append("the ticket breached: " + ", ".join(sorted(set(breaches))))
+    out["verdict"] = ("follow_up" if clock_start is None else "no_target" if out["within_sla"] is None
+                      else "met" if out["within_sla"] else "missed")
     return out
 
 

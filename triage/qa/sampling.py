@@ -117,11 +117,12 @@ def select_calibration(candidates: Iterable[Candidate], *, size: int, seed: int,
 
 
 def assign_reviewers(keys: Sequence[K], reviewers: Sequence[int], load: dict[int, int], *,
-                     per_key: int = 1) -> dict[K, list[int]]:
+                     per_key: int = 1, sizes: dict[K, int] | None = None) -> dict[K, list[int]]:
     """Give each key `per_key` distinct reviewers, always the least loaded (open reviews), ties by id.
 
     Starting from equal loads this is round robin; a reviewer with a backlog gets fewer until caught up.
-    `load` is updated in place.
+    A key may stand for several reviews (`sizes`, e.g. the sampled replies of one ticket, which one
+    reviewer should read together). `load` is updated in place.
     """
     if per_key > len(reviewers):
         raise ValueError(f"{per_key} reviewers needed per sample, {len(reviewers)} available")
@@ -131,6 +132,6 @@ def assign_reviewers(keys: Sequence[K], reviewers: Sequence[int], load: dict[int
     for key in keys:
         panel = sorted(reviewers, key=lambda r: (load[r], r))[:per_key]
         for r in panel:
-            load[r] += 1
+            load[r] += sizes.get(key, 1) if sizes else 1
         out[key] = panel
     return out

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import re
 import secrets
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -117,21 +118,66 @@ def _attribution(ticket_ids: Iterable[int], *, session: Session) -> dict[int, li
     return history
 
 
-def reply_author(author: str, sent_at: datetime, assignee_id: int | None,
-                 history: Sequence[tuple[datetime, int | None, str]], agents_by_email: dict[str, int]) -> int | None:
-    """Which agent wrote a reply: the author's address when it is an agent's, else whoever held the ticket.
+_INTRODUCTION = re.compile(r"\b(?:this is|it'?s|i am|i'm|my name is|hier ist|ich bin|je suis|c'est)\s+(\w+)"
+                           r"|\b(\w+)\s+(?:here|hier|ici)\b", re.IGNORECASE)
 
-    Held means the last assignment before the reply; a conversation imported after the fact was routed
-    after its replies were written, so then its first assignment counts, and last the current assignee.
+
+def introduced_agent(text: str, first_names: dict[str, int]) -> int | None:
+    """The agent a chat reply introduces ("Hi Maria, Nadia here", "this is Ines"), by a first name only one
+    agent has; imported transcripts say "agent" where the author's name should be."""
+    for m in _INTRODUCTION.finditer(text):
+        name = (m.group(1) or m.group(2) or "").lower()
+        if name in first_names:
+            return first_names[name]
+    return None
+
+
+def unique_first_names(agents: Iterable[tuple[int, str]]) -> dict[str, int]:
+    seen: dict[str, list[int]] = defaultdict(list)
+    for agent_id, name in agents:
+        if name.split():
+            seen[name.split()[0].lower()].append(agent_id)
+    return {first: ids[0] for first, ids in seen.items() if len(ids) == 1}
+
+
+def reply_author(author: str, sent_at: datetime, assignee_id: int | None,
+                 history: Sequence[tuple[datetime, int | None, str]], agents_by_email: dict[str, int],
+                 introduced: int | None = None) -> int | None:
+    """Which agent wrote a reply, from the best evidence available.
+
+    In order: the author's address when it is an agent's (replies sent through Triage); the agent who
+    introduced himself earlier in the conversation (imported chats); the last assignment before the reply;
+    the first assignment (a conversation imported after the fact was routed after its replies were
+    written); the current assignee.
     """
     by_address = agents_by_email.get(author.strip().lower())
     if by_address is not None:
         return by_address
+    if introduced is not None:
+        return introduced
     before = [(agent_id, action) for created, agent_id, action in history if created <= sent_at]
     if before and before[-1][0] is not None and before[-1][1] in ("assigned", "reassigned"):
         return before[-1][0]
     first = next((agent_id for _created, agent_id, _action in history if agent_id is not None), None)
     return first if first is not None else assignee_id
+
+
+def _introductions(ticket_ids: Iterable[int], first_names: dict[str, int], *,
+                   session: Session) -> dict[int, int]:
+    """Reply id -> the agent who last introduced himself in that conversation, up to and including the reply."""
+    out: dict[int, int] = {}
+    for chunk in _chunks(ticket_ids):
+        current: dict[int, int] = {}
+        for message_id, ticket_id, text in session.execute(
+                select(Message.id, Message.ticket_id, Message.text).where(Message.ticket_id.in_(chunk),
+                                                                          *_agent_reply())
+                .order_by(Message.ticket_id, Message.sent_at, Message.id)):
+            named = introduced_agent(text, first_names)
+            if named is not None:
+                current[ticket_id] = named
+            if ticket_id in current:
+                out[message_id] = current[ticket_id]
+    return out
 
 
 def period_candidates(period: Period, *, session: Session) -> tuple[list[Candidate], int]:
@@ -144,11 +190,14 @@ def period_candidates(period: Period, *, session: Session) -> tuple[list[Candida
     ticket_ids = {r.ticket_id for r in rows}
     history = _attribution(ticket_ids, session=session)
     breaches = ticket_breaches(ticket_ids, session=session)
-    agents_by_email = {email: agent_id for agent_id, email in session.execute(select(Agent.id, Agent.email))}
+    agents = session.execute(select(Agent.id, Agent.email, Agent.name)).all()
+    agents_by_email = {a.email: a.id for a in agents}
+    introductions = _introductions(ticket_ids, unique_first_names((a.id, a.name) for a in agents), session=session)
     out: list[Candidate] = []
     unattributed = 0
     for r in rows:
-        agent_id = reply_author(r.author, r.sent_at, r.assignee_id, history.get(r.ticket_id, []), agents_by_email)
+        agent_id = reply_author(r.author, r.sent_at, r.assignee_id, history.get(r.ticket_id, []), agents_by_email,
+                                introduced=introductions.get(r.id))
         if agent_id is None:
             unattributed += 1
             continue
@@ -367,9 +416,14 @@ def create_run(period: Period, *, session: Session, config: TriageConfig, seed: 
 
     load = open_load(session=session)
     load_before = {u.id: load.get(u.id, 0) for u in staff}
-    order = list(range(len(picks)))
-    random.Random(f"assign:{seed}").shuffle(order)  # each reviewer gets a mix of agents
-    review_panels = assign_reviewers(order, [u.id for u in staff], load)
+    # One reviewer reads all of a ticket's sampled replies; tickets are shuffled so each gets a mix of agents.
+    by_ticket: dict[int, int] = defaultdict(int)
+    for pick in picks:
+        by_ticket[pick.candidate.ticket_id] += 1
+    order = sorted(by_ticket)
+    random.Random(f"assign:{seed}").shuffle(order)
+    ticket_panels = assign_reviewers(order, [u.id for u in staff], load, sizes=by_ticket)
+    review_panels = {i: ticket_panels[pick.candidate.ticket_id] for i, pick in enumerate(picks)}
     calibration_panels = assign_reviewers(list(range(len(calibration))), [u.id for u in staff], load,
                                           per_key=panel_size) if calibration else {}
 
