@@ -84,14 +84,18 @@ def report_cmd(
                                                        "in resolution times.")] = False,
 ) -> None:
     """Support reports: response-times, sla, volume, backlog, mix (intent and sentiment)."""
-    from triage.cli import err, out, runtime
+    from triage.cli import err, out, settings
+    from triage.db import Database
     from triage.reports.charts import render_png
 
     start, end = _parse_time(since, "--since"), _parse_time(until, "--until")
-    rt = runtime()
-    with rt.db.session() as session:
-        report = build_report(name, session=session, since=start, until=end, tz=tz, channel=channel, queue=queue,
-                              by=by, interval=interval, unit=unit, include_pending=include_pending)
+    db = Database(settings())  # not the whole runtime: reports need no models, and start in a second
+    try:
+        with db.session() as session:
+            report = build_report(name, session=session, since=start, until=end, tz=tz, channel=channel,
+                                  queue=queue, by=by, interval=interval, unit=unit, include_pending=include_pending)
+    finally:
+        db.dispose()
     if png is not None:
         try:
             png.write_bytes(render_png(report))

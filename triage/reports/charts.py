@@ -75,7 +75,8 @@ def response_times_png(report: ResponseTimesReport) -> bytes:
         ax.barh([p - 0.2 for p in positions], [_hours(s.median) for s in stats], height=0.4, label="median")
         ax.barh([p + 0.2 for p in positions], [_hours(s.p90) for s in stats], height=0.4, label="p90")
         for p, s in zip(positions, stats, strict=True):
-            ax.annotate(f"n={s.count}", (0, p), xytext=(2, 0), textcoords="offset points", va="center", fontsize=8)
+            ax.annotate(f"n={s.count}", (max(_hours(s.median), _hours(s.p90)), p + 0.2), xytext=(3, 0),
+                        textcoords="offset points", va="center", fontsize=8)
         ax.set_title(name.replace("_", " "))
         ax.set_xlabel("hours")
         ax.legend(loc="lower right")

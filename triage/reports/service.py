@@ -27,7 +27,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import and_, case, exists, func, literal_column, not_, or_, select
+from sqlalchemy import and_, case, func, literal_column, not_, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from triage.agents.tables import Agent
@@ -177,15 +177,20 @@ def response_times(*, session: Session, period: Period, by: GroupBy = "queue", c
 
 # -- SLA attainment ----------------------------------------------------------------------------------------
 
-def _breached(metric: str) -> Any:
-    return exists().where(SlaEvent.ticket_id == Ticket.id, SlaEvent.metric == metric, SlaEvent.kind == "breach")
+def _breaches() -> Any:
+    """One row per ticket with a breach: flags per metric (joined once instead of a lookup per ticket)."""
+    def flag(metric: str) -> Any:
+        return func.max(case((SlaEvent.metric == metric, 1), else_=0)).label(metric)
+
+    return (select(SlaEvent.ticket_id, flag("first_response"), flag("resolution"))
+            .where(SlaEvent.kind == "breach").group_by(SlaEvent.ticket_id).subquery())
 
 
-def _attainment_columns(due: Any, done: Any, metric: str, now: datetime) -> list[Any]:
+def _attainment_columns(due: Any, done: Any, breached: Any, now: datetime) -> list[Any]:
     """SQL sums: met, missed, open, no target. Missed: a breach fired, done late, or not done and overdue."""
-    missed = and_(due.is_not(None), or_(_breached(metric), done > due, and_(done.is_(None), due <= now)))
+    missed = and_(due.is_not(None), or_(breached, done > due, and_(done.is_(None), due <= now)))
     met = and_(due.is_not(None), done.is_not(None), not_(missed))
-    is_open = and_(due.is_not(None), done.is_(None), due > now, not_(_breached(metric)))
+    is_open = and_(due.is_not(None), done.is_(None), due > now, not_(breached))
     return [func.sum(case((cond, 1), else_=0)) for cond in (met, missed, is_open, due.is_(None))]
 
 
@@ -199,9 +204,13 @@ def sla_attainment(*, session: Session, period: Period, channel: str | None = No
                    now: datetime | None = None) -> SlaReport:
     """Share of tickets created in the period that met their first-response and resolution targets."""
     now = now or utcnow()
+    breaches = _breaches()
+    fr_breached = func.coalesce(breaches.c.first_response, 0) == 1
+    res_breached = func.coalesce(breaches.c.resolution, 0) == 1
     stmt = (select(Ticket.queue, Ticket.priority, func.count(),
-                   *_attainment_columns(Ticket.first_response_due, Ticket.first_responded_at, "first_response", now),
-                   *_attainment_columns(Ticket.resolution_due, resolved_at(), "resolution", now))
+                   *_attainment_columns(Ticket.first_response_due, Ticket.first_responded_at, fr_breached, now),
+                   *_attainment_columns(Ticket.resolution_due, resolved_at(), res_breached, now))
+            .outerjoin(breaches, breaches.c.ticket_id == Ticket.id)
             .where(Ticket.created_at >= period.since, Ticket.created_at < period.until,
                    *_filters(channel, queue))
             .group_by(Ticket.queue, Ticket.priority))
