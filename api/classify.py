@@ -1,0 +1,78 @@
+"""Classify a text without storing anything: the same models and signals the pipeline uses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.deps import RuntimeDep, allow
+from models.suite import OUT_OF_SCOPE
+from triage.errors import ModelMissingError
+from triage.sla.service import URGENCY_TO_PRIORITY
+from triage.users.service import Role
+
+router = APIRouter(prefix="/api/v1", tags=["classify"])
+
+MAX_TEXT = 20_000  # about ten pages; longer texts are not messages, and inference time grows with length
+
+
+class ClassifyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=MAX_TEXT, description="the customer's message (subject and body)")
+    email: str | None = Field(default=None, max_length=320, description="the sender, for the VIP urgency signal")
+    previous_contacts: int = Field(default=0, ge=0, le=1000,
+                                   description="earlier messages about the same matter (raises urgency)")
+
+
+class LabelScore(BaseModel):
+    label: str
+    confidence: float
+
+
+class TaskResult(BaseModel):
+    label: str
+    confidence: float = Field(description="calibrated probability of `label`")
+    top: list[LabelScore] = Field(description="the most likely labels, best first")
+    reasons: list[str] = Field(description="why, in words: model output and the signals that changed it")
+    signals: dict[str, Any] = Field(description="named signal outputs, e.g. anger score or urgency signals")
+    model_version: str
+
+
+class ClassifyOut(BaseModel):
+    intent: TaskResult
+    sentiment: TaskResult
+    urgency: TaskResult
+    out_of_scope: bool = Field(description="the intent model is not confident the text is a known request")
+    priority: str = Field(description="the ticket priority this urgency maps to")
+    queue: str | None = Field(description="the queue the intent routes to")
+
+
+def _result(prediction: Any, version: str) -> TaskResult:
+    return TaskResult(label=prediction.label, confidence=round(float(prediction.confidence), 4),
+                      top=[LabelScore(label=str(label), confidence=round(float(p), 4)) for label, p in prediction.top],
+                      reasons=list(prediction.reasons), signals=dict(prediction.signals), model_version=version)
+
+
+@router.post("/classify", response_model=ClassifyOut,
+             dependencies=[allow(Role.agent, Role.qa, Role.supervisor, Role.data_scientist, Role.integration)],
+             responses={503: {"description": "No model is trained yet"}})
+def classify(body: ClassifyIn, rt: RuntimeDep) -> ClassifyOut:
+    """Intent, sentiment and urgency of a text, with confidences, the runners-up and the reasons.
+
+    Nothing is stored. Runs in a worker thread (inference is CPU-bound) with the models loaded at
+    start-up.
+    """
+    context = {"email": body.email, "previous_contacts": body.previous_contacts}
+    try:
+        results = rt.suite.classify_one(body.text, context)
+    except ModelMissingError as exc:
+        raise HTTPException(503, str(exc)) from exc
+    tasks = {task: _result(pred, version) for task, (pred, version) in results.items()}
+    intent, urgency = tasks["intent"], tasks["urgency"]
+    return ClassifyOut(intent=intent, sentiment=tasks["sentiment"], urgency=urgency,
+                       out_of_scope=intent.label == OUT_OF_SCOPE,
+                       priority=URGENCY_TO_PRIORITY.get(urgency.label, "normal"),
+                       queue=rt.config.team_for_intent(intent.label))
