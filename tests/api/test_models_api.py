@@ -37,11 +37,15 @@ Auth = Callable[[str], dict[str, str]]
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
+BODY_LIMIT = 256 * 1024  # small, so the too-large upload is cheap to send
+
+
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str, models_path: Path) -> Settings:
     own = tmp_path / "models"
     shutil.copytree(models_path, own)
-    return Settings(home=tmp_path / "home", database_url=database_url, models_path=own, environment="test")
+    return Settings(home=tmp_path / "home", database_url=database_url, models_path=own, environment="test",
+                    api_max_body=BODY_LIMIT)
 
 
 @pytest.fixture
@@ -285,9 +289,13 @@ def test_bad_uploads_are_refused_and_leave_no_job(rt: Triage, client: TestClient
     wrong = client.post("/api/v1/models/jobs", data={"task": "urgency"}, headers=headers,
                         files={"file": ("u.csv", urgency, "text/csv")})
     assert "unknown urgency label(s) later, soon" in _problem(wrong, 422)["detail"]
-    too_big = b"text,label\n" + b"x" * (jobs.MAX_UPLOAD_BYTES + 10) + b",a\n"
-    _problem(client.post("/api/v1/models/jobs", data={"task": "intent"}, headers=headers,
-                         files={"file": ("big.csv", too_big, "text/csv")}), 413)
+    too_big = b"text,label\n" + b"".join(b"message %06d,%s\n" % (i, b"ab"[i % 2:i % 2 + 1])
+                                          for i in range(BODY_LIMIT // 16))
+    assert len(too_big) > BODY_LIMIT
+    assert "TRIAGE_API_MAX_BODY" in _problem(client.post("/api/v1/models/jobs", data={"task": "intent"},
+                                                         headers=headers,
+                                                         files={"file": ("big.csv", too_big, "text/csv")}),
+                                             413)["detail"]
     assert "needs a file" in _problem(client.post("/api/v1/models/jobs", data={"task": "intent", "source": "upload"},
                                                   headers=headers), 400)["detail"]
     both = client.post("/api/v1/models/jobs", data={"task": "intent", "source": "export"}, headers=headers,

@@ -118,17 +118,18 @@ class JobRunner:
         finally:
             beating.set()
             beat.join()
+        if result["promoted"]:
+            # Before the job reads as succeeded: whoever polls it then gets answers from the new model.
+            try:
+                self.rt.refresh_models()
+            except Exception:  # the registry already checked it loads; keep the old models serving
+                log.exception("could not load the models promoted by training job %d", job.id)
         with self.rt.db.transaction() as session:
             recorded = service.finish_job(job.id, self.worker, session=session, result=result)
         if not recorded:
             log.warning("training job %d finished as %s but was taken over meanwhile", job.id, result["version"])
         log.info("training job %d succeeded: %s (%s)", job.id, result["version"],
                  "promoted" if result["promoted"] else "not promoted")
-        if result["promoted"]:
-            try:
-                self.rt.refresh_models()
-            except Exception:  # the registry already checked it loads; keep the old models serving
-                log.exception("could not load the models promoted by training job %d", job.id)
 
     def _train(self, job: _Claimed) -> dict[str, Any]:
         from training.datasets import BASELINE_FILES, sample_path

@@ -28,7 +28,6 @@ from triage.jobs.tables import SOURCES, STATUSES, TrainingJob
 
 log = logging.getLogger(__name__)
 
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # about 100,000 labelled messages; larger sets belong in `triage train`
 MIN_ROWS = 10  # fewer cannot give a model and a validation split worth measuring
 MAX_ATTEMPTS = 3  # a job that took its server down this often is failed rather than requeued forever
 
@@ -101,8 +100,6 @@ def stage_upload(data: bytes, *, filename: str | None, content_type: str | None,
     name = Path(filename or f"upload.{fmt}").name[:300]
     if not data.strip():
         raise UserError(f"{name}: the file is empty")
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise UserError(f"{name}: larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MiB")
     folder = home / "training-data"
     folder.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".upload-", suffix=f".{fmt}", dir=folder)
