@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -93,3 +94,59 @@ class ImportReport:
         return {"files": self.files, "added": self.added, "updated": self.updated, "unchanged": self.unchanged,
                 "deleted": self.deleted, "chunks": self.chunks, "chunks_embedded": self.chunks_embedded,
                 "rejected": self.rejected}
+
+
+class ArticleSummary(BaseModel):
+    id: str  # the article's external id (file stem or record id)
+    title: str
+    tags: list[str]
+    intents: list[str]
+    product: str | None
+    language: str
+    source: str  # what it was imported from; "api" for articles created over the API
+    chunks: int
+    updated_at: datetime
+
+
+class ArticleOut(ArticleSummary):
+    body: str  # Markdown
+    created_at: datetime
+
+
+class ArticleCreate(BaseModel):
+    """A new article; the body is Markdown and is split into searchable chunks by its headings."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1, max_length=200, pattern=r"^[\w.-]+$",
+                    description="a stable id: letters, digits, '.', '_', '-'")
+    title: str = Field(min_length=1, max_length=500)
+    body: str = Field(min_length=1, max_length=1_000_000)
+    tags: list[str] = Field(default_factory=list, max_length=100)
+    intents: list[str] = Field(default_factory=list, max_length=100, description="intents this article answers")
+    product: str | None = Field(default=None, max_length=100)
+    language: str = Field(default="en", max_length=16)
+
+
+class ArticleUpdate(BaseModel):
+    """Fields to change; the ones left out keep their value."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(default=None, min_length=1, max_length=500)
+    body: str | None = Field(default=None, min_length=1, max_length=1_000_000)
+    tags: list[str] | None = Field(default=None, max_length=100)
+    intents: list[str] | None = Field(default=None, max_length=100)
+    product: str | None = Field(default=None, max_length=100)
+    language: str | None = Field(default=None, max_length=16)
+
+
+class ImportOut(BaseModel):
+    files: int
+    added: int
+    updated: int
+    unchanged: int
+    deleted: int
+    chunks: int = Field(description="chunks in the knowledge base after the import")
+    chunks_embedded: int = Field(description="chunks that were new or changed and had to be embedded")
+    rejected: list[str] = Field(description="records that could not be read, with the reason")

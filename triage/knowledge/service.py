@@ -9,7 +9,7 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from models.retrieval import Hit, Mode
@@ -29,7 +29,7 @@ from triage.knowledge.schemas import (
     SnippetOut,
     SuggestionOut,
 )
-from triage.knowledge.sources import ArticleIn, chunk_markdown, read_path
+from triage.knowledge.sources import SUFFIXES, ArticleIn, chunk_markdown, read_path
 from triage.knowledge.tables import KbArticle, KbChunk, Suggestion, SuggestionFeedback
 
 MAX_K = 50
@@ -105,6 +105,97 @@ def delete_article(external_id: str, *, session: Session, index: KnowledgeIndex)
     session.delete(article)
     session.flush()
     index.sync(session)
+
+
+API_SOURCE = "api"  # articles created one by one over the API
+
+
+class ConflictError(UserError):
+    """An article id that is already taken (HTTP 409)."""
+
+
+def import_files(files: list[tuple[str, bytes]], *, session: Session, index: KnowledgeIndex, source: str,
+                 prune: bool = False) -> ImportReport:
+    """Import uploaded files (Markdown, CSV, JSON: what `triage kb import` reads) under one source name.
+
+    With `prune`, articles imported earlier under the same source and missing from these files are deleted.
+    Rejections name the uploaded file, not the temporary copy.
+    """
+    import tempfile
+
+    if not files:
+        raise UserError("no files to import")
+    with tempfile.TemporaryDirectory(prefix="kb-upload-") as tmp:
+        folder = Path(tmp)
+        names: set[str] = set()
+        for raw_name, data in files:
+            name = Path(raw_name or "").name
+            if not name or Path(name).suffix.lower() not in SUFFIXES:
+                raise UserError(f"{raw_name or 'a file'}: unsupported file type; use Markdown (.md), .csv or .json")
+            if name in names:
+                raise UserError(f"{name}: sent twice")
+            names.add(name)
+            (folder / name).write_bytes(data)
+        result = read_path(folder)
+    prefix = f"{folder}/"
+    report = import_articles(result.articles, session=session, index=index, source=source,
+                             keep=result.failed_ids, prune=prune)
+    report.files = result.files
+    report.rejected = [r.replace(prefix, "").replace(str(folder), "upload") for r in result.rejected]
+    return report
+
+
+def list_articles(*, session: Session, limit: int = 50, after_id: int | None = None, language: str | None = None,
+                  product: str | None = None, source: str | None = None) -> list[KbArticle]:
+    """Articles in creation order, filtered; `after_id` continues a page."""
+    stmt = select(KbArticle).order_by(KbArticle.id).limit(limit)
+    if after_id is not None:
+        stmt = stmt.where(KbArticle.id > after_id)
+    if language is not None:
+        stmt = stmt.where(KbArticle.language == language)
+    if product is not None:
+        stmt = stmt.where(KbArticle.product == product)
+    if source is not None:
+        stmt = stmt.where(KbArticle.source == source)
+    return list(session.scalars(stmt))
+
+
+def chunk_counts(article_ids: list[int], *, session: Session) -> dict[int, int]:
+    """How many searchable chunks each article has, in one query."""
+    if not article_ids:
+        return {}
+    rows = session.execute(select(KbChunk.article_id, func.count()).where(KbChunk.article_id.in_(article_ids))
+                           .group_by(KbChunk.article_id))
+    return {int(article_id): int(n) for article_id, n in rows}
+
+
+def get_article(external_id: str, *, session: Session) -> KbArticle:
+    article = session.scalar(select(KbArticle).where(KbArticle.external_id == external_id))
+    if article is None:
+        raise NotFoundError(f"no knowledge-base article {external_id!r}")
+    return article
+
+
+def create_article(item: ArticleIn, *, session: Session, index: KnowledgeIndex,
+                   source: str = API_SOURCE) -> KbArticle:
+    """Add one article, chunked and embedded at once so it is searchable when the call returns."""
+    if session.scalar(select(KbArticle.id).where(KbArticle.external_id == item.external_id)) is not None:
+        raise ConflictError(f"article {item.external_id!r} exists already; update it instead")
+    import_articles([item], session=session, index=index, source=source, prune=False)
+    return get_article(item.external_id, session=session)
+
+
+def update_article(external_id: str, changes: dict[str, object], *, session: Session,
+                   index: KnowledgeIndex) -> KbArticle:
+    """Change some fields of an article; changed chunks are embedded again, unchanged ones are kept."""
+    article = get_article(external_id, session=session)
+    current = {"external_id": article.external_id, "title": article.title, "body": article.body,
+               "tags": article.tags, "intents": article.intents, "product": article.product,
+               "language": article.language}
+    item = ArticleIn.model_validate(current | changes)  # ValidationError: the caller says what is wrong
+    import_articles([item], session=session, index=index, source=article.source, prune=False)
+    session.refresh(article)
+    return article
 
 
 # ---------------------------------------------------------------------------- search
