@@ -275,3 +275,33 @@ def test_prechecks_see_the_draft_and_the_sentiment_model(rt: Triage) -> None:
         kept = sample.prechecks["draft"]
         assert kept["suggestion_id"] == suggestion.id and kept["feedback"] == "edited"
         assert kept["verdict"] == "edited" and 0.6 < kept["kept_share"] < 1
+
+
+def test_two_runs_at_once_neither_fails_nor_shares_a_reply(rt: Triage) -> None:
+    import threading
+
+    _world(rt)
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def sample(seed: int) -> None:
+        try:
+            with rt.db.transaction() as session:
+                barrier.wait(timeout=30)
+                create_run(W47, session=session, config=rt.config, seed=seed, sample_size=4)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=sample, args=(seed,)) for seed in (1, 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    with rt.db.session() as session:
+        rows = list(session.scalars(select(QaSample)))
+        assert len({s.run_id for s in rows}) == 2
+        assert len({(s.message_id, s.purpose) for s in rows}) == len(rows)
+        # The second run saw the first: between them every flagged reply was taken exactly once.
+        flagged = [s for s in rows if s.purpose == "review" and s.reasons != ["random"]]
+        assert len(flagged) == 3

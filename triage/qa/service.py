@@ -16,8 +16,7 @@ from datetime import datetime
 from statistics import mean
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from triage.agents.tables import Agent, Assignment
@@ -168,11 +167,11 @@ def _introductions(ticket_ids: Iterable[int], first_names: dict[str, int], *,
     out: dict[int, int] = {}
     for chunk in _chunks(ticket_ids):
         current: dict[int, int] = {}
-        for message_id, ticket_id, text in session.execute(
+        for message_id, ticket_id, body in session.execute(
                 select(Message.id, Message.ticket_id, Message.text).where(Message.ticket_id.in_(chunk),
                                                                           *_agent_reply())
                 .order_by(Message.ticket_id, Message.sent_at, Message.id)):
-            named = introduced_agent(text, first_names)
+            named = introduced_agent(body, first_names)
             if named is not None:
                 current[ticket_id] = named
             if ticket_id in current:
@@ -374,6 +373,18 @@ def open_load(*, session: Session) -> dict[int, int]:
     return {reviewer: int(n) for reviewer, n in rows}
 
 
+_RUN_LOCK = 0x5141_5255  # "QARU": the advisory lock that serialises sampling runs on PostgreSQL
+
+
+def _one_run_at_a_time(session: Session) -> None:
+    """Two runs drawing at once would both see a reply as unsampled; the second waits for the first to commit.
+
+    SQLite needs nothing: every transaction begins IMMEDIATE, holding the write lock from its first read.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _RUN_LOCK})
+
+
 def create_run(period: Period, *, session: Session, config: TriageConfig, seed: int | None = None,
                sample_size: int | None = None, reviewers: Sequence[str] | None = None, created_by: str = "",
                sentiment: Sentiment | None = None) -> QaRun:
@@ -393,6 +404,7 @@ def create_run(period: Period, *, session: Session, config: TriageConfig, seed: 
     staff = qa_reviewers(session=session, names=reviewers)
     if not staff:
         raise UserError("no QA reviewers to assign samples to: add one with `triage users add NAME --role qa`")
+    _one_run_at_a_time(session)
 
     candidates, unattributed = period_candidates(period, session=session)
     reviewed = set(session.scalars(select(QaSample.message_id).where(QaSample.purpose == "review")))
@@ -413,6 +425,8 @@ def create_run(period: Period, *, session: Session, config: TriageConfig, seed: 
                 notes.append(f"calibration panels have {panel_size} reviewers: only {len(staff)} QA reviewers exist")
     if unattributed:
         notes.append(f"{unattributed} replies could not be attributed to an agent and were not sampled")
+    if not candidates and not unattributed:
+        notes.append(f"no agent replies were sent in {period.label}")
 
     load = open_load(session=session)
     load_before = {u.id: load.get(u.id, 0) for u in staff}
@@ -474,10 +488,7 @@ def create_run(period: Period, *, session: Session, config: TriageConfig, seed: 
         "calibration": {"samples": len(calibration), "panel_size": panel_size if calibration else 0},
         "notes": notes,
     }
-    try:
-        session.flush()
-    except IntegrityError as exc:  # another run picked the same reply at the same moment
-        raise ConflictError("another sampling run took some of the same replies just now; run it again") from exc
+    session.flush()
     record("qa.run.created", session=session, actor=created_by or "system", run_id=run.id, period=period.label,
            seed=seed, samples=len(chosen))
     return run
