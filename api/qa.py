@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Body, HTTPException, Path, Query
@@ -32,6 +33,9 @@ log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/v1/qa", tags=["qa"])
 
+MAX_ID = 2**31 - 1  # ids are 32-bit columns: larger numbers are refused as input, not sent to the database
+RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
 StaffDep = Annotated[Principal, allow(Role.qa, Role.supervisor)]
 # Agents read their own scored samples and report; everything else is for QA staff and supervisors.
 ReaderDep = Annotated[Principal, allow(Role.qa, Role.supervisor, Role.agent)]
@@ -52,7 +56,7 @@ def _http(exc: UserError) -> HTTPException:
 def _cursor(cursor: str | None) -> int | None:
     if cursor is None:
         return None
-    if not cursor.isdigit():
+    if not re.fullmatch(r"[0-9]{1,18}", cursor):
         raise HTTPException(400, "cursor is not one this API issued")
     return int(cursor)
 
@@ -109,7 +113,7 @@ def sampling_runs(session: SessionDep, _user: StaffDep,
 
 
 @router.get("/runs/{run_id}", response_model=RunOut)
-def sampling_run(run_id: int, session: SessionDep, _user: StaffDep) -> RunOut:
+def sampling_run(run_id: RowId, session: SessionDep, _user: StaffDep) -> RunOut:
     """One sampling run: period, seed, rubric and what was drawn per agent and assigned per reviewer."""
     try:
         return service.run_out(service.get_run(run_id, session=session), session=session)
@@ -131,7 +135,7 @@ def samples(
     agent: Annotated[str | None, Query(max_length=320, description="agent id or email")] = None,
     status: Annotated[str | None, Query(description="assigned, partly_scored or scored")] = None,
     purpose: Annotated[str | None, Query(description="review or calibration")] = None,
-    run_id: Annotated[int | None, Query(ge=1)] = None,
+    run_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(description="next_cursor from the previous page")] = None,
 ) -> SamplePage:
@@ -180,7 +184,7 @@ def _visible_sample(sample_id: int, user: Principal, *, session: SessionDep) -> 
 
 
 @router.get("/samples/{sample_id}", response_model=SampleDetail)
-def sample(sample_id: int, session: SessionDep, user: ReaderDep) -> SampleDetail:
+def sample(sample_id: RowId, session: SessionDep, user: ReaderDep) -> SampleDetail:
     """A sample: the reply, the customer's message, the conversation so far, pre-checks and scorecards.
 
     On a calibration sample a QA reviewer sees colleagues' scores only once the whole panel has submitted.
@@ -196,7 +200,7 @@ def _review(sample_id: int, review: QaReview, user: Principal, *, session: Sessi
 
 
 @router.post("/samples/{sample_id}/scorecard", response_model=ReviewOut, status_code=201)
-def submit_scorecard(sample_id: int, card: ScorecardIn, session: SessionDep, user: StaffDep) -> ReviewOut:
+def submit_scorecard(sample_id: RowId, card: ScorecardIn, session: SessionDep, user: StaffDep) -> ReviewOut:
     """Submit the scorecard for a sample assigned to you: every rubric item, a whole number on its scale.
 
     The weighted total is returned as a percentage. A second submission is refused (409): amend with PUT.
@@ -210,7 +214,7 @@ def submit_scorecard(sample_id: int, card: ScorecardIn, session: SessionDep, use
 
 
 @router.put("/samples/{sample_id}/scorecard", response_model=ReviewOut)
-def amend_scorecard(sample_id: int, card: ScorecardAmend, session: SessionDep, user: StaffDep) -> ReviewOut:
+def amend_scorecard(sample_id: RowId, card: ScorecardAmend, session: SessionDep, user: StaffDep) -> ReviewOut:
     """Amend your submitted scorecard; the reason and the previous scores are kept in the audit log."""
     try:
         review = service.submit_scorecard(sample_id, ScorecardIn(**card.model_dump(exclude={"reason"})),
@@ -223,7 +227,7 @@ def amend_scorecard(sample_id: int, card: ScorecardAmend, session: SessionDep, u
 
 @router.get("/calibration", response_model=CalibrationReport)
 def calibration(rt: RuntimeDep, session: SessionDep, _user: StaffDep,
-                run_id: Annotated[int | None, Query(ge=1, description="one run")] = None,
+                run_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="one run")] = None,
                 period: Annotated[str | None, Query(max_length=40, description="runs overlapping this period; "
                                                                                + PERIOD_HELP)] = None
                 ) -> CalibrationReport:

@@ -76,7 +76,7 @@ def list_cmd(
     agent: Annotated[str | None, typer.Option(help="Agent (email or id).")] = None,
     status: Annotated[str | None, typer.Option(help="assigned, partly_scored or scored.")] = None,
     purpose: Annotated[str | None, typer.Option(help="review or calibration.")] = None,
-    run: Annotated[int | None, typer.Option(help="Only this run.")] = None,
+    run: Annotated[int | None, typer.Option(min=1, max=2**31 - 1, help="Only this run.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=10000)] = 100,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
@@ -107,7 +107,8 @@ def list_cmd(
 
 
 @qa_app.command("show")
-def show_cmd(sample_id: int, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def show_cmd(sample_id: Annotated[int, typer.Argument(min=1, max=2**31 - 1)],
+             as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """One sample: the reply, what the customer wrote, the pre-checks and the scorecards."""
     from triage.qa.service import get_sample, sample_detail
 
@@ -171,7 +172,7 @@ def report_cmd(
 
 @qa_app.command("calibration")
 def calibration_cmd(
-    run: Annotated[int | None, typer.Option(help="Only this run.")] = None,
+    run: Annotated[int | None, typer.Option(min=1, max=2**31 - 1, help="Only this run.")] = None,
     period: Annotated[str | None, typer.Option(help="Runs overlapping this period (e.g. 2026-11).")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:

@@ -117,6 +117,12 @@ def test_reviewer_workflow(rt: Triage, world: dict[str, tuple[int, str]], api_ke
     assert client.get("/api/v1/qa/calibration", params={"period": "2026-11"}, headers=lead).json()["runs"] == [
         run["id"]]
     _problem(client.get("/api/v1/qa/calibration", params={"run_id": 999}, headers=lead), 404)
+    # Odd input is the caller's fault, never a server error.
+    _problem(client.get(f"/api/v1/qa/samples/{2**40}", headers=lead), 422)
+    _problem(client.get("/api/v1/qa/samples", params={"cursor": str(10**30)}, headers=lead), 400)
+    _problem(client.get("/api/v1/qa/samples", params={"agent": "99999999999999999999"}, headers=lead), 404)
+    _problem(client.get("/api/v1/qa/samples", params={"reviewer": "²"}, headers=lead), 404)
+    _problem(client.get("/api/v1/qa/calibration", params={"period": "9999-W52"}, headers=lead), 400)
     _ = ana_id
 
 

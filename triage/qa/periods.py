@@ -66,6 +66,6 @@ def parse_period(text: str | None, *, kind: str, today: date | None = None) -> P
             if last < first:
                 raise UserError(f"period {spec!r}: the range ends before it starts")
             return Period(spec, _at(first), _at(last + timedelta(days=1)))
-    except ValueError as exc:  # a week 54, a month 13, a 31 February
+    except (ValueError, OverflowError) as exc:  # a week 54, a month 13, a 31 February, the year 10000
         raise UserError(f"period {spec!r} is not a real date: {exc}; {HELP}") from exc
     raise UserError(f"period {spec!r} not understood: {HELP}")

@@ -526,10 +526,16 @@ def list_runs(*, session: Session, limit: int = 50) -> list[QaRun]:
 # ---------------------------------------------------------------------------- samples
 
 
+def _as_id(text: str) -> int | None:
+    """A row id typed by a person: plain ASCII digits that fit the column, else None."""
+    return int(text) if re.fullmatch(r"[0-9]{1,9}", text) else None
+
+
 def resolve_agent(ref: str | int, *, session: Session) -> Agent:
     """An agent by id or email."""
     text = str(ref).strip()
-    agent = session.get(Agent, int(text)) if text.isdigit() else session.scalar(
+    number = _as_id(text)
+    agent = session.get(Agent, number) if number is not None else session.scalar(
         select(Agent).where(Agent.email == text.lower()))
     if agent is None:
         raise NotFoundError(f"no agent {text!r} (give an agent id or email)")
@@ -538,7 +544,8 @@ def resolve_agent(ref: str | int, *, session: Session) -> Agent:
 
 def resolve_reviewer(ref: str | int, *, session: Session) -> User:
     text = str(ref).strip()
-    user = session.get(User, int(text)) if text.isdigit() else session.scalar(select(User).where(User.name == text))
+    number = _as_id(text)
+    user = session.get(User, number) if number is not None else session.scalar(select(User).where(User.name == text))
     if user is None:
         raise NotFoundError(f"no user {text!r} (give a user id or name)")
     return user
