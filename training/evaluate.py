@@ -161,13 +161,13 @@ def run_evaluation(kind: str, data_path: Path, *, registry: Registry, version: s
                    text_column: str = "text", label_column: str = "label", oos_label: str = "oos",
                    progress: Callable[[str, int, int], None] | None = None) -> dict[str, Any]:
     """Evaluate the current (or given) `kind` model on a labelled CSV; returns what the CLI prints as JSON."""
-    from training.datasets import load_csv
+    from training.datasets import load_dataset
     from training.registry import KINDS
 
     if kind not in KINDS:
         raise UserError(f"unknown model kind {kind!r}: choose one of {', '.join(KINDS)}")
     model, info = registry.load(kind, version)
-    dataset = load_csv(Path(data_path), text_column=text_column, label_column=label_column)
+    dataset = load_dataset(Path(data_path), text_column=text_column, label_column=label_column)
     from training.train import embed
 
     embeddings = embed(dataset.texts, progress)

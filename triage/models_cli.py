@@ -115,7 +115,8 @@ def _fmt(value: Any) -> str:
 def train_cmd(
     ctx: typer.Context,
     kind: Annotated[Kind, typer.Argument(help="Which model to train.")],
-    data: Annotated[Path, typer.Option("--data", help="Labelled CSV (UTF-8, with a header row).")],
+    data: Annotated[Path, typer.Option("--data", help="Labelled CSV (UTF-8, with a header row) or JSON Lines "
+                                                      "(.jsonl, one object per line).")],
     text_column: TextColumnOpt = "text",
     label_column: LabelColumnOpt = "label",
     oos_label: OosOpt = "oos",
