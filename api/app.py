@@ -1,39 +1,52 @@
-"""The FastAPI application: health, tickets (read-only for now); later issues add routes."""
+"""The FastAPI application: every route needs an API key except health and readiness."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from typing import Annotated
+from http import HTTPStatus
+from typing import Any
 
-from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.deps import SessionDep
+from api.agents import router as agents_router
+from api.classify import router as classify_router
+from api.ingest import router as ingest_router
 from api.knowledge import router as knowledge_router
 from api.models_api import router as models_router
+from api.ops import ApiMetrics, BodyLimitMiddleware, RequestMetricsMiddleware, Warmup
+from api.ops import router as ops_router
 from api.qa import router as qa_router
 from api.reports import router as reports_router
+from api.tickets import router as tickets_router
 from triage.background import Background, BackgroundOptions
-from triage.conversations.schemas import TicketDetail, TicketSummary, ticket_detail, ticket_summary
-from triage.conversations.service import get_ticket, list_tickets
 from triage.runtime import Triage
 
 log = logging.getLogger(__name__)
 
 
-class TicketPage(BaseModel):
-    items: list[TicketSummary]
-    next_cursor: str | None
+def api_routes(router: Any) -> Iterator[APIRoute]:
+    """Every API route, including those of included routers (FastAPI now nests them lazily).
+
+    Routers carry their full prefix themselves (`APIRouter(prefix=...)`), so paths are final.
+    """
+    for route in router.routes:
+        if isinstance(route, APIRoute):
+            yield route
+        elif hasattr(route, "original_router"):
+            yield from api_routes(route.original_router)
 
 
-def _problem(status: int, title: str, detail: str, **extra: object) -> JSONResponse:
+def _problem(status: int, title: str, detail: str, headers: dict[str, str] | None = None,
+             **extra: object) -> JSONResponse:
     """RFC 9457 problem details."""
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
-    return JSONResponse(body, status_code=status, media_type="application/problem+json")
+    return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
 
 
 def create_app(rt: Triage, *, run_worker: bool = False, background: BackgroundOptions | None = None) -> FastAPI:
@@ -48,6 +61,7 @@ def create_app(rt: Triage, *, run_worker: bool = False, background: BackgroundOp
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         rt.db.ensure_schema()
+        app.state.warmup.start()  # /ready answers 200 once the models are loaded
         services = Background(rt, background) if background is not None else None
         if services is not None:
             services.start()
@@ -60,10 +74,19 @@ def create_app(rt: Triage, *, run_worker: bool = False, background: BackgroundOp
     app = FastAPI(title="Triage", version="0.1.0", lifespan=lifespan,
                   description="Triage customer email and chat: tickets, classification, routing.")
     app.state.triage = rt
+    app.state.warmup = Warmup(rt)
+    app.state.metrics = ApiMetrics(rt)
+    app.add_middleware(BodyLimitMiddleware, max_body=rt.settings.api_max_body)
+    app.add_middleware(RequestMetricsMiddleware, metrics=app.state.metrics)  # outermost: sees the 413s too
 
-    @app.exception_handler(HTTPException)
-    async def _http_error(_request: Request, exc: HTTPException) -> JSONResponse:
-        return _problem(exc.status_code, str(exc.detail) if exc.status_code < 500 else "Server error", str(exc.detail))
+    # Starlette's own errors (unknown path, 405, 413 body too large) are problem+json too.
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        try:
+            title = HTTPStatus(exc.status_code).phrase
+        except ValueError:
+            title = "Error"
+        return _problem(exc.status_code, title, str(exc.detail), headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -76,33 +99,11 @@ def create_app(rt: Triage, *, run_worker: bool = False, background: BackgroundOp
         """Liveness: the process answers."""
         return {"status": "ok"}
 
-    @app.get("/api/v1/tickets", response_model=TicketPage, tags=["tickets"])
-    def tickets(
-        session: SessionDep,
-        status: Annotated[str | None, Query(description="new, open, pending, solved or closed")] = None,
-        queue: Annotated[str | None, Query(description="queue (team) name")] = None,
-        limit: Annotated[int, Query(ge=1, le=500)] = 50,
-        cursor: Annotated[str | None, Query(description="next_cursor from the previous page")] = None,
-    ) -> TicketPage:
-        """Tickets newest first, filtered by status and queue, paged with an opaque cursor."""
-        after = None
-        if cursor is not None:
-            if not cursor.isdigit():
-                raise HTTPException(400, "cursor is not one this API issued")
-            after = int(cursor)
-        rows = list_tickets(session=session, status=status, queue=queue, limit=limit + 1, after_id=after)
-        page = rows[:limit]
-        return TicketPage(items=[ticket_summary(t) for t in page],
-                          next_cursor=str(page[-1].id) if len(rows) > limit else None)
-
-    @app.get("/api/v1/tickets/{ticket_id}", response_model=TicketDetail, tags=["tickets"])
-    def ticket(ticket_id: int, session: SessionDep) -> TicketDetail:
-        """One ticket with its messages, classifications and assignment history."""
-        found = get_ticket(ticket_id, session=session)
-        if found is None:
-            raise HTTPException(404, f"no ticket #{ticket_id}")
-        return ticket_detail(found)
-
+    app.include_router(ops_router)
+    app.include_router(ingest_router)
+    app.include_router(classify_router)
+    app.include_router(tickets_router)
+    app.include_router(agents_router)
     app.include_router(knowledge_router)
     app.include_router(models_router)
     app.include_router(reports_router)
