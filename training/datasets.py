@@ -80,7 +80,7 @@ def load_jsonl(path: Path, *, text_column: str = "text", label_column: str = "la
                     continue
                 try:
                     row = json.loads(line)
-                except ValueError as exc:
+                except (ValueError, RecursionError) as exc:  # nesting deep enough to exhaust the parser
                     raise UserError(f"{source}:{line_num}: not a JSON object ({exc})") from exc
                 if not isinstance(row, dict):
                     raise UserError(f"{source}:{line_num}: expected a JSON object with {text_column!r} and "

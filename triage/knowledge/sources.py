@@ -149,20 +149,27 @@ def _record(raw: Any, where: str, result: ReadResult) -> None:
 
 
 def _read_csv(path: Path, result: ReadResult) -> None:
-    with path.open(newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        missing = {"id", "title", "body"} - set(reader.fieldnames or [])
-        if missing:
-            result.rejected.append(f"{path}: missing column(s) {', '.join(sorted(missing))}")
-            return
-        for row in reader:
-            _record({k: v for k, v in row.items() if k}, f"{path}:{reader.line_num}", result)
+    start = len(result.articles)
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            missing = {"id", "title", "body"} - set(reader.fieldnames or [])
+            if missing:
+                result.rejected.append(f"{path}: missing column(s) {', '.join(sorted(missing))}")
+                return
+            for row in reader:
+                _record({k: v for k, v in row.items() if k}, f"{path}:{reader.line_num}", result)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        # All or nothing, like a file with missing columns; what was read is kept from pruning.
+        result.failed_ids.update(a.external_id for a in result.articles[start:])
+        del result.articles[start:]
+        result.rejected.append(f"{path}: unreadable ({exc})")
 
 
 def _read_json(path: Path, result: ReadResult) -> None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, or not UTF-8
         result.rejected.append(f"{path}: not valid JSON: {exc}")
         return
     records = data.get("articles") if isinstance(data, dict) else data
