@@ -30,16 +30,20 @@ from triage.reports.schemas import (
 )
 from triage.users.service import Role
 
-router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+router = APIRouter(prefix="/api/v1/reports", tags=["reports"],
+                   responses={400: {"description": "a bad period or time zone (the detail says which)",
+                                    "content": {"application/problem+json": {}}}})
 READERS = [allow(Role.supervisor, Role.qa, Role.data_scientist)]  # runs before the query is checked
 
+PRINTABLE = r"^[^\x00-\x1f\x7f]*$"  # PostgreSQL refuses NUL in text; no name holds control characters
 ReportName = Literal["response-times", "sla", "volume", "backlog", "mix"]
 
 
 def report_period(
     since: Annotated[datetime | None, Query(description="start (ISO 8601); default 30 days before `until`")] = None,
     until: Annotated[datetime | None, Query(description="end, exclusive (ISO 8601); default now")] = None,
-    tz: Annotated[str, Query(max_length=64, description="IANA time zone for days and hours")] = "UTC",
+    tz: Annotated[str, Query(max_length=64, pattern=PRINTABLE,
+                             description="IANA time zone for days and hours")] = "UTC",
 ) -> Period:
     try:
         return make_period(since, until, tz=tz)
@@ -48,8 +52,9 @@ def report_period(
 
 
 PeriodDep = Annotated[Period, Depends(report_period)]
-Channel = Annotated[str | None, Query(max_length=16, description="only tickets of this channel (email, chat)")]
-Queue = Annotated[str | None, Query(max_length=100, description="only tickets of this queue")]
+Channel = Annotated[str | None, Query(max_length=16, pattern=PRINTABLE,
+                                     description="only tickets of this channel (email, chat)")]
+Queue = Annotated[str | None, Query(max_length=100, pattern=PRINTABLE, description="only tickets of this queue")]
 By = Annotated[GroupBy, Query(description="response-times: group by channel, queue or agent (current assignee)")]
 IncludePending = Annotated[bool, Query(description="response-times: count time pending on the customer "
                                                    "in resolution times")]

@@ -109,6 +109,8 @@ def test_json_answers(reports_rt: Triage, client: TestClient, api_key: KeyMaker,
     ({"since": "2020-01-01", "until": "2026-01-01"}, 400, "longer than"),
     ({"since": "yesterday"}, 422, "since"),
     ({"by": "planet"}, 422, "by"),
+    ({"queue": "bill\x00ing"}, 422, "queue"),
+    ({"since": "0001-01-01T00:00:00+14:00"}, 400, "out of range"),
 ])
 def test_bad_input_is_a_problem(reports_rt: Triage, client: TestClient, api_key: KeyMaker, auth: Auth,
                                 params: dict[str, str], status: int, fragment: str) -> None:

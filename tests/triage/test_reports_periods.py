@@ -26,6 +26,9 @@ def test_default_is_the_last_30_days_and_naive_times_are_local() -> None:
     ({"since": datetime(2026, 11, 1), "until": datetime(2026, 11, 1)}, "must be before until"),
     ({"since": datetime(2020, 1, 1), "until": datetime(2026, 1, 1)}, "longer than"),
     ({"tz": "Mars/Base"}, "unknown time zone 'Mars/Base'"),
+    ({"since": datetime(1, 1, 1), "until": datetime(1, 1, 2)}, "must be between 1970 and 9999"),
+    ({"until": datetime(1, 1, 1, 3), "tz": "Asia/Tokyo"}, "out of range"),
+    ({"since": datetime(9999, 12, 30), "until": datetime(9999, 12, 31, 23)}, "must be between 1970 and 9999"),
 ])
 def test_bad_periods_say_what_to_fix(kwargs: dict, message: str) -> None:
     with pytest.raises(UserError, match=message):

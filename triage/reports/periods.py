@@ -25,6 +25,8 @@ MAX_DAYS = 731  # two years of daily points is as much as a chart (or a person) 
 EPOCH_WEEKDAY = 3  # 1970-01-01 was a Thursday (Monday = 0)
 DAY = 86400
 HOUR = 3600
+EARLIEST = datetime(1970, 1, 2, tzinfo=UTC)  # epoch-second buckets start in 1970
+LATEST = datetime(9999, 12, 1, tzinfo=UTC)  # leaves room for the last local day's end
 
 
 def zone(name: str) -> ZoneInfo:
@@ -64,10 +66,16 @@ def make_period(since: datetime | None = None, until: datetime | None = None, *,
     where = zone(tz)
 
     def aware(value: datetime) -> datetime:
-        return (value.replace(tzinfo=where) if value.tzinfo is None else value).astimezone(UTC)
+        try:
+            return (value.replace(tzinfo=where) if value.tzinfo is None else value).astimezone(UTC)
+        except OverflowError as exc:
+            raise UserError(f"{value.isoformat()} is out of range: use a time between 1970 and 9999") from exc
 
     end = aware(until) if until is not None else (now or utcnow()).astimezone(UTC)
     start = aware(since) if since is not None else end - timedelta(days=days)
+    for name, moment in (("since", start), ("until", end)):
+        if not EARLIEST <= moment <= LATEST:
+            raise UserError(f"{name} ({moment.isoformat()}) must be between 1970 and 9999")
     if start >= end:
         raise UserError(f"since ({start.isoformat()}) must be before until ({end.isoformat()})")
     if end - start > timedelta(days=MAX_DAYS):
