@@ -31,7 +31,17 @@ from triage.users.service import Role
 
 log = logging.getLogger(__name__)
 
-router = APIRouter(prefix="/api/v1/qa", tags=["qa"])
+def _problem(description: str) -> dict[str, object]:
+    return {"description": description, "content": {"application/problem+json": {}}}
+
+
+router = APIRouter(prefix="/api/v1/qa", tags=["qa"], responses={
+    401: _problem("no API key, or an unknown or revoked one"),
+    403: _problem("the caller's role may not use this route (or, scoring, the sample is not assigned to him)")})
+BAD = {400: _problem("bad input; the problem's detail says what to fix")}
+MISSING = {404: _problem("no such run, sample, agent or reviewer (or not one an agent may see)")}
+CONFLICT = {409: _problem("already scored (amend with PUT), or nothing to amend yet")}
+SCORING = MISSING | CONFLICT
 
 MAX_ID = 2**31 - 1  # ids are 32-bit columns: larger numbers are refused as input, not sent to the database
 RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -85,7 +95,7 @@ class RunRequest(BaseModel):
                                         description="only these QA users (names); default: every active one")
 
 
-@router.post("/runs", response_model=RunOut, status_code=201)
+@router.post("/runs", response_model=RunOut, status_code=201, responses=BAD)
 def create_sampling_run(rt: RuntimeDep, session: SessionDep, user: StaffDep,
                         request: Annotated[RunRequest | None, Body()] = None) -> RunOut:
     """Sample a period's agent replies and assign them to QA reviewers.
@@ -112,7 +122,7 @@ def sampling_runs(session: SessionDep, _user: StaffDep,
     return [service.run_out(run, session=session) for run in service.list_runs(session=session, limit=limit)]
 
 
-@router.get("/runs/{run_id}", response_model=RunOut)
+@router.get("/runs/{run_id}", response_model=RunOut, responses=MISSING)
 def sampling_run(run_id: RowId, session: SessionDep, _user: StaffDep) -> RunOut:
     """One sampling run: period, seed, rubric and what was drawn per agent and assigned per reviewer."""
     try:
@@ -127,7 +137,7 @@ def rubric(rt: RuntimeDep, _user: ReaderDep) -> list[RubricItemOut]:
     return service.rubric_out(rt.config.qa.rubric)
 
 
-@router.get("/samples", response_model=SamplePage)
+@router.get("/samples", response_model=SamplePage, responses=BAD | MISSING)
 def samples(
     session: SessionDep,
     user: ReaderDep,
@@ -183,7 +193,7 @@ def _visible_sample(sample_id: int, user: Principal, *, session: SessionDep) -> 
     return sample
 
 
-@router.get("/samples/{sample_id}", response_model=SampleDetail)
+@router.get("/samples/{sample_id}", response_model=SampleDetail, responses=MISSING)
 def sample(sample_id: RowId, session: SessionDep, user: ReaderDep) -> SampleDetail:
     """A sample: the reply, the customer's message, the conversation so far, pre-checks and scorecards.
 
@@ -199,7 +209,8 @@ def _review(sample_id: int, review: QaReview, user: Principal, *, session: Sessi
     return next(r for r in detail.reviews if r.reviewer_id == review.reviewer_id)
 
 
-@router.post("/samples/{sample_id}/scorecard", response_model=ReviewOut, status_code=201)
+@router.post("/samples/{sample_id}/scorecard", response_model=ReviewOut, status_code=201,
+             responses=SCORING)
 def submit_scorecard(sample_id: RowId, card: ScorecardIn, session: SessionDep, user: StaffDep) -> ReviewOut:
     """Submit the scorecard for a sample assigned to you: every rubric item, a whole number on its scale.
 
@@ -213,7 +224,7 @@ def submit_scorecard(sample_id: RowId, card: ScorecardIn, session: SessionDep, u
     return _review(sample_id, review, user, session=session)
 
 
-@router.put("/samples/{sample_id}/scorecard", response_model=ReviewOut)
+@router.put("/samples/{sample_id}/scorecard", response_model=ReviewOut, responses=SCORING)
 def amend_scorecard(sample_id: RowId, card: ScorecardAmend, session: SessionDep, user: StaffDep) -> ReviewOut:
     """Amend your submitted scorecard; the reason and the previous scores are kept in the audit log."""
     try:
@@ -225,7 +236,7 @@ def amend_scorecard(sample_id: RowId, card: ScorecardAmend, session: SessionDep,
     return _review(sample_id, review, user, session=session)
 
 
-@router.get("/calibration", response_model=CalibrationReport)
+@router.get("/calibration", response_model=CalibrationReport, responses=BAD | MISSING)
 def calibration(rt: RuntimeDep, session: SessionDep, _user: StaffDep,
                 run_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="one run")] = None,
                 period: Annotated[str | None, Query(max_length=40, description="runs overlapping this period; "
@@ -243,7 +254,7 @@ def calibration(rt: RuntimeDep, session: SessionDep, _user: StaffDep,
         raise _http(exc) from exc
 
 
-@router.get("/agents/{agent}/report", response_model=AgentReport)
+@router.get("/agents/{agent}/report", response_model=AgentReport, responses=MISSING)
 def agent_report(session: SessionDep, user: ReaderDep,
                  agent: Annotated[str, Path(max_length=320, description="agent id, email, or 'me' for agents")],
                  periods: Annotated[int | None, Query(ge=1, le=520, description="only the last N periods")] = None,
