@@ -125,7 +125,7 @@ def response_times(*, session: Session, period: Period, by: GroupBy = "queue", c
 
     first_in = (select(Message.ticket_id.label("ticket_id"), func.min(Message.sent_at).label("first_in"))
                 .join(Ticket, Ticket.id == Message.ticket_id)
-                .where(Message.direction == "in", Message.author_kind == "customer",
+                .where(Message.direction == "in", Message.author_kind == "customer", Message.auto_kind.is_(None),
                        Ticket.created_at >= period.since, Ticket.created_at < period.until, *where)
                 .group_by(Message.ticket_id).subquery())
     reply = aliased(Message)
@@ -135,7 +135,8 @@ def response_times(*, session: Session, period: Period, by: GroupBy = "queue", c
            .join(Ticket, Ticket.id == first_in.c.ticket_id)
            .outerjoin(Agent, Agent.id == Ticket.assignee_id)
            .outerjoin(reply, and_(reply.ticket_id == first_in.c.ticket_id, reply.direction == "out",
-                                  reply.author_kind == "agent", reply.sent_at >= first_in.c.first_in))
+                                  reply.author_kind == "agent", reply.auto_kind.is_(None),
+                                  reply.sent_at >= first_in.c.first_in))
            .group_by(Ticket.id, first_in.c.first_in, key))
     first: dict[str, list[float]] = defaultdict(list)
     created: Counter[str] = Counter()
