@@ -6,13 +6,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from triage.agents.tables import Agent
 from triage.runtime import Triage
 from triage.users.service import Role, authenticate
+
+MAX_ID = 2**31 - 1  # ids are 32-bit columns on PostgreSQL: larger numbers name nothing and are refused as input
+RowId = Annotated[int, Path(ge=1, le=MAX_ID, description="a row id")]
 
 
 def get_runtime(request: Request) -> Triage:

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, File, Form, HTTPException, Query, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from api.deps import Principal, RuntimeDep, SessionDep, allow
+from api.deps import Principal, RowId, RuntimeDep, SessionDep, allow
 from triage.conversations.tables import Ticket
 from triage.errors import UserError
 from triage.knowledge.index import KnowledgeIndex, knowledge_index
@@ -68,7 +68,7 @@ class SuggestionRequest(BaseModel):
 
 
 @router.post("/tickets/{ticket_id}/suggestions", response_model=SuggestionOut)
-def create_suggestion(ticket_id: int, rt: RuntimeDep, session: SessionDep, index: KnowledgeDep, user: AgentDep,
+def create_suggestion(ticket_id: RowId, rt: RuntimeDep, session: SessionDep, index: KnowledgeDep, user: AgentDep,
                       request: Annotated[SuggestionRequest | None, Body()] = None) -> SuggestionOut:
     """Knowledge-base snippets, similar past replies (masked) and a draft reply in the customer's language."""
     _visible(ticket_id, user, session)
@@ -81,7 +81,7 @@ def create_suggestion(ticket_id: int, rt: RuntimeDep, session: SessionDep, index
 
 @router.post("/tickets/{ticket_id}/suggestions/{suggestion_id}/feedback", response_model=FeedbackOut,
              status_code=201)
-def suggestion_feedback(ticket_id: int, suggestion_id: int, feedback: FeedbackIn, session: SessionDep,
+def suggestion_feedback(ticket_id: RowId, suggestion_id: RowId, feedback: FeedbackIn, session: SessionDep,
                         user: AgentDep) -> FeedbackOut:
     """Record that the agent used, edited (with the text sent) or rejected a suggestion."""
     _visible(ticket_id, user, session)

@@ -15,7 +15,7 @@ from fastapi import APIRouter, FastAPI, File, Form, HTTPException, Query, Reques
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import Principal, RuntimeDep, SessionDep, allow
+from api.deps import Principal, RowId, RuntimeDep, SessionDep, allow
 from training.registry import KINDS, ModelInfo, Registry
 from triage.errors import UserError
 from triage.jobs import service as jobs
@@ -216,7 +216,7 @@ def list_jobs(
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut)
-def get_job(job_id: int, session: SessionDep, _user: TrainerDep) -> JobOut:
+def get_job(job_id: RowId, session: SessionDep, _user: TrainerDep) -> JobOut:
     """One job: status, progress (phase, done/total), and when finished the model version, metrics or error."""
     try:
         return job_out(jobs.get_job(job_id, session=session))
