@@ -53,11 +53,11 @@ class Warmup:
             self.done.set()
 
     def problems(self) -> list[str]:
-        if "suite" in self.rt.__dict__ and self.error is None:
+        if "suite" in self.rt.__dict__:  # also after a later load, e.g. models trained and promoted via the API
             return []
         if self.error is not None:
             return [f"models not loaded: {self.error}"]
-        return ["models are still loading"]
+        return ["models are still loading" if self._thread is not None else "models are not loaded"]
 
 
 class ApiMetrics:
@@ -207,9 +207,7 @@ def ready(request: Request, rt: RuntimeDep) -> Any:
     Open to everyone, like `/health`, so that load balancers and orchestrators can probe it.
     """
     problems = database_problems(rt.db)
-    warmup: Warmup | None = getattr(request.app.state, "warmup", None)
-    problems += warmup.problems() if warmup is not None else (
-        [] if "suite" in rt.__dict__ else ["models are not loaded"])
+    problems += request.app.state.warmup.problems()
     if problems:
         return _problem(503, "Service Unavailable", "; ".join(problems), problems=problems)
     return {"status": "ready"}

@@ -72,6 +72,7 @@ def test_email_and_chat_in_replies_out_metrics(rt: Triage, api_key: KeyMaker, au
         with rt.db.session() as session:
             queued = session.get(OutboxItem, replied.json()["outbox_id"])
             assert queued is not None and (queued.kind, queued.recipient) == ("agent_reply", "maria.jensen@example.com")
+            assert queued.sender == "support@larkspur.example"  # the mailbox she wrote to
 
         metrics = client.get("/metrics", headers=integration)
         assert metrics.status_code == 200

@@ -213,6 +213,17 @@ def test_email_reply_goes_through_the_outbox_threaded(desk: Triage) -> None:
         assert len(list(session.scalars(select(OutboxItem)))) == 1
 
 
+def test_email_reply_comes_from_the_mailbox_the_customer_wrote_to(desk: Triage) -> None:
+    with desk.db.transaction() as session:
+        ticket = make_ticket(desk, session)
+        ticket.queue = "unstaffed"  # no team mailbox: the address written to decides
+        ticket.messages[0].raw = (b"From: c@example.com\r\nTo: Info <INFO@larkspur.example>, c2@example.com\r\n"
+                                  b"Subject: hi\r\n\r\nbody\r\n")
+        session.flush()
+        out = reply(ticket.id, "Hello", config=desk.config, session=session, actor="supervisor-1")
+        assert out.outbox is not None and out.outbox.sender == "info@larkspur.example"
+
+
 def test_chat_reply_is_stored_for_the_widget(desk: Triage) -> None:
     with desk.db.transaction() as session:
         ticket = make_ticket(desk, session, channel="chat")

@@ -10,6 +10,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from email.parser import BytesHeaderParser
+from email.policy import default as default_policy
+from email.utils import getaddresses
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -146,7 +149,7 @@ def _queue_email(ticket: Ticket, last: Message, text: str, agent: Agent | None, 
         recipient = next((i.value for i in ticket.customer.identities if i.kind == "email"), None)
     if recipient is None:
         raise TicketConflict(f"the customer of ticket #{ticket.id} has no email address to answer")
-    sender = _sender_for(ticket, config)
+    sender = _sender_for(ticket, last, config)
     subject = normalise_subject(ticket.subject) or "your message"
     name = f"{agent.name} ({config.company})" if agent is not None else f"{config.company} Support"
     msg = compose(sender=sender, sender_name=name, to=recipient,
@@ -158,17 +161,23 @@ def _queue_email(ticket: Ticket, last: Message, text: str, agent: Agent | None, 
                       sender=sender)
 
 
-def _sender_for(ticket: Ticket, config: TriageConfig) -> str:
-    """The team's mailbox, else the configured reply address, else any mailbox of ours."""
+def _sender_for(ticket: Ticket, last: Message, config: TriageConfig) -> str:
+    """The team's mailbox, else the one the customer wrote to, else the configured reply address, else any of ours."""
     for box in config.mailboxes:
         if box.team and box.team == ticket.queue:
             return box.address
+    ours = config.our_addresses()
+    if last.raw:
+        headers = BytesHeaderParser(policy=default_policy).parsebytes(last.raw)
+        fields = [str(v) for k, v in headers.raw_items() if k.lower() in ("to", "cc")]
+        written_to = next((a.lower() for _, a in getaddresses(fields) if a.lower() in ours), None)
+        if written_to is not None:
+            return written_to
     if config.auto_reply.from_address:
         return config.auto_reply.from_address
-    ours = sorted(config.our_addresses())
     if not ours:
         raise TicketConflict("no mailbox to send from: add one under [[mailboxes]] in triage.toml")
-    return ours[0]
+    return sorted(ours)[0]
 
 
 def relabel(ticket_id: int, task: str, label: str, *, session: Session, actor: str,
