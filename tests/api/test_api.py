@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
-import uvicorn
+from fastapi import FastAPI
 
 from api.app import create_app
 from triage.inbox.service import enqueue
@@ -17,28 +15,15 @@ from triage.ingest.chat import ChatRecord
 from triage.runtime import Triage
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+@pytest.fixture
+def server(rt: Triage, live_server: Callable[[FastAPI], Iterator[str]]) -> Iterator[str]:
+    """uvicorn with the app and its background inbox worker, on 127.0.0.1:<free port>."""
+    yield from live_server(create_app(rt, run_worker=True))
 
 
 @pytest.fixture
-def server(rt: Triage) -> Iterator[str]:
-    """uvicorn with the app and its background inbox worker, on 127.0.0.1:<free port>."""
-    port = _free_port()
-    config = uvicorn.Config(create_app(rt, run_worker=True), host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=30)
+def supervisor(rt: Triage, api_key: Callable[..., str], auth: Callable[[str], dict[str, str]]) -> dict[str, str]:
+    return auth(api_key(rt, "supervisor"))
 
 
 def _chat(i: int, text: str) -> ChatRecord:
@@ -57,8 +42,8 @@ def _wait_for(client: httpx.Client, n: int) -> list[dict]:
     pytest.fail(f"the background worker did not process {n} messages in time")
 
 
-def test_health_tickets_paging_and_detail(rt: Triage, server: str) -> None:
-    with httpx.Client(base_url=server, timeout=30) as client:
+def test_health_tickets_paging_and_detail(rt: Triage, server: str, supervisor: dict[str, str]) -> None:
+    with httpx.Client(base_url=server, timeout=30, headers=supervisor) as client:
         assert client.get("/health").json() == {"status": "ok"}
         assert client.get("/api/v1/tickets").json() == {"items": [], "next_cursor": None}
         # Accepted into the inbox while the server runs: the background worker picks it up.
@@ -94,8 +79,8 @@ def test_health_tickets_paging_and_detail(rt: Triage, server: str) -> None:
         assert filtered and all(t["queue"] == queue for t in filtered)
 
 
-def test_errors_are_problem_json(server: str) -> None:
-    with httpx.Client(base_url=server, timeout=30) as client:
+def test_errors_are_problem_json(server: str, supervisor: dict[str, str]) -> None:
+    with httpx.Client(base_url=server, timeout=30, headers=supervisor) as client:
         missing = client.get("/api/v1/tickets/424242")
         assert missing.status_code == 404
         assert missing.headers["content-type"].startswith("application/problem+json")
