@@ -27,6 +27,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 
 from models.encoder import Encoder, shared_encoder
+from models.memo import memo, shared_work
 
 Context = dict[str, Any]
 
@@ -67,6 +68,24 @@ def normalise_text(text: str, products: Sequence[str] = ()) -> str:
     for name in products:
         text = re.sub(rf"\b{re.escape(name)}\b", " productname ", text, flags=re.I)
     return text
+
+
+class SharedTfidfVectorizer(TfidfVectorizer):
+    """TF-IDF whose n-grams of a text are cut once inside `models.memo.shared_work()`.
+
+    The three serving models use the same analyzer settings but their own vocabularies: cutting a text into
+    character n-grams is the costly part of a transform, the vocabulary look-up is not.
+    """
+
+    def build_analyzer(self) -> Any:
+        analyze = super().build_analyzer()
+        key = ("ngrams", self.analyzer, tuple(self.ngram_range), self.lowercase, self.strip_accents,
+               self.token_pattern, self.preprocessor, self.tokenizer, str(self.stop_words))
+
+        def shared(doc: str) -> Any:
+            return memo((key, doc), lambda: tuple(analyze(doc)))
+
+        return shared
 
 
 class TextClassifier(ClassifierMixin, BaseEstimator):
@@ -148,9 +167,9 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         return None
 
     def _vectorizers(self) -> tuple[TfidfVectorizer, TfidfVectorizer]:
-        word = TfidfVectorizer(ngram_range=tuple(self.word_ngram_range), min_df=1, sublinear_tf=True,
+        word = SharedTfidfVectorizer(ngram_range=tuple(self.word_ngram_range), min_df=1, sublinear_tf=True,
                                lowercase=True, dtype=np.float32)
-        char = TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(self.char_ngram_range), min_df=2,
+        char = SharedTfidfVectorizer(analyzer="char_wb", ngram_range=tuple(self.char_ngram_range), min_df=2,
                                sublinear_tf=True, lowercase=True, dtype=np.float32)
         return word, char
 
@@ -158,7 +177,8 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
                   fitting: bool) -> sparse.csr_matrix:
         blocks: list[Any] = [sparse.csr_matrix(embeddings * np.float32(self.embedding_weight))]
         if self.use_tfidf:
-            normalised = [normalise_text(t, self.products) for t in texts]
+            products = tuple(self.products)
+            normalised = [memo(("normalised", products, t), lambda t=t: normalise_text(t, products)) for t in texts]
             for vec in vectorizers:
                 block = vec.fit_transform(normalised) if fitting else vec.transform(normalised)
                 blocks.append(block * np.float32(self.tfidf_weight))
@@ -252,7 +272,8 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
     # -- predicting --
     def predict_proba(self, X: Sequence[str], embeddings: np.ndarray | None = None) -> np.ndarray:
         texts = [str(t) for t in X]
-        features = self._features(texts, self._embed(texts, embeddings), self.vectorizers_, fitting=False)
+        with shared_work():
+            features = self._features(texts, self._embed(texts, embeddings), self.vectorizers_, fitting=False)
         scores = self._scores(self.clf_, features)
         if isinstance(self.clf_, LogisticRegression) and self.calibration is None:
             return self.clf_.predict_proba(features)

@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from models.memo import memo
+
 URGENCY_LEVELS = ("low", "normal", "high", "critical")
 _ALIASES = {"medium": "normal", "moderate": "normal", "urgent": "critical", "very high": "critical",
             "highest": "critical", "lowest": "low", "minor": "low", "major": "high", "p1": "critical",
@@ -115,6 +117,11 @@ def anger(text: str) -> AngerSignal:
     return AngerSignal(score=round(score, 4), angry=score >= ANGER_THRESHOLD, reasons=reasons)
 
 
+def shared_anger(text: str) -> AngerSignal:
+    """`anger(text)`, computed once per text inside `models.memo.shared_work()`; treat it as read-only."""
+    return memo(("anger", text), lambda: anger(text))
+
+
 def _quote(found: Iterable[str]) -> str:
     seen: list[str] = []
     for item in found:
@@ -191,6 +198,22 @@ _CALM = re.compile(r"\b(?:not (?:urgent|in a hurry|a priority)|no (?:rush|hurry|
 def urgency_signals(text: str, *, vip: bool = False, previous_contacts: int = 0,
                     sentiment: tuple[str, float] | None = None) -> list[UrgencySignal]:
     """The urgency cues found in a text and its context, each with a short reason."""
+    found = list(memo(("urgency cues", text), lambda: _text_cues(text)))
+    if previous_contacts >= 2 and not any(s.name == "repeated_contact" for s in found):
+        found.append(UrgencySignal("repeated_contact", f"repeated contact: {previous_contacts} earlier messages",
+                                   bump=True))
+    mood = shared_anger(text)
+    if mood.angry:
+        found.append(UrgencySignal("negative_sentiment", f"angry customer (anger {mood.score:.2f})", bump=True))
+    elif sentiment is not None and sentiment[0] == "negative" and sentiment[1] >= 0.9:
+        found.append(UrgencySignal("negative_sentiment", f"strongly negative ({sentiment[1]:.2f})", bump=True))
+    if vip:
+        found.append(UrgencySignal("vip", "VIP customer", floor="normal", bump=True))
+    return found
+
+
+def _text_cues(text: str) -> tuple[UrgencySignal, ...]:
+    """The cues the text alone carries (the rules above), in rule order."""
     found: list[UrgencySignal] = []
     calm = _CALM.search(text) is not None
     for name, floor, bump, title, pattern in _RULES:
@@ -202,17 +225,7 @@ def urgency_signals(text: str, *, vip: bool = False, previous_contacts: int = 0,
                                           r"website|site|system)\b", text, re.I):
             floor = "critical"  # an outage that stops a business, not one device
         found.append(UrgencySignal(name, f"{title}: {_quote(hits)}", floor=floor, bump=bump))
-    if previous_contacts >= 2 and not any(s.name == "repeated_contact" for s in found):
-        found.append(UrgencySignal("repeated_contact", f"repeated contact: {previous_contacts} earlier messages",
-                                   bump=True))
-    mood = anger(text)
-    if mood.angry:
-        found.append(UrgencySignal("negative_sentiment", f"angry customer (anger {mood.score:.2f})", bump=True))
-    elif sentiment is not None and sentiment[0] == "negative" and sentiment[1] >= 0.9:
-        found.append(UrgencySignal("negative_sentiment", f"strongly negative ({sentiment[1]:.2f})", bump=True))
-    if vip:
-        found.append(UrgencySignal("vip", "VIP customer", floor="normal", bump=True))
-    return found
+    return tuple(found)
 
 
 def escalate(level: str, signals: list[UrgencySignal], levels: tuple[str, ...] = URGENCY_LEVELS) -> str:

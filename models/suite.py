@@ -7,8 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from models.classifiers import Context, Prediction, TextClassifier
 from models.encoder import shared_encoder
+from models.memo import shared_work
 
 URGENCY_ORDER = ("low", "normal", "high", "critical")
 OUT_OF_SCOPE = "other"
@@ -53,20 +56,25 @@ class ClassifierSuite:
         embeddings = shared_encoder().encode(texts)
         out: list[dict[str, tuple[Prediction, str]]] = [{} for _ in texts]
         order = sorted(self.models, key=lambda task: {"sentiment": 0, "urgency": 2}.get(task, 1))
-        for task in order:
-            loaded = self.models[task]
-            if _takes_context(loaded.model):
-                preds = loaded.model.predictions(texts, embeddings, context=ctx)
-            else:  # a model pickled before contexts existed
-                preds = loaded.model.predictions(texts, embeddings)
-            for i, pred in enumerate(preds):
-                if task == "intent" and pred.label in self.oos_labels:
-                    pred.label = OUT_OF_SCOPE
-                if task == "sentiment":
-                    ctx[i]["sentiment"] = (pred.label, pred.confidence)
-                out[i][task] = (pred, loaded.version)
+        with shared_work():  # n-grams and signals of each text are computed once for all three models
+            for task in order:
+                self._run(task, texts, embeddings, ctx, out)
         # Keep the caller's task order (intent, sentiment, urgency as registered).
         return [{task: row[task] for task in self.models} for row in out]
+
+    def _run(self, task: str, texts: list[str], embeddings: np.ndarray, ctx: list[Context],
+             out: list[dict[str, tuple[Prediction, str]]]) -> None:
+        loaded = self.models[task]
+        if _takes_context(loaded.model):
+            preds = loaded.model.predictions(texts, embeddings, context=ctx)
+        else:  # a model pickled before contexts existed
+            preds = loaded.model.predictions(texts, embeddings)
+        for i, pred in enumerate(preds):
+            if task == "intent" and pred.label in self.oos_labels:
+                pred.label = OUT_OF_SCOPE
+            if task == "sentiment":
+                ctx[i]["sentiment"] = (pred.label, pred.confidence)
+            out[i][task] = (pred, loaded.version)
 
     def classify_one(self, text: str, context: Context | None = None) -> dict[str, Any]:
         return self.classify([text], [context] if context is not None else None)[0]

@@ -12,7 +12,8 @@ import numpy as np
 from scipy import sparse
 
 from models.classifiers import Context, Prediction, TextClassifier
-from models.signals import anger, escalate, urgency_rank, urgency_signals
+from models.memo import shared_work
+from models.signals import escalate, shared_anger, urgency_rank, urgency_signals
 
 _ANGER_FEATURES = ("score", "angry", "caps", "punctuation", "profanity", "insult", "frustration",
                    "repeated", "still")
@@ -21,7 +22,7 @@ _ANGER_FEATURES = ("score", "angry", "caps", "punctuation", "profanity", "insult
 def _anger_features(texts: Sequence[str], weight: float) -> sparse.csr_matrix:
     rows = []
     for text in texts:
-        mood = anger(text)
+        mood = shared_anger(text)
         kinds = " ".join(mood.reasons)
         rows.append([mood.score, float(mood.angry), float("capitals" in kinds), float("punctuation" in kinds),
                      float("profanity" in kinds), float("insult" in kinds), float("frustration" in kinds),
@@ -54,9 +55,13 @@ class SentimentClassifier(TextClassifier):
     def predictions(self, X: Sequence[str], embeddings: np.ndarray | None = None, k: int = 3,
                     context: Sequence[Context | None] | Context | None = None) -> list[Prediction]:
         texts = [str(t) for t in X]
-        preds = super().predictions(texts, embeddings, k)
+        with shared_work():
+            return self._with_anger(texts, super().predictions(texts, embeddings, k))
+
+    @staticmethod
+    def _with_anger(texts: list[str], preds: list[Prediction]) -> list[Prediction]:
         for text, pred in zip(texts, preds, strict=True):
-            mood = anger(text)
+            mood = shared_anger(text)
             pred.signals = {"anger": mood.score, "angry": mood.angry}
             pred.reasons = [*pred.reasons, *mood.reasons]
         return preds
@@ -140,7 +145,11 @@ class UrgencyClassifier(TextClassifier):
                     context: Sequence[Context | None] | Context | None = None) -> list[Prediction]:
         texts = [str(t) for t in X]
         contexts = _contexts(context, len(texts))
-        proba = self.predict_proba(texts, embeddings)
+        with shared_work():  # the signal features and the signals themselves look at the same texts
+            return self._raised(texts, contexts, self.predict_proba(texts, embeddings), k)
+
+    def _raised(self, texts: list[str], contexts: list[Context], proba: np.ndarray, k: int) -> list[Prediction]:
+        """Predictions from the learned probabilities, raised by the explicit signals."""
         preds = self._predictions_from_proba(proba, k)
         if not self.use_signals:
             return preds
