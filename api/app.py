@@ -42,6 +42,42 @@ def api_routes(router: Any) -> Iterator[APIRoute]:
             yield from api_routes(route.original_router)
 
 
+_PROBLEM_SCHEMA = {
+    "title": "Problem", "type": "object", "description": "RFC 9457 problem details",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+                   "detail": {"type": "string"},
+                   "errors": {"type": "array", "items": {"type": "object"},
+                              "description": "per-field messages for 422"}},
+}
+
+
+def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
+    """Make the OpenAPI document say what the app sends on errors.
+
+    FastAPI documents its 422 as `application/json` with its own shape, while we answer every error
+    as `application/problem+json`; routes behind a key can also answer 401 and 403.
+    """
+    schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = _PROBLEM_SCHEMA
+    ref = {"$ref": "#/components/schemas/Problem"}
+    for item in schema.get("paths", {}).values():
+        for operation in item.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses = operation["responses"]
+            if operation.get("security"):
+                responses.setdefault("401", {"description": "no API key, or an unknown or revoked one"})
+                responses.setdefault("403", {"description": "the caller's role may not use this route"})
+            # Any other error (404, 413 body too large, 415, ...) has the same shape.
+            responses.setdefault("default", {"description": "an error, as RFC 9457 problem details"})
+            for code, response in responses.items():
+                if code.startswith(("4", "5")) or code == "default":
+                    response["content"] = {"application/problem+json": {"schema": ref}}
+    schema["components"]["schemas"].pop("HTTPValidationError", None)
+    schema["components"]["schemas"].pop("ValidationError", None)
+    return schema
+
+
 def _problem(status: int, title: str, detail: str, headers: dict[str, str] | None = None,
              **extra: object) -> JSONResponse:
     """RFC 9457 problem details."""
@@ -74,6 +110,13 @@ def create_app(rt: Triage, *, run_worker: bool = False, background: BackgroundOp
     app = FastAPI(title="Triage", version="0.1.0", lifespan=lifespan,
                   description="Triage customer email and chat: tickets, classification, routing.")
     app.state.triage = rt
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_problems(FastAPI.openapi(app))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     app.state.warmup = Warmup(rt)
     app.state.metrics = ApiMetrics(rt)
     app.add_middleware(BodyLimitMiddleware, max_body=rt.settings.api_max_body)

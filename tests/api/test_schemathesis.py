@@ -3,7 +3,7 @@ and every documented response matches its schema.
 
 The app runs in-process (ASGI) on SQLite with the sample emails and chats processed into tickets and the
 sample knowledge base imported, so generated ids sometimes hit real rows. Examples per operation are
-bounded (`TRIAGE_SCHEMATHESIS_EXAMPLES`, default 10) to keep CI fast; the hypothesis database is off so a
+bounded (`TRIAGE_SCHEMATHESIS_EXAMPLES`, default 25) to keep CI fast; the hypothesis database is off so a
 run does not depend on an earlier one.
 """
 
@@ -17,7 +17,12 @@ import pytest
 import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
-from schemathesis.checks import not_a_server_error, response_schema_conformance
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from api.app import create_app
 from tests.api.conftest import make_key
@@ -28,7 +33,8 @@ from triage.knowledge.index import knowledge_index
 from triage.knowledge.service import import_path
 from triage.runtime import Triage
 
-EXAMPLES = int(os.environ.get("TRIAGE_SCHEMATHESIS_EXAMPLES", "10"))
+EXAMPLES = int(os.environ.get("TRIAGE_SCHEMATHESIS_EXAMPLES", "25"))
+CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance, content_type_conformance]
 # Routes that start real work per call: a training job per generated upload would dominate the run.
 SKIP = {"POST /api/v1/models/jobs"}
 
@@ -71,7 +77,7 @@ def test_generated_requests_get_no_server_error_and_match_the_schema(fuzz_app: t
         @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
                   suppress_health_check=list(HealthCheck))
         def check(case: schemathesis.Case) -> None:
-            case.call_and_validate(headers=headers, checks=[not_a_server_error, response_schema_conformance])
+            case.call_and_validate(headers=headers, checks=CHECKS)
 
         try:
             check()
