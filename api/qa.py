@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, HTTPException, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import Principal, RuntimeDep, SessionDep, allow
+from api.deps import MAX_ID, Principal, RowId, RuntimeDep, SessionDep, allow
 from triage.errors import UserError
 from triage.qa import service
 from triage.qa.periods import HELP as PERIOD_HELP
@@ -43,8 +43,6 @@ MISSING = {404: _problem("no such run, sample, agent or reviewer (or not one an 
 CONFLICT = {409: _problem("already scored (amend with PUT), or nothing to amend yet")}
 SCORING = MISSING | CONFLICT
 
-MAX_ID = 2**31 - 1  # ids are 32-bit columns: larger numbers are refused as input, not sent to the database
-RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 StaffDep = Annotated[Principal, allow(Role.qa, Role.supervisor)]
 # Agents read their own scored samples and report; everything else is for QA staff and supervisors.

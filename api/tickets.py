@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.deps import Principal, RuntimeDep, SessionDep, allow
+from api.deps import MAX_ID, Principal, RowId, RuntimeDep, SessionDep, allow
 from triage.agents.tables import Agent
 from triage.conversations.actions import MAX_REPLY, TicketConflict, TicketNotFound, change_status, relabel, reply
 from triage.conversations.schemas import MessageOut, TicketDetail, TicketSummary, ticket_detail, ticket_summary
@@ -33,8 +33,6 @@ WorkerDep = Annotated[Principal, allow(Role.agent, Role.supervisor)]
 SupervisorDep = Annotated[Principal, allow(Role.supervisor)]
 
 Status = Literal["new", "open", "pending", "solved", "closed"]
-MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL: larger numbers name nothing
-TicketId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 class TicketPage(BaseModel):
@@ -112,7 +110,7 @@ def _utc(moment: datetime | None) -> datetime | None:
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketView)
-def ticket(ticket_id: TicketId, session: SessionDep, user: ReaderDep, rt: RuntimeDep) -> TicketView:
+def ticket(ticket_id: RowId, session: SessionDep, user: ReaderDep, rt: RuntimeDep) -> TicketView:
     """One ticket with its messages, classifications, assignment history and SLA clocks."""
     found = get_ticket(ticket_id, session=session)
     # Outside an agent's queues the ticket does not exist for him: 404, so ids do not leak.
@@ -134,7 +132,7 @@ class StatusOut(BaseModel):
 
 
 @router.post("/tickets/{ticket_id}/status", response_model=StatusOut)
-def set_ticket_status(ticket_id: TicketId, body: StatusIn, session: SessionDep, rt: RuntimeDep,
+def set_ticket_status(ticket_id: RowId, body: StatusIn, session: SessionDep, rt: RuntimeDep,
                       user: WorkerDep) -> StatusOut:
     """Change the status: pending pauses the SLA clocks; solved and closed stop them and free the agent's
     slot for the most urgent waiting ticket (solving also teaches the router how long such work takes)."""
@@ -162,7 +160,7 @@ class ReplyOut(BaseModel):
 
 
 @router.post("/tickets/{ticket_id}/replies", response_model=ReplyOut, status_code=201)
-def reply_to_ticket(ticket_id: TicketId, body: ReplyIn, session: SessionDep, rt: RuntimeDep,
+def reply_to_ticket(ticket_id: RowId, body: ReplyIn, session: SessionDep, rt: RuntimeDep,
                     user: WorkerDep) -> ReplyOut:
     """Answer the customer. Email goes out through the outbox (threaded under the customer's latest
     message, retried until the relay takes it); a chat answer is stored for the chat widget. Either way
@@ -208,7 +206,7 @@ class LabelOut(BaseModel):
 
 
 @router.post("/tickets/{ticket_id}/labels", response_model=LabelOut, status_code=201)
-def relabel_ticket(ticket_id: TicketId, body: LabelIn, session: SessionDep, user: WorkerDep) -> LabelOut:
+def relabel_ticket(ticket_id: RowId, body: LabelIn, session: SessionDep, user: WorkerDep) -> LabelOut:
     """Correct the intent, sentiment or urgency of a customer message; kept as feedback for retraining
     and applied to the ticket (urgency also sets the priority)."""
     ticket = _visible(ticket_id, user, session=session)
@@ -240,7 +238,7 @@ class AssigneeOut(BaseModel):
 
 
 @router.post("/tickets/{ticket_id}/assignee", response_model=AssigneeOut)
-def reassign_ticket(ticket_id: TicketId, body: AssigneeIn, session: SessionDep, user: SupervisorDep) -> AssigneeOut:
+def reassign_ticket(ticket_id: RowId, body: AssigneeIn, session: SessionDep, user: SupervisorDep) -> AssigneeOut:
     """Move a ticket to an agent by hand; refused (409) above capacity or to an agent not online unless
     `force`. The reason and who decided go into the assignment history."""
     _visible(ticket_id, user, session=session)
