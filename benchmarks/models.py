@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -28,6 +29,9 @@ log = logging.getLogger(__name__)
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 SAMPLES = Path(__file__).resolve().parents[1] / "triage" / "samples" / "training"
 NAME = "models"
+# The models trained on the public data in this run, so that serving speed is measured on models of a real
+# size (77 intents, full vocabularies) rather than on the small bundled samples.
+_TRAINED: dict[str, TextClassifier] = {}
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
@@ -83,6 +87,7 @@ def banking77(encode: Callable[[list[str]], np.ndarray]) -> list[Row]:
     proba = ours.predict_proba(test_x, test_e)
     pred = ours.predict(test_x, test_e)
     acc, f1 = metrics.accuracy(test_y, pred), metrics.macro_f1(test_y, pred)
+    _TRAINED["intent"] = ours
     b = "banking77 intent"
     rows += [
         Row(b, "TF-IDF only (word+char, LinearSVC): accuracy", _pct(base_acc), "%", _pct(base_acc), "baseline"),
@@ -166,6 +171,7 @@ def airline_sentiment(encode: Callable[[list[str]], np.ndarray]) -> list[Row]:
     base = _tfidf_only().fit(tx, labels[tr], _zeros(len(tx)))
     base_acc = metrics.accuracy(labels[te], base.predict(vx, _zeros(len(vx))))
     ours = make_estimator("sentiment").fit(tx, labels[tr], emb[tr])
+    _TRAINED["sentiment"] = ours
     proba = ours.predict_proba(vx, emb[te])
     pred = ours.predict(vx, emb[te])
     rows = [
@@ -220,6 +226,7 @@ def synthetic_urgency(encode: Callable[[list[str]], np.ndarray]) -> list[Row]:
     base_f1 = metrics.macro_f1(truth, base.predict(vx, _zeros(len(vx))), scale)
     learned = make_estimator("urgency").set_params(use_signals=False).fit(tx, labels[tr], emb[tr])
     ours = make_estimator("urgency").fit(tx, labels[tr], emb[tr])
+    _TRAINED["urgency"] = ours
     pred = ours.predict(vx, emb[te])
     ux, uy = _labelled(SAMPLES / "urgency.csv")
     bundled = make_estimator("urgency").fit(ux, uy, encode(ux))
@@ -241,13 +248,23 @@ def synthetic_urgency(encode: Callable[[list[str]], np.ndarray]) -> list[Row]:
 
 
 def serving_speed(encode: Callable[[list[str]], np.ndarray]) -> list[Row]:
-    """Latency of classify_one (all three tasks) and batch throughput, with models trained on the samples."""
+    """Latency of classify_one (all three tasks) and batch throughput, against the encoder alone.
+
+    Uses the models trained above on Banking77, airline tweets and the synthetic tickets (the bundled samples
+    stand in for any that did not run). Throughput is the median of three timed passes over the same 1,000
+    messages after one untimed pass, so one burst from another process on the machine does not decide it.
+    """
     from models.suite import ClassifierSuite, LoadedModel
 
     suite_models = {}
+    trained_on = []
     for kind, name in (("intent", "intents.csv"), ("sentiment", "sentiment.csv"), ("urgency", "urgency.csv")):
-        x, y = _labelled(SAMPLES / name)
-        suite_models[kind] = LoadedModel(make_estimator(kind).fit(x, y, encode(x)), f"{kind}-bench")
+        model = _TRAINED.get(kind)
+        if model is None:
+            x, y = _labelled(SAMPLES / name)
+            model = make_estimator(kind).fit(x, y, encode(x))
+        trained_on.append(f"{kind}: {'public data' if kind in _TRAINED else 'bundled sample'}")
+        suite_models[kind] = LoadedModel(model, f"{kind}-bench")
     suite = ClassifierSuite(suite_models)
     if (DATA / "banking77" / "test.csv").exists():
         messages, _ = _labelled(DATA / "banking77" / "test.csv", label="category")
@@ -261,14 +278,25 @@ def serving_speed(encode: Callable[[list[str]], np.ndarray]) -> list[Row]:
         suite.classify_one(text)
         latencies.append((time.perf_counter() - start) * 1000)
     batch = messages[:1000]
-    _, seconds = _timed(lambda: [suite.classify(batch[i : i + 256]) for i in range(0, len(batch), 256)])
+
+    def classify_all() -> None:
+        for i in range(0, len(batch), 256):
+            suite.classify(batch[i : i + 256])
+
+    classify_all()
+    passes = sorted(_timed(classify_all)[1] for _ in range(3))
+    encoder = sorted(_timed(lambda: encode(batch))[1] for _ in range(3))
     b = "serving (3 tasks)"
     return [
-        Row(b, "classify_one latency p50", round(float(np.percentile(latencies, 50)), 2), "ms"),
+        Row(b, "classify_one latency p50", round(float(np.percentile(latencies, 50)), 2), "ms", None,
+            "; ".join(trained_on)),
         Row(b, "classify_one latency p95", round(float(np.percentile(latencies, 95)), 2), "ms", None,
             "target <= 20"),
-        Row(b, "batch throughput (1,000 short messages, batches of 256)", round(len(batch) / seconds, 1), "msg/s",
-            None, "target >= 300"),
+        Row(b, "encoder alone (same 1,000 messages)", round(len(batch) / encoder[1], 1), "msg/s", None,
+            "upper bound for the three tasks"),
+        Row(b, "batch throughput (1,000 short messages, batches of 256)", round(len(batch) / passes[1], 1), "msg/s",
+            round(len(batch) / encoder[1], 1),
+            f"median of 3 passes ({', '.join(f'{len(batch) / s:.0f}' for s in passes)}); target >= 300"),
     ]
 
 
@@ -282,7 +310,8 @@ def run() -> list[Row]:
     def encode(texts: list[str]) -> np.ndarray:
         return encoder.encode(texts)
 
-    rows: list[Row] = []
+    rows: list[Row] = [Row(NAME, "load average (1 min) at start", round(os.getloadavg()[0], 2), "",
+                           note=f"{os.cpu_count()} CPUs; other processes share them")]
     for part, needs in ((banking77, "banking77"), (airline_sentiment, "airline_sentiment"),
                         (synthetic_urgency, "support_tickets_synthetic"), (serving_speed, None)):
         if needs and not (DATA / needs).exists():
@@ -290,4 +319,5 @@ def run() -> list[Row]:
             continue
         log.info("model benchmark: %s", part.__name__)
         rows += part(encode)
+    rows.append(Row(NAME, "load average (1 min) at end", round(os.getloadavg()[0], 2), ""))
     return rows

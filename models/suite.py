@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,9 +25,15 @@ class LoadedModel:
 
 
 def _takes_context(model: Any) -> bool:
+    return _predictions_take_context(type(model))
+
+
+@functools.cache
+def _predictions_take_context(cls: type) -> bool:
+    # Cached per class: inspecting a signature on every message was a visible share of a request.
     try:
-        return "context" in inspect.signature(model.predictions).parameters
-    except (TypeError, ValueError):  # pragma: no cover - not a plain method
+        return "context" in inspect.signature(cls.predictions).parameters
+    except (TypeError, ValueError, AttributeError):  # pragma: no cover - not a plain method
         return False
 
 

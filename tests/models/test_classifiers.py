@@ -166,3 +166,20 @@ def test_products_are_masked_for_tfidf() -> None:
     out = normalise_text(text, ("Aurora lamp",))
     assert "aurora" not in out.lower() and "123456" not in out and "example.com" not in out
     assert "productname" in out and "idnumber" in out and "@user" in out and "httpurl" in out
+
+
+def test_fast_tfidf_transform_equals_scikit_learn() -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from models.classifiers import tfidf_transform
+
+    train = make_data(20, seed=40).texts
+    docs = [*make_data(5, seed=41).texts, "", "zzz unseen words only", "refund refund refund", "Ünïcödé parcel"]
+    for vec in (TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, dtype=np.float32),
+                TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 6), min_df=2, sublinear_tf=True),
+                TfidfVectorizer(norm=None, use_idf=False)):
+        vec.fit(train)
+        expected = vec.transform(docs)
+        got = tfidf_transform(vec, docs)
+        assert got.shape == expected.shape and got.dtype == expected.dtype
+        assert np.allclose(got.toarray(), expected.toarray(), atol=1e-6)
