@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +19,15 @@ from triage.runtime import Triage
 PG_SERVER = os.environ.get("TRIAGE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SAMPLES = Path(__file__).resolve().parent.parent / "triage" / "samples"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def run_triage(home: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """The installed `triage` console script with TRIAGE_HOME=home and no other TRIAGE_ settings."""
+    exe = Path(sys.executable).parent / "triage"
+    cmd = [str(exe)] if exe.exists() else [shutil.which("triage") or "triage"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRIAGE_")}
+    env["TRIAGE_HOME"] = str(home)
+    return subprocess.run([*cmd, *args], capture_output=True, text=True, env=env, timeout=timeout)
 
 
 @pytest.fixture(scope="session")

@@ -3,15 +3,12 @@ socket), with the roles each route admits."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
-import uvicorn
+from fastapi import FastAPI
 from sqlalchemy import select
 
 from api.app import create_app
@@ -24,24 +21,12 @@ from triage.runtime import Triage
 
 
 @pytest.fixture
-def server(rt: Triage, hashing_encoder: HashingEncoder) -> Iterator[str]:
+def server(rt: Triage, hashing_encoder: HashingEncoder,
+           live_server: Callable[[FastAPI], Iterator[str]]) -> Iterator[str]:
     index = knowledge_index(rt.settings, encoder=hashing_encoder)  # the app picks up this process-wide index
     with rt.db.transaction() as session:
         import_path(SAMPLES / "kb", session=session, index=index)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    srv = uvicorn.Server(uvicorn.Config(create_app(rt), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=30)
+    yield from live_server(create_app(rt))
 
 
 def _ticket(rt: Triage) -> int:

@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import SAMPLES
+from tests.conftest import SAMPLES, run_triage
 
 
 def _run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    exe = Path(sys.executable).parent / "triage"
-    cmd = [str(exe)] if exe.exists() else [shutil.which("triage") or "triage"]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRIAGE_")}
-    env["TRIAGE_HOME"] = str(home)
-    return subprocess.run([*cmd, *args], capture_output=True, text=True, env=env, timeout=600)
+    return run_triage(home, *args, timeout=600)
 
 
 @pytest.mark.slow

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from tests.conftest import run_triage
 from tests.triage.qa_data import CHLOE, NADIA, WEEK_47, conversation, reviewers
 from triage.config import Settings
 from triage.qa.schemas import ScorecardIn
@@ -24,11 +22,7 @@ GOOD = {"accuracy": 5, "spelling": 4, "grammar": 4, "personalisation": 3, "tone"
 
 
 def _run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    exe = Path(sys.executable).parent / "triage"
-    cmd = [str(exe)] if exe.exists() else [shutil.which("triage") or "triage"]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRIAGE_")}
-    env["TRIAGE_HOME"] = str(home)
-    return subprocess.run([*cmd, *args], capture_output=True, text=True, env=env, timeout=300)
+    return run_triage(home, *args, timeout=300)
 
 
 @pytest.mark.slow  # ten console-script runs

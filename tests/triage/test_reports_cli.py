@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import shutil
 import subprocess
-import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from tests.conftest import run_triage
 from triage.config import Settings
 from triage.conversations.tables import Customer, Message, Ticket
 from triage.db import Database
@@ -41,11 +39,7 @@ WEEK = [date(2026, 11, 2) + timedelta(days=i) for i in range(7)]
 
 
 def _run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    exe = Path(sys.executable).parent / "triage"
-    cmd = [str(exe)] if exe.exists() else [shutil.which("triage") or "triage"]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRIAGE_")}
-    env["TRIAGE_HOME"] = str(home)
-    return subprocess.run([*cmd, *args], capture_output=True, text=True, env=env, timeout=300)
+    return run_triage(home, *args, timeout=300)
 
 
 @pytest.fixture

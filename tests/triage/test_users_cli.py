@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
+from tests.conftest import run_triage
 from triage.config import Settings
 from triage.runtime import Triage
 from triage.users.service import authenticate
 
 
 def _run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    exe = Path(sys.executable).parent / "triage"
-    cmd = [str(exe)] if exe.exists() else [shutil.which("triage") or "triage"]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRIAGE_")}
-    env["TRIAGE_HOME"] = str(home)
-    return subprocess.run([*cmd, *args], capture_output=True, text=True, env=env, timeout=300)
+    return run_triage(home, *args, timeout=300)
 
 
 def test_add_list_revoke(tmp_path: Path) -> None:
