@@ -57,6 +57,7 @@ _STILL_WAITING = re.compile(
 _ANGRY_EMOJI = re.compile("[\U0001F620\U0001F621\U0001F92C\U0001F4A2\U0001F624\U0001F92F]|>:\\(|>:-\\(")
 _REPEATED_PUNCT = re.compile(r"[!?]{2,}|!{2,}|\?{3,}")
 _CAPS_WORD = re.compile(r"\b[A-Z]{3,}\b")
+_SHOUTED_PHRASE = re.compile(r"\b[A-Z]{2,}(?:[ ,]+[A-Z]{2,}){2,}\b")
 # Acronyms that are written in capitals anyway; shouting is about ordinary words.
 _ACRONYMS = frozenset([
     "ASAP", "FAQ", "USA", "USD", "EUR", "GBP", "CHF", "API", "URL", "PDF", "VAT", "IBAN", "BIC", "SMS",
@@ -84,7 +85,9 @@ def anger(text: str) -> AngerSignal:
     reasons: list[str] = []
     caps = [w for w in _CAPS_WORD.findall(text) if w not in _ACRONYMS and not w.startswith(("LH", "ACC"))]
     letters = [w for w in re.findall(r"[A-Za-z]{3,}", text)]
-    if len(caps) >= 2 or (caps and len(letters) <= 4) or (letters and len(caps) / len(letters) >= 0.3 and caps):
+    # Technical text is full of product acronyms no list can hold (EMR, PACS, CRM, VPN), even in short
+    # sentences. Shouting is mostly capitals, or a phrase of three or more words in capitals.
+    if caps and (len(caps) / len(letters) >= 0.5 or _SHOUTED_PHRASE.search(text)):
         weight += 0.8 if len(caps) >= 3 else 0.5
         reasons.append("shouting in capitals")
     punct = _REPEATED_PUNCT.findall(text)
@@ -148,7 +151,8 @@ _RULES: tuple[tuple[str, str | None, bool, str, re.Pattern[str]], ...] = (
     ("safety", "critical", False, "safety hazard", re.compile(
         r"\b(?:smok(?:e|ing|y)|burning|burnt|burned|scorch\w*|on fire|caught fire|fire\b|flames?|sparks?|sparking|"
         r"melt(?:ed|ing)|overheat\w*|too hot to touch|hot to the touch|swollen|bulging|explod\w*|electric(?:al)? shock|"
-        r"electrocut\w*|shock(?:ed)? me|gas leak|smell(?:s)? of gas|carbon monoxide|injur\w*|hospital|"
+        r"electrocut\w*|shock(?:ed)? me|gas leak|smell(?:s)? of gas|carbon monoxide|injur\w*|"
+        r"(?:taken|went|rushed|admitted) to (?:the )?hospital|ended up in (?:the )?hospital|hospitali[sz]ed|"
         r"choking|poison\w*|toxic|contaminat\w*|crackl\w*|(?:socket|plug|outlet|wiring) (?:has )?(?:gone black|"
         r"melted|scorched)|leak\w* (?:onto|into|near|over) (?:the |a )?(?:power )?(?:socket|plug|outlet|wiring))\b",
         re.I)),

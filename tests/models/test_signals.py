@@ -78,3 +78,12 @@ def test_anger_scores_rise_with_evidence() -> None:
 def test_shouting_ignores_acronyms() -> None:
     assert "shouting in capitals" not in anger("Please send the PDF and the VAT invoice in USD").reasons
     assert "shouting in capitals" in anger("WHERE IS MY ORDER").reasons
+    # Product acronyms in technical text are not shouting, even several in a short sentence.
+    assert anger("Our EMR and PACS integration with the CRM fails").reasons == []
+    assert "shouting in capitals" in anger("the app is NOT WORKING AT ALL").reasons
+
+
+def test_hospital_as_a_place_of_work_is_no_safety_hazard() -> None:
+    assert "safety" not in names("The hospital EMR cannot open patient records")
+    assert "safety" in names("My son was taken to hospital after using your heater")
+    assert "safety" in names("I was hospitalised after using this heater")
