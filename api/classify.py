@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.batching import MicroBatcher
 from api.deps import RuntimeDep, allow
 from models.suite import OUT_OF_SCOPE
 from triage.errors import ModelMissingError
@@ -59,15 +60,19 @@ def _result(prediction: Any, version: str) -> TaskResult:
 @router.post("/classify", response_model=ClassifyOut,
              dependencies=[allow(Role.agent, Role.qa, Role.supervisor, Role.data_scientist, Role.integration)],
              responses={503: {"description": "No model is trained yet"}})
-def classify(body: ClassifyIn, rt: RuntimeDep) -> ClassifyOut:
+async def classify(body: ClassifyIn, rt: RuntimeDep, request: Request) -> ClassifyOut:
     """Intent, sentiment and urgency of a text, with confidences, the runners-up and the reasons.
 
-    Nothing is stored. Runs in a worker thread (inference is CPU-bound) with the models loaded at
-    start-up.
+    Nothing is stored. Requests arriving together are classified in one batch (one encoder pass),
+    in a worker thread, with the models loaded at start-up.
     """
     context = {"email": body.email, "previous_contacts": body.previous_contacts}
+    state = request.app.state
+    if getattr(state, "classify_batcher", None) is None:
+        # Looks the suite up per batch, so a promoted model is used from the next batch on.
+        state.classify_batcher = MicroBatcher(lambda texts, contexts: rt.suite.classify(texts, contexts))
     try:
-        results = rt.suite.classify_one(body.text, context)
+        results = await state.classify_batcher.submit(body.text, context)
     except ModelMissingError as exc:
         raise HTTPException(503, str(exc)) from exc
     tasks = {task: _result(pred, version) for task, (pred, version) in results.items()}
