@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -61,6 +63,20 @@ def _visible(ticket_id: int, user: Principal, session: SessionDep) -> None:
         raise HTTPException(404, f"no ticket #{ticket_id}")
 
 
+# Suggesting embeds the query (CPU) and stores the suggestion (one SQLite writer at a time): letting 40
+# threadpool threads at it at once only adds lock waits with back-off sleeps and long tails. Held across
+# the commit, because this dependency is set up before the session's and torn down after it.
+_SUGGEST_SLOTS = threading.BoundedSemaphore(2)
+
+
+def _suggest_slot() -> Iterator[None]:
+    with _SUGGEST_SLOTS:
+        yield
+
+
+SuggestSlot = Annotated[None, Depends(_suggest_slot)]
+
+
 class SuggestionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -68,7 +84,8 @@ class SuggestionRequest(BaseModel):
 
 
 @router.post("/tickets/{ticket_id}/suggestions", response_model=SuggestionOut)
-def create_suggestion(ticket_id: RowId, rt: RuntimeDep, session: SessionDep, index: KnowledgeDep, user: AgentDep,
+def create_suggestion(ticket_id: RowId, _slot: SuggestSlot, rt: RuntimeDep, session: SessionDep,
+                      index: KnowledgeDep, user: AgentDep,
                       request: Annotated[SuggestionRequest | None, Body()] = None) -> SuggestionOut:
     """Knowledge-base snippets, similar past replies (masked) and a draft reply in the customer's language."""
     _visible(ticket_id, user, session)
