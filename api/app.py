@@ -104,6 +104,9 @@ def create_app(rt: Triage, *, run_worker: bool = False, background: BackgroundOp
         try:
             yield
         finally:
+            batcher = getattr(app.state, "classify_batcher", None)
+            if batcher is not None:
+                await batcher.aclose()
             if services is not None:
                 services.stop()
 

@@ -9,6 +9,7 @@ stays free and threads do not fight over the CPU.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -31,6 +32,14 @@ class MicroBatcher:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         await self._queue.put((text, context, future))
         return await future
+
+    async def aclose(self) -> None:
+        """Stop the batching task (at app shutdown), so no task is left pending on a closing loop."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self._task = self._queue = None
 
     async def _serve(self, queue: asyncio.Queue[tuple[str, dict[str, Any] | None, asyncio.Future[Any]]]) -> None:
         loop = asyncio.get_running_loop()

@@ -74,3 +74,15 @@ def test_max_batch_is_respected(max_batch: int) -> None:
 
     asyncio.run(main())
     assert max(sizes) <= max_batch and sum(sizes) == 7
+
+
+def test_aclose_stops_the_batching_task() -> None:
+    async def main() -> bool:
+        batcher = MicroBatcher(lambda texts, _c: list(texts))
+        assert await batcher.submit("x") == "x"
+        task = batcher._task
+        await batcher.aclose()
+        assert task is not None
+        return task.cancelled()
+
+    assert asyncio.run(main())
