@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Path, Request
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -98,7 +99,7 @@ def allow(*roles: Role) -> Any:
     return Depends(check)
 
 
-def route_roles(dependant_calls: list[Callable[..., Any]]) -> frozenset[Role] | None:
-    """The roles a route admits, from its dependency callables; None when it has no role check."""
-    found = [call.roles for call in dependant_calls if hasattr(call, "roles")]
+def route_roles(route: APIRoute) -> frozenset[Role] | None:
+    """The roles a route admits, read from its `allow(...)` dependency; None when it has no role check."""
+    found = [d.call.roles for d in route.dependant.dependencies if hasattr(d.call, "roles")]
     return found[0] if found else None

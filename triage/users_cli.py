@@ -39,19 +39,19 @@ def users_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
     rt = runtime()
     _init(rt, train=False)
     with rt.db.session() as session:
-        rows = [{"name": u.name, "role": u.role, "active": u.active, "key_prefix": u.key_prefix,
-                 "agent_id": u.agent_id, "created_at": u.created_at.isoformat(),
-                 "last_used_at": u.last_used_at.isoformat() if u.last_used_at else None,
-                 "_created": u.created_at, "_used": u.last_used_at} for u in list_users(session=session)]
+        users = list_users(session=session)  # loaded, and nothing expires them: readable after the session
     if as_json:
-        out.print_json(json.dumps([{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]))
+        out.print_json(json.dumps([{"name": u.name, "role": u.role, "active": u.active, "key_prefix": u.key_prefix,
+                                    "agent_id": u.agent_id, "created_at": u.created_at.isoformat(),
+                                    "last_used_at": u.last_used_at.isoformat() if u.last_used_at else None}
+                                   for u in users]))
         return
     table = Table(title="API users")
     for column in ("name", "role", "active", "key", "created", "last used"):
         table.add_column(column)
-    for r in rows:
-        table.add_row(str(r["name"]), str(r["role"]), "yes" if r["active"] else "revoked", f"trg_{r['key_prefix']}_…",
-                      _fmt_time(r["_created"]), _fmt_time(r["_used"]))  # type: ignore[arg-type]
+    for u in users:
+        table.add_row(u.name, u.role, "yes" if u.active else "revoked", f"trg_{u.key_prefix}_…",
+                      _fmt_time(u.created_at), _fmt_time(u.last_used_at))
     out.print(table)
 
 

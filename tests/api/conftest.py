@@ -6,11 +6,13 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 import uvicorn
 from fastapi import FastAPI
 
+from triage.config import Settings
 from triage.runtime import Triage
 from triage.users.service import create_user
 
@@ -21,6 +23,15 @@ def make_key(rt: Triage, role: str, agent_email: str | None = None) -> str:
         count = session.connection().exec_driver_sql("SELECT count(*) FROM users").scalar()
         _user, key = create_user(f"{role}-{count}", role, session=session, agent_email=agent_email)
     return key
+
+
+def sqlite_runtime(home: Path, models_path: Path) -> Triage:
+    """A migrated SQLite runtime with the sample agents, for module-scoped API fixtures."""
+    rt = Triage(Settings(home=home, database_url=f"sqlite:///{home / 'triage.db'}", models_path=models_path,
+                         environment="test"))
+    rt.db.ensure_schema()
+    rt.sync_agents()
+    return rt
 
 
 def bearer(key: str) -> dict[str, str]:

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from api.app import api_routes, create_app
 from api.deps import route_roles
-from tests.api.conftest import make_key
+from tests.api.conftest import make_key, sqlite_runtime
 from triage.config import Settings
 from triage.runtime import Triage
 from triage.users.service import Role
@@ -76,10 +76,7 @@ OPEN = {"GET /health", "GET /ready"}
 @pytest.fixture(scope="module")
 def matrix_client(tmp_path_factory: pytest.TempPathFactory, models_path: Path) -> Iterator[tuple[TestClient, dict]]:
     home = tmp_path_factory.mktemp("matrix")
-    rt = Triage(Settings(home=home, database_url=f"sqlite:///{home / 'triage.db'}", models_path=models_path,
-                         environment="test"))
-    rt.db.ensure_schema()
-    rt.sync_agents()
+    rt = sqlite_runtime(home, models_path)
     keys = {role: make_key(rt, role.value, "nadia.brooks@larkspur.example" if role == A else None) for role in Role}
     with TestClient(create_app(rt), raise_server_exceptions=False) as client:
         yield client, keys
@@ -109,7 +106,7 @@ def _url(path: str) -> str:
 def test_the_policy_table_matches_the_routes() -> None:
     declared = {}
     for route in api_routes(_bare_app()):
-        roles = route_roles([d.call for d in route.dependant.dependencies if d.call is not None])
+        roles = route_roles(route)
         for method in route.methods - {"HEAD", "OPTIONS"}:
             key = f"{method} {route.path}"
             if key not in OPEN:
@@ -130,7 +127,7 @@ def test_every_role_and_no_key(matrix_client: tuple[TestClient, dict], method: s
         assert anonymous.status_code < 500
         return
     assert anonymous.status_code == 401, f"{route} without a key: {anonymous.status_code}"
-    allowed = next(route_roles([d.call for d in r.dependant.dependencies if d.call is not None])
+    allowed = next(route_roles(r)
                    for r in api_routes(client.app) if r.path == path and method in r.methods)
     assert allowed is not None
     for role, key in keys.items():

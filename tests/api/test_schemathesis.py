@@ -25,13 +25,11 @@ from schemathesis.checks import (
 )
 
 from api.app import create_app
-from tests.api.conftest import make_key
+from tests.api.conftest import make_key, sqlite_runtime
 from tests.conftest import SAMPLES, HashingEncoder
-from triage.config import Settings
 from triage.ingest.files import ingest_paths
 from triage.knowledge.index import knowledge_index
 from triage.knowledge.service import import_path
-from triage.runtime import Triage
 
 EXAMPLES = int(os.environ.get("TRIAGE_SCHEMATHESIS_EXAMPLES", "25"))
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance, content_type_conformance]
@@ -48,10 +46,7 @@ def _raw_email(_ctx: object, value: object) -> bytes:
 @pytest.fixture(scope="module")
 def fuzz_app(tmp_path_factory: pytest.TempPathFactory, models_path: Path) -> Iterator[tuple[FastAPI, str]]:
     home = tmp_path_factory.mktemp("schemathesis")
-    rt = Triage(Settings(home=home, database_url=f"sqlite:///{home / 'triage.db'}", models_path=models_path,
-                         environment="test"))
-    rt.db.ensure_schema()
-    rt.sync_agents()
+    rt = sqlite_runtime(home, models_path)
     with rt.db.transaction() as session:
         ingest_paths([SAMPLES / "emails", SAMPLES / "chats"], session=session)
         import_path(SAMPLES / "kb", session=session, index=knowledge_index(rt.settings, encoder=HashingEncoder()))
