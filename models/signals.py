@@ -1,23 +1,30 @@
 """Explicit, explainable signals in customer text: anger/frustration and urgency cues.
 
 Pure functions over a text, each returning short human-readable reasons, so that an agent can see why a
-message was flagged. The lexicons are written for Triage and deliberately domain-neutral: they describe how
-people complain and escalate, not what they buy.
+message was flagged. The word lists (`models.lexicons`) cover English, German, French and Spanish and are
+matched on a folded text (lower case, accents stripped), so "Kündigung" and "kundigung", "débité" and
+"debite" are the same word; the reasons quote the customer's own words. They describe how people report
+danger, complain and escalate, not what they buy.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from models import lexicons as lex
 from models.memo import memo
 
 URGENCY_LEVELS = ("low", "normal", "high", "critical")
 _ALIASES = {"medium": "normal", "moderate": "normal", "urgent": "critical", "very high": "critical",
             "highest": "critical", "lowest": "low", "minor": "low", "major": "high", "p1": "critical",
             "p2": "high", "p3": "normal", "p4": "low"}
+# Intent labels meaning "not a support request" (the suite reports out-of-scope as "other").
+OUT_OF_SCOPE_INTENTS = frozenset({"other", "oos"})
 
 
 def urgency_rank(label: str) -> int | None:
@@ -27,43 +34,85 @@ def urgency_rank(label: str) -> int | None:
     return URGENCY_LEVELS.index(key) if key in URGENCY_LEVELS else None
 
 
+# ---------------------------------------------------------------- folding and matching
+
+_APOSTROPHES = frozenset("\u2019\u2018\u02bc\u00b4`")
+
+
+@functools.lru_cache(maxsize=4096)
+def _fold_char(ch: str) -> str:
+    if ch in _APOSTROPHES:
+        return "'"
+    return "".join(c for c in unicodedata.normalize("NFKD", ch.casefold()) if not unicodedata.combining(c))
+
+
+@functools.lru_cache(maxsize=64)  # every cue looks at the same few texts in turn
+def _folded(text: str) -> tuple[str, list[int] | None]:
+    """The folded text and, for each of its characters, the index of the character it came from."""
+    if text.isascii():
+        return text.lower(), None  # same length: positions carry over
+    out: list[str] = []
+    index: list[int] = []
+    for i, ch in enumerate(text):
+        folded = _fold_char(ch)
+        out.append(folded)
+        index.extend([i] * len(folded))
+    return "".join(out), index
+
+
+def fold(text: str) -> str:
+    """Lower case, accents stripped, "ß" as "ss", curly apostrophes straight: the form the lexicons use."""
+    return _folded(text)[0]
+
+
+def words(*lexicons: lex.Lexicon) -> re.Pattern[str]:
+    """One pattern matching any fragment of the lexicons (every language) as whole words of a folded text."""
+    fragments = [f for lexicon in lexicons for entries in lexicon.values() for f in entries]
+    return re.compile(r"(?<!\w)(?:" + "|".join(fragments) + r")(?!\w)")
+
+
+def _spans(pattern: re.Pattern[str], text: str) -> list[tuple[int, int]]:
+    """Where the pattern matches the folded text, as spans of the original text."""
+    folded, index = _folded(text)
+    out = []
+    for m in pattern.finditer(folded):
+        if m.end() > m.start():
+            out.append((m.start(), m.end()) if index is None else (index[m.start()], index[m.end() - 1] + 1))
+    return out
+
+
+def _found(pattern: re.Pattern[str], text: str) -> list[str]:
+    """The customer's own words where the pattern matches (accents and case as written)."""
+    return [text[a:b] for a, b in _spans(pattern, text)]
+
+
+def _quote(found: Iterable[str]) -> str:
+    seen: list[str] = []
+    for item in found:
+        item = " ".join(item.split()).lower()
+        if item and item not in seen:
+            seen.append(item)
+    return ", ".join(f'"{s}"' for s in seen[:3])
+
+
 # ---------------------------------------------------------------- anger and frustration
 
-_PROFANITY = re.compile(
-    r"\b(?:f+u+c+k\w*|f\*+k\w*|wtf|sh[i1]t\w*|bullsh\w*|crap+y?|damn(?:ed|it)?|goddamn\w*|bloody|hell|"
-    r"piss(?:ed)?(?: off)?|bastards?|arse|ass(?:holes?)?|screw(?:ed)? (?:you|up|over)|sucks?)\b", re.I)
-_INSULTS = re.compile(
-    r"\b(?:idiots?|idiotic|morons?|moronic|stupid|incompetent|incompetence|useless|pathetic|clowns?|"
-    r"amateurs?|amateurish|liars?|lying|thie(?:f|ves)|crooks?|scammers?|rip[- ]?off|joke|laughable|"
-    r"disgrace(?:ful)?|shameful|shambles|clueless|worthless|garbage|rubbish|trash|hopeless)\b", re.I)
-_FRUSTRATION = re.compile(
-    r"\b(?:unacceptable|ridiculous|absurd|outrageous|appalling|appalled|disgusting|disgusted|furious|"
-    r"livid|fuming|outraged|infuriat\w*|angry|mad at|frustrat\w*|annoy\w*|fed up|sick (?:and tired )?of|"
-    r"had enough|last straw|enough is enough|terrible|horrible|horrendous|awful|worst|atrocious|"
-    r"never again|waste of (?:my )?(?:time|money)|beyond (?:a )?joke|i'?m done|done being|"
-    r"how (?:hard|difficult) (?:is it|can it be)|are you (?:kidding|serious)|seriously\?|what a joke|"
-    r"nobody (?:cares|helps)|no one (?:cares|helps))", re.I)
-_REPEATED_CONTACT = re.compile(
-    r"\b(?:(?:second|third|fourth|fifth|2nd|3rd|4th|5th|\d+th|umpteenth|nth) (?:time|attempt|email|call|request)|"
-    r"(?:two|three|four|five|six|several|multiple|many|\d+) (?:times|emails|calls|messages|attempts)|"
-    r"how many (?:more )?times|again and again|yet again|"
-    r"no (?:one|body) (?:has )?(?:replied|responded|answered|got back|gotten back|called)|"
-    r"nobody (?:has )?(?:replied|responded|answered|got back|called)|"
-    r"(?:never|not) (?:heard|had a reply|received a reply)|"
-    r"already (?:contacted|called|emailed|written|wrote|asked|explained|told)|follow(?:ing)?[- ]up (?:on|again)|"
-    r"keep (?:being told|getting|telling|asking)|chased|chasing)\b", re.I)
-_STILL_WAITING = re.compile(
-    r"\bstill (?:no|not|nothing|haven'?t|hasn'?t|waiting|have not|has not|can'?t|cannot|doesn'?t|won'?t)\b", re.I)
+_PROFANITY = words(lex.PROFANITY)
+_INSULTS = words(lex.INSULTS)
+_FRUSTRATION = words(lex.FRUSTRATION)
+_REPEATED_CONTACT = words(lex.REPEATED_CONTACT)
+_STILL_WAITING = words(lex.STILL_WAITING)
 _ANGRY_EMOJI = re.compile("[\U0001F620\U0001F621\U0001F92C\U0001F4A2\U0001F624\U0001F92F]|>:\\(|>:-\\(")
 _REPEATED_PUNCT = re.compile(r"[!?]{2,}|!{2,}|\?{3,}")
-_CAPS_WORD = re.compile(r"\b[A-Z]{3,}\b")
-_SHOUTED_PHRASE = re.compile(r"\b[A-Z]{2,}(?:[ ,]+[A-Z]{2,}){2,}\b")
+_CAPS_WORD = re.compile(r"\b[A-ZÀ-ÖØ-Þ]{3,}\b")
+_SHOUTED_PHRASE = re.compile(r"\b[A-ZÀ-ÖØ-Þ]{2,}(?:[ ,]+[A-ZÀ-ÖØ-Þ]{2,}){2,}\b")
+_LETTERS = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ]{3,}")
 # Acronyms that are written in capitals anyway; shouting is about ordinary words.
 _ACRONYMS = frozenset([
     "ASAP", "FAQ", "USA", "USD", "EUR", "GBP", "CHF", "API", "URL", "PDF", "VAT", "IBAN", "BIC", "SMS",
     "PIN", "ATM", "CEO", "CTO", "IT", "HR", "UK", "EU", "ID", "OK", "FYI", "ETA", "TV", "PC", "LED", "USB",
     "GPS", "DHL", "UPS", "FEDEX", "TNT", "NYC", "LAX", "JFK", "SFO", "LHR", "CET", "UTC", "GMT", "EST",
-    "PST", "AM", "PM", "RSVP", "DOA"
+    "PST", "AM", "PM", "RSVP", "DOA", "MWST", "TVA", "IVA", "DSGVO", "RGPD", "GDPR", "AGB", "CGV", "NIF",
 ])
 
 
@@ -84,7 +133,7 @@ def anger(text: str) -> AngerSignal:
     weight = 0.0
     reasons: list[str] = []
     caps = [w for w in _CAPS_WORD.findall(text) if w not in _ACRONYMS and not w.startswith(("LH", "ACC"))]
-    letters = [w for w in re.findall(r"[A-Za-z]{3,}", text)]
+    letters = _LETTERS.findall(text)
     # Technical text is full of product acronyms no list can hold (EMR, PACS, CRM, VPN), even in short
     # sentences. Shouting is mostly capitals, or a phrase of three or more words in capitals.
     if caps and (len(caps) / len(letters) >= 0.5 or _SHOUTED_PHRASE.search(text)):
@@ -94,23 +143,23 @@ def anger(text: str) -> AngerSignal:
     if punct:
         weight += 0.4 if len(punct) == 1 and len(punct[0]) <= 2 else 0.7
         reasons.append("repeated punctuation")
-    profanity = _PROFANITY.findall(text)
+    profanity = _found(_PROFANITY, text)
     if profanity:
         weight += 1.2
         reasons.append(f"profanity ({_quote(profanity)})")
-    insults = _INSULTS.findall(text)
+    insults = _found(_INSULTS, text)
     if insults:
         weight += 0.9
         reasons.append(f"insult ({_quote(insults)})")
-    frustration = _FRUSTRATION.findall(text)
+    frustration = _found(_FRUSTRATION, text)
     if frustration:
         weight += 0.7 + 0.3 * (len(frustration) - 1)
         reasons.append(f"frustration ({_quote(frustration)})")
-    repeated = _REPEATED_CONTACT.findall(text)
+    repeated = _found(_REPEATED_CONTACT, text)
     if repeated:
         weight += 0.5
         reasons.append(f"repeated contact ({_quote(repeated)})")
-    if _STILL_WAITING.search(text):
+    if _spans(_STILL_WAITING, text):
         weight += 0.3
         reasons.append("still waiting")
     if _ANGRY_EMOJI.search(text):
@@ -125,82 +174,81 @@ def shared_anger(text: str) -> AngerSignal:
     return memo(("anger", text), lambda: anger(text))
 
 
-def _quote(found: Iterable[str]) -> str:
-    seen: list[str] = []
-    for item in found:
-        item = item.strip().lower()
-        if item and item not in seen:
-            seen.append(item)
-    return ", ".join(f'"{s}"' for s in seen[:3])
-
-
 # ---------------------------------------------------------------- urgency cues
 
 
 @dataclass(frozen=True)
 class UrgencySignal:
-    """One cue: its name, the lowest level it implies (`floor`) or a one-step raise (`bump`), and why."""
+    """One cue and why it was found: what it does to the level, and a short reason for the agent.
+
+    `floor` is the lowest level it implies, `bump` a one-step raise. `ceiling` is the highest level it
+    allows (praise, job applications, spam, out of scope): a ceiling holds unless a cue with a floor of
+    high or critical is present; a `firm` ceiling (mail that is no support request at all) is not lifted by
+    a deadline word alone ("available to start immediately"), only by a concrete harm.
+    """
 
     name: str
     reason: str
     floor: str | None = None
     bump: bool = False
+    ceiling: str | None = None
+    firm: bool = False
 
 
-_RULES: tuple[tuple[str, str | None, bool, str, re.Pattern[str]], ...] = (
-    ("safety", "critical", False, "safety hazard", re.compile(
-        r"\b(?:smok(?:e|ing|y)|burning|burnt|burned|scorch\w*|on fire|caught fire|fire\b|flames?|sparks?|sparking|"
-        r"melt(?:ed|ing)|overheat\w*|too hot to touch|hot to the touch|swollen|bulging|explod\w*|electric(?:al)? shock|"
-        r"electrocut\w*|shock(?:ed)? me|gas leak|smell(?:s)? of gas|carbon monoxide|injur\w*|"
-        r"(?:taken|went|rushed|admitted) to (?:the )?hospital|ended up in (?:the )?hospital|hospitali[sz]ed|"
-        r"choking|poison\w*|toxic|contaminat\w*|crackl\w*|(?:socket|plug|outlet|wiring) (?:has )?(?:gone black|"
-        r"melted|scorched)|leak\w* (?:onto|into|near|over) (?:the |a )?(?:power )?(?:socket|plug|outlet|wiring))\b",
-        re.I)),
-    ("security", "critical", False, "security or fraud", re.compile(
-        r"\b(?:hack(?:ed|er|ers|ing)?|fraud\w*|unauthori[sz]ed|didn'?t (?:make|place|authori[sz]e)|did not "
-        r"(?:make|place|authori[sz]e)|stolen (?:card|identity|account|password)|card (?:was|has been) stolen|"
-        r"identity theft|phishing|compromised|data breach|breach|leak(?:ed)? (?:data|details)|someone else'?s "
-        r"(?:order|details|data|address)|(?:account|card) (?:was |has been )?(?:taken over|used without)|"
-        r"taken over my account|account takeover|someone (?:has )?(?:logged|accessed|used|changed|is (?:using|logged))|"
-        r"scam(?:med)?|skimm\w*|pretend(?:ing|ed) to be|fake (?:website|site|email|text|sms|call|page)|"
-        r"other (?:customers|people|users)'? (?:details|data|names|addresses|information|orders|card)|"
-        r"(?:account|card) (?:has been|was|is being) used)\b", re.I)),
-    ("legal", "critical", False, "legal threat", re.compile(
-        r"\b(?:lawyers?|attorneys?|solicitors?|legal (?:action|proceedings|claim|steps|advice|team)|sue|suing|"
-        r"lawsuit|court|small claims|tribunal|ombudsman|trading standards|consumer protection|"
-        r"(?:better business bureau|bbb)|regulator|report (?:you|this) to|formal complaint|formal notice|"
-        r"chargeback|police report|gdpr complaint|data protection authority)\b", re.I)),
-    ("outage", "high", False, "outage / not working", re.compile(
-        r"\b(?:outage|(?:is|are|been|went|goes|gone) down|down for (?:everyone|all|hours|days)|"
-        r"not working at all|doesn'?t work at all|does not work at all|won'?t (?:turn|power|switch) on|"
-        r"(?:completely|totally|entirely) (?:dead|broken|down|unusable|stopped)|stopped working|nothing works|"
-        r"(?:can'?t|cannot|unable to) (?:log ?in|sign in|access|place (?:any )?orders?|pay|use)(?: \w+)? at all|"
-        r"inaccessible|unreachable|crash(?:es|ed|ing) (?:every|all|constantly)|error 5\d\d|50[0-4] error)\b", re.I)),
-    ("deadline", "high", False, "deadline", re.compile(
-        r"\b(?:urgent(?:ly)?|asap|a\.s\.a\.p|as soon as possible|immediately|right away|right now|straight away|"
-        r"emergency|time[- ]sensitive|today|tonight|tomorrow|within (?:the |an |\d+ |one |two )?(?:hour|hours|minutes)|"
-        r"end of (?:the )?day|eod|by (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|noon|midnight|"
-        r"the end of|next week|this week|the \d{1,2}(?:st|nd|rd|th)?)|before (?:monday|tuesday|wednesday|thursday|"
-        r"friday|saturday|sunday|the weekend|the \d{1,2}(?:st|nd|rd|th)?|it ships)|deadline|closes (?:today|tomorrow)|"
-        r"this (?:morning|afternoon|evening)|last day)\b", re.I)),
-    ("churn", None, True, "cancellation / churn risk", re.compile(
-        r"\b(?:cancel (?:my|our|the) (?:account|subscription|membership|contract|plan|service)|close my account|"
-        r"(?:switch|switching|move|moving|go|going)(?: over)? to (?:a |an )?(?:competitor|another (?:provider|company|"
-        r"supplier|bank|store|shop|service|airline|carrier))|go(?:ing)? elsewhere|take my business elsewhere|"
-        r"(?:leave|leaving) (?:you|your)|never (?:buy|order|shop|use)\w* "
-        r"(?:from|with)? ?(?:you|here)? ?again|last (?:chance|attempt) before|done with (?:you|your)|"
-        r"unsubscribe me|terminate (?:my|our|the) (?:contract|account|subscription))", re.I)),
-    ("repeated_contact", None, True, "repeated contact", _REPEATED_CONTACT),
+def _alternation(lexicon: lex.Lexicon) -> str:
+    return "|".join(f for entries in lexicon.values() for f in entries)
+
+
+_SEP = r"[^\w.!?\n]+"  # between words of one sentence
+
+
+_SAFETY = words(lex.SAFETY)
+_CHILDREN = words(lex.CHILDREN)
+_ELDERLY = words(lex.ELDERLY)
+_DANGER = words(lex.DANGER)
+_SECURITY = words(lex.SECURITY)
+_LEGAL = words(lex.LEGAL)
+_OUTAGE = words(lex.OUTAGE)
+_BUSINESS = words(lex.BUSINESS)
+_MONEY = words(lex.MONEY)
+_CHARGED, _CANCELLED = _alternation(lex.CHARGED), _alternation(lex.CANCELLED)
+_NOT = r"(?<!not be )(?<!'t be )(?<!not )(?<!never )(?<!nicht )(?<!pas )(?<!no )"  # "I won't be charged"
+_MONEY_AFTER_CANCEL = re.compile(
+    rf"(?<!\w){_NOT}(?:(?:{_CHARGED})(?:{_SEP}\w+){{0,8}}?{_SEP}(?:{_CANCELLED})"
+    rf"|(?:{_CANCELLED})(?:{_SEP}\w+){{0,8}}?{_SEP}{_NOT}(?:{_CHARGED}))(?!\w)")
+_LOCKOUT = words(lex.LOCKOUT)
+_DISPATCH = words(lex.DISPATCH)
+_CHURN = words(lex.CHURN)
+_CALM = words(lex.CALM)
+_PROBLEM = words(lex.PROBLEM)
+_DEADLINE_WORDS = words(lex.DEADLINE_WORDS)
+# A time word is a deadline only when something is due by then: "by Friday", "bis morgen", "need it for
+# Saturday", "demain au plus tard". Alone ("arrived today", "my Saturday delivery slot") it is not.
+_DEADLINE_TIMED = re.compile(
+    rf"(?<!\w)(?:(?:{_alternation(lex.DEADLINE_BY)}){_SEP}{lex.WHEN}"
+    rf"|(?:{_alternation(lex.DEADLINE_NEED)})(?:{_SEP}\w+){{0,4}}?{_SEP}(?:(?:{_alternation(lex.DEADLINE_BY)}){_SEP})?"
+    rf"{lex.WHEN}"
+    rf"|{lex.WHEN}{_SEP}(?:{_alternation(lex.DEADLINE_LATEST)}))(?!\w)"
+    r"(?!\s+(?:not|nicht|kein\w*|nichts|pas|no)\b)")  # "bis heute nicht erhalten": until now, not a deadline
+
+# Mail that is no support request at all: capped at low whatever a deadline word says.
+_NOT_SUPPORT = (
+    ("job_application", "job application", words(lex.JOB), False),
+    ("sales_pitch", "sales pitch", words(lex.PITCH), False),
+    ("spam", "spam", words(lex.SPAM), False),
+    ("auto_reply", "automatic reply", words(lex.AUTO_REPLY), False),
+    ("personal", "personal message", words(lex.PERSONAL), True),  # True: not when a problem is named
+)
+# Can wait, unless the same message names a problem: capped at low, lifted by any high cue.
+_CAN_WAIT = (
+    ("praise", "praise", words(lex.PRAISE)),
+    ("pre_sales", "pre-sales question", words(lex.PRESALES)),
+    ("newsletter", "newsletter / unsubscribe", words(lex.NEWSLETTER)),
 )
 
 
-# "Not urgent", "no rush": the customer says outright that it can wait.
-_CALM = re.compile(r"\b(?:not (?:urgent|in a hurry|a priority)|no (?:rush|hurry|pressure)|whenever (?:you|it'?s)|"
-                   r"in your own time|when(?:ever)? you (?:get|have) (?:a )?(?:chance|moment|time))\b", re.I)
-
-
 def urgency_signals(text: str, *, vip: bool = False, previous_contacts: int = 0,
-                    sentiment: tuple[str, float] | None = None) -> list[UrgencySignal]:
+                    sentiment: tuple[str, float] | None = None, intent: str | None = None) -> list[UrgencySignal]:
     """The urgency cues found in a text and its context, each with a short reason."""
     found = list(memo(("urgency cues", text), lambda: _text_cues(text)))
     if previous_contacts >= 2 and not any(s.name == "repeated_contact" for s in found):
@@ -213,27 +261,79 @@ def urgency_signals(text: str, *, vip: bool = False, previous_contacts: int = 0,
         found.append(UrgencySignal("negative_sentiment", f"strongly negative ({sentiment[1]:.2f})", bump=True))
     if vip:
         found.append(UrgencySignal("vip", "VIP customer", floor="normal", bump=True))
+    if intent is not None and intent in OUT_OF_SCOPE_INTENTS:
+        # Out of scope is never high on the model's word alone (issue #12); a concrete cue still counts.
+        found.append(UrgencySignal("out_of_scope", "not a support request (intent out of scope)", ceiling="normal"))
     return found
 
 
 def _text_cues(text: str) -> tuple[UrgencySignal, ...]:
-    """The cues the text alone carries (the rules above), in rule order."""
+    """The cues the text alone carries, most serious first."""
     found: list[UrgencySignal] = []
-    calm = _CALM.search(text) is not None
-    for name, floor, bump, title, pattern in _RULES:
-        hits = pattern.findall(text)
-        if not hits or (name == "deadline" and calm):
-            continue
-        if name == "outage" and re.search(r"\b(?:all|every|whole|entire|company|business|production|stores?|"
-                                          r"customers|staff|team|everyone|api|checkout|portal|platform|servers?|"
-                                          r"website|site|system)\b", text, re.I):
-            floor = "critical"  # an outage that stops a business, not one device
-        found.append(UrgencySignal(name, f"{title}: {_quote(hits)}", floor=floor, bump=bump))
+
+    hazard = _found(_SAFETY, text)
+    children, elderly = _spans(_CHILDREN, text), _spans(_ELDERLY, text)
+    if not hazard and (children or elderly):
+        hazard = _found(_DANGER, text)  # "dangerous for my kids" is a hazard; "dangerous?" alone a question
+    if hazard:
+        at_risk = [who for who, present in (("children", children), ("elderly or vulnerable people", elderly))
+                   if present]
+        reason = f"safety hazard: {_quote(hazard)}" + "".join(f", {who} at risk" for who in at_risk)
+        found.append(UrgencySignal("safety", reason, floor="critical"))
+    for name, title, pattern in (("security", "security or fraud", _SECURITY), ("legal", "legal threat", _LEGAL)):
+        hits = _found(pattern, text)
+        if hits:
+            found.append(UrgencySignal(name, f"{title}: {_quote(hits)}", floor="critical"))
+    hits = _found(_OUTAGE, text)
+    if hits:
+        if _spans(_BUSINESS, text):  # an outage that stops a business, not one device
+            found.append(UrgencySignal("outage", f"outage affecting the business: {_quote(hits)}", floor="critical"))
+        else:
+            found.append(UrgencySignal("outage", f"outage / not working: {_quote(hits)}", floor="high"))
+    hits = _found(_MONEY, text) or _found(_MONEY_AFTER_CANCEL, text)
+    if hits:
+        found.append(UrgencySignal("money_taken", f"money wrongly taken: {_quote(hits)}", floor="high"))
+    hits = _found(_LOCKOUT, text)
+    if hits and _spans(_DISPATCH, text):  # locked out alone is an ordinary login problem
+        found.append(UrgencySignal("locked_out", f"locked out before dispatch: {_quote(hits)}", floor="high"))
+    calm = _found(_CALM, text)
+    hits = _found(_DEADLINE_WORDS, text) + _found(_DEADLINE_TIMED, text)
+    if hits and not calm:
+        found.append(UrgencySignal("deadline", f"deadline: {_quote(hits)}", floor="high"))
+    for name, title, pattern in (("churn", "cancellation / churn risk", _CHURN),
+                                 ("repeated_contact", "repeated contact", _REPEATED_CONTACT)):
+        hits = _found(pattern, text)
+        if hits:
+            found.append(UrgencySignal(name, f"{title}: {_quote(hits)}", bump=True))
+
+    problem = bool(_spans(_PROBLEM, text))
+    if calm:
+        found.append(UrgencySignal("can_wait", f"customer says it can wait: {_quote(calm)}", ceiling="normal"))
+    for name, title, pattern, unless_problem in _NOT_SUPPORT:
+        hits = _found(pattern, text)
+        if hits and not (unless_problem and problem):
+            found.append(UrgencySignal(name, f"{title}: {_quote(hits)}", ceiling="low", firm=True))
+    if not problem:
+        for name, title, pattern in _CAN_WAIT:
+            hits = _found(pattern, text)
+            if hits:
+                found.append(UrgencySignal(name, f"{title}: {_quote(hits)}", ceiling="low"))
     return tuple(found)
 
 
+def ceiling(signals: Iterable[UrgencySignal]) -> str | None:
+    """The highest level the signals allow, or None: ceilings give way to cues with a floor of high or more."""
+    signals = list(signals)
+    high = URGENCY_LEVELS.index("high")
+    pressing = [s for s in signals if s.floor and (urgency_rank(s.floor) or 0) >= high]
+    harm = [s for s in pressing if s.name != "deadline"]  # a deadline word alone does not lift a firm ceiling
+    caps = [urgency_rank(s.ceiling) for s in signals if s.ceiling and not (harm if s.firm else pressing)]
+    ranks = [c for c in caps if c is not None]
+    return URGENCY_LEVELS[min(ranks)] if ranks else None
+
+
 def escalate(level: str, signals: list[UrgencySignal], levels: tuple[str, ...] = URGENCY_LEVELS) -> str:
-    """The level after the signals: at least every floor, one step up for any raise (never to critical)."""
+    """The level after the signals: every floor, one step up for a raise (never to critical), then the ceiling."""
     ranked = sorted(levels, key=lambda lab: urgency_rank(lab) if urgency_rank(lab) is not None else 1)
     rank = urgency_rank(level)
     if rank is None:
@@ -242,6 +342,29 @@ def escalate(level: str, signals: list[UrgencySignal], levels: tuple[str, ...] =
     new = max([rank, *[f for f in floors if f is not None]])
     if any(s.bump for s in signals):
         new = max(new, min(rank + 1, URGENCY_LEVELS.index("high")))
+    cap = ceiling(signals)
+    if cap is not None:
+        new = min(new, URGENCY_LEVELS.index(cap))
     # Map back onto the labels the model knows (a model trained on low/medium/high has no "critical").
     candidates = [lab for lab in ranked if (urgency_rank(lab) or 0) >= new]
     return candidates[0] if candidates else ranked[-1]
+
+
+# ---------------------------------------------------------------- acknowledgements
+
+_ACKNOWLEDGEMENT = words(lex.ACKNOWLEDGEMENT)
+
+
+def is_acknowledgement(text: str) -> bool:
+    """True when a message says nothing beyond thanks or ok ("Thanks!", "danke", "merci", "gracias, Ana")."""
+    if len(text) > 300:
+        return False
+    spans = _spans(_ACKNOWLEDGEMENT, text)
+    rest = list(text)
+    for a, b in spans:
+        rest[a:b] = " " * (b - a)
+    left = re.findall(r"[^\W\d_]+", "".join(rest))
+    if not spans:
+        return not left and not re.search(r"\d", text)  # emoji or punctuation only: "👍", "!"
+    # What remains may be a name to sign with ("Thanks, Maria"), nothing more.
+    return len(left) <= 2 and all(w[:1].isupper() for w in left)
