@@ -52,8 +52,8 @@ class ClassifierSuite:
         """For each text: task -> (prediction, model version).
 
         `contexts` (optional, one dict per text) carries what the text alone does not say, e.g. the
-        sender's `email` (VIP check) and `previous_contacts`; sentiment runs before urgency and its
-        result is added to the urgency context as `sentiment`.
+        sender's `email` (VIP check) and `previous_contacts`; sentiment and intent run before urgency and
+        their results are added to the urgency context as `sentiment` and `intent` (out of scope: "other").
         """
         if not texts:
             return []
@@ -77,8 +77,10 @@ class ClassifierSuite:
         else:  # a model pickled before contexts existed
             preds = loaded.model.predictions(texts, embeddings)
         for i, pred in enumerate(preds):
-            if task == "intent" and pred.label in self.oos_labels:
-                pred.label = OUT_OF_SCOPE
+            if task == "intent":
+                if pred.label in self.oos_labels:
+                    pred.label = OUT_OF_SCOPE
+                ctx[i]["intent"] = pred.label  # out of scope caps urgency (models.signals)
             if task == "sentiment":
                 ctx[i]["sentiment"] = (pred.label, pred.confidence)
             out[i][task] = (pred, loaded.version)

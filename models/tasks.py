@@ -68,14 +68,18 @@ class SentimentClassifier(TextClassifier):
 
 
 class UrgencyClassifier(TextClassifier):
-    """low / normal / high / critical: a learned model raised by explicit signals, with reasons.
+    """low / normal / high / critical: a learned model raised or capped by explicit signals, with reasons.
 
-    Signals (`models.signals.urgency_signals`): safety hazards, security and fraud, legal threats and
-    outages set a minimum level; deadlines set at least high; churn risk, repeated contact, anger or
-    strongly negative sentiment and VIP customers raise the level one step. VIP addresses come from
-    `vip_emails` or a per-text context {"email": ..., "vip": bool, "previous_contacts": int,
-    "sentiment": (label, confidence)}. `predict` and `predictions` apply the signals (so evaluation sees
-    what is served); `predict_proba` is the learned model alone. `use_signals=False` turns them off.
+    Signals (`models.signals.urgency_signals`, in English, German, French and Spanish): safety hazards
+    (named with the children or elderly at risk), security and fraud, legal threats and outages set a
+    minimum level; deadlines, money wrongly taken and a lock-out before dispatch set at least high; churn
+    risk, repeated contact, anger or strongly negative sentiment and VIP customers raise the level one
+    step. Mail that is no support request (personal mail, job applications, sales pitches, spam) and
+    praise, pre-sales and newsletter questions cap it at low, an out-of-scope intent at normal, unless a
+    cue of high or more is present. VIP addresses come from `vip_emails` or a per-text context
+    {"email": ..., "vip": bool, "previous_contacts": int, "sentiment": (label, confidence), "intent": label}.
+    `predict` and `predictions` apply the signals (so evaluation sees what is served); `predict_proba` is
+    the learned model alone. `use_signals=False` turns them off.
     """
 
     def __init__(
@@ -135,7 +139,8 @@ class UrgencyClassifier(TextClassifier):
     def _signals_for(self, text: str, ctx: Context) -> list[Any]:
         sentiment = ctx.get("sentiment")
         return urgency_signals(text, vip=self._is_vip(ctx), previous_contacts=int(ctx.get("previous_contacts") or 0),
-                               sentiment=tuple(sentiment) if sentiment else None)
+                               sentiment=tuple(sentiment) if sentiment else None,
+                               intent=str(ctx["intent"]) if ctx.get("intent") else None)
 
     def predict(self, X: Sequence[str], embeddings: np.ndarray | None = None,
                 context: Sequence[Context | None] | Context | None = None) -> np.ndarray:
@@ -165,8 +170,11 @@ class UrgencyClassifier(TextClassifier):
             label = escalate(learned, signals, levels)
             if label != learned:
                 pred.label = label
-                # The model's probability that the message is at least this urgent: the rules raised the
-                # level, and the reasons say why; the number stays the model's own, not an invented one.
+                # The model's probability that the message is at least (raised) or at most (capped) this
+                # urgent: the rules moved the level and the reasons say why; the number stays the model's own.
                 rank = urgency_rank(label) or 0
-                pred.confidence = float(sum(row[column[c]] for c in levels if (urgency_rank(c) or 0) >= rank))
+                raised = rank > (urgency_rank(learned) or 0)
+                ranks = {c: urgency_rank(c) or 0 for c in levels}
+                pred.confidence = float(sum(row[column[c]] for c, r in ranks.items()
+                                            if (r >= rank if raised else r <= rank)))
         return preds

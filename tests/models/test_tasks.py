@@ -35,6 +35,31 @@ def test_urgency_signals_raise_the_learned_level_with_reasons() -> None:
     assert model.predict(["please refund, someone hacked my account"], train.embeddings[low : low + 1])[0] == "high"
 
 
+def test_mail_that_is_no_support_request_is_capped_with_reasons() -> None:
+    train = urgency_data(5)
+    model = make_estimator("urgency").fit(train.texts, train.labels, train.embeddings)
+    high = int(np.flatnonzero(train.labels == "high")[0])
+    texts, emb = one(train, high, "password locked out sign in. Hi Jo! Are we still on for Saturday?")
+    learned = model.predict_proba(texts, emb)[0]
+    assert model.classes_[int(np.argmax(learned))] == "high"
+    capped = model.predictions(texts, emb)[0]
+    assert capped.label == "low" and capped.reasons[0].startswith("model: high")
+    assert any(r.startswith("personal message") for r in capped.reasons) and "personal" in capped.signals["signals"]
+    # Confidence is the model's own probability of "at most this urgent".
+    low = list(model.classes_).index("low")
+    assert capped.confidence == pytest.approx(float(learned[low]))
+
+
+def test_out_of_scope_intent_from_context_caps_at_normal() -> None:
+    train = urgency_data(6)
+    model = make_estimator("urgency").fit(train.texts, train.labels, train.embeddings)
+    high = int(np.flatnonzero(train.labels == "high")[0])
+    texts, emb = one(train, high, "password log in two-factor")
+    assert model.predictions(texts, emb)[0].label == "high"
+    assert model.predictions(texts, emb, context={"intent": "other"})[0].label == "normal"
+    assert model.predictions(texts, emb, context={"intent": "account_access"})[0].label == "high"
+
+
 def test_vip_and_repeated_contact_come_from_context() -> None:
     train = urgency_data(1)
     model = make_estimator("urgency", vip_emails=["Boss@Example.com"]).fit(
