@@ -321,14 +321,19 @@ def _text_cues(text: str) -> tuple[UrgencySignal, ...]:
     return tuple(found)
 
 
-def ceiling(signals: Iterable[UrgencySignal]) -> str | None:
-    """The highest level the signals allow, or None: ceilings give way to cues with a floor of high or more."""
+def holding(signals: Iterable[UrgencySignal]) -> list[UrgencySignal]:
+    """The signals whose ceiling holds: none gives way to a cue with a floor of high or more."""
     signals = list(signals)
     high = URGENCY_LEVELS.index("high")
     pressing = [s for s in signals if s.floor and (urgency_rank(s.floor) or 0) >= high]
     harm = [s for s in pressing if s.name != "deadline"]  # a deadline word alone does not lift a firm ceiling
-    caps = [urgency_rank(s.ceiling) for s in signals if s.ceiling and not (harm if s.firm else pressing)]
-    ranks = [c for c in caps if c is not None]
+    return [s for s in signals if s.ceiling and urgency_rank(s.ceiling) is not None
+            and not (harm if s.firm else pressing)]
+
+
+def ceiling(signals: Iterable[UrgencySignal]) -> str | None:
+    """The highest level the signals allow, or None."""
+    ranks = [urgency_rank(s.ceiling) or 0 for s in holding(signals) if s.ceiling]
     return URGENCY_LEVELS[min(ranks)] if ranks else None
 
 

@@ -13,7 +13,7 @@ from scipy import sparse
 
 from models.classifiers import Context, Prediction, TextClassifier
 from models.memo import shared_work
-from models.signals import escalate, shared_anger, urgency_rank, urgency_signals
+from models.signals import escalate, holding, shared_anger, urgency_rank, urgency_signals
 
 _ANGER_FEATURES = ("score", "angry", "caps", "punctuation", "profanity", "insult", "frustration",
                    "repeated", "still")
@@ -163,7 +163,9 @@ class UrgencyClassifier(TextClassifier):
         for text, ctx, pred, row in zip(texts, contexts, preds, proba, strict=True):
             signals = self._signals_for(text, ctx)
             learned = pred.label
-            pred.reasons = [f"model: {learned} ({pred.confidence:.2f})", *(s.reason for s in signals)]
+            held = holding(signals)  # a ceiling a serious cue lifted is no reason ("critical: not a support request")
+            pred.reasons = [f"model: {learned} ({pred.confidence:.2f})",
+                            *(s.reason for s in signals if not s.ceiling or s in held)]
             pred.signals = {"signals": [s.name for s in signals]}
             if not signals or not levels:
                 continue

@@ -58,6 +58,10 @@ def test_out_of_scope_intent_from_context_caps_at_normal() -> None:
     assert model.predictions(texts, emb)[0].label == "high"
     assert model.predictions(texts, emb, context={"intent": "other"})[0].label == "normal"
     assert model.predictions(texts, emb, context={"intent": "account_access"})[0].label == "high"
+    # A ceiling that a serious cue lifted is not given as a reason.
+    smoking = model.predictions(["the charger is smoking"], emb, context={"intent": "other"})[0]
+    assert smoking.label == "high" and not any("support request" in r for r in smoking.reasons)
+    assert "out_of_scope" in smoking.signals["signals"]
 
 
 def test_vip_and_repeated_contact_come_from_context() -> None:
