@@ -7,13 +7,15 @@ promotion history (HISTORY.json) so `triage models rollback` can go back to the 
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import os
 import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,13 +23,29 @@ from typing import Any
 
 import joblib
 
+from training.feedback import text_key
 from triage.errors import ModelMissingError, UserError
+
+log = logging.getLogger(__name__)
 
 KINDS = ("intent", "sentiment", "urgency")
 ARTIFACT = "model.joblib"
 META = "meta.json"
 HISTORY = "HISTORY.json"
+# Which texts a model was trained on, so a later candidate is compared on rows neither saw (issue 12).
+TRAINED_TEXTS = "trained_texts.sha1"
+_DIGEST = 20  # bytes of one sha1
 _VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
+
+
+def text_digest(text: str) -> bytes:
+    """sha1 of the text as `text_key` normalises it (case and whitespace do not make a new example)."""
+    return hashlib.sha1(text_key(text).encode("utf-8"), usedforsecurity=False).digest()
+
+
+def fingerprint(texts: Iterable[str]) -> bytes:
+    """The sorted, distinct sha1 digests of the texts, concatenated: 20 bytes a text, no text readable."""
+    return b"".join(sorted({text_digest(t) for t in texts}))
 
 
 def code_version() -> str:
@@ -90,17 +108,24 @@ class Registry:
         return version
 
     def save(self, kind: str, model: Any, info: ModelInfo, *,
-             write_files: Callable[[Path], list[str]] | None = None) -> Path:
+             write_files: Callable[[Path], list[str]] | None = None,
+             trained_texts: Iterable[str] | None = None) -> Path:
         """Write artifact, reports and metadata to a temporary folder, then rename: never half a model.
 
         `write_files(folder)` writes extra files (reports) next to the artifact and returns their names,
-        which are recorded in the metadata as `extra["reports"]`.
+        which are recorded in the metadata as `extra["reports"]`. `trained_texts` (the texts the model was
+        fitted on) are kept as a fingerprint, recorded as `extra["trained_texts"]`.
         """
         kind_dir = self._kind_dir(kind)
         kind_dir.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".saving-", dir=kind_dir))
         try:
             joblib.dump(model, tmp / ARTIFACT)
+            if trained_texts is not None:
+                digests = fingerprint(trained_texts)
+                (tmp / TRAINED_TEXTS).write_bytes(digests)
+                info.extra["trained_texts"] = {"file": TRAINED_TEXTS, "count": len(digests) // _DIGEST,
+                                               "sha256": hashlib.sha256(digests).hexdigest()}
             if write_files is not None:
                 info.extra["reports"] = write_files(tmp)
             (tmp / META).write_text(json.dumps(info.as_dict(), indent=2, sort_keys=True))
@@ -200,9 +225,32 @@ class Registry:
         return self._version_dir(kind, version)
 
     def files(self, kind: str, version: str) -> list[Path]:
-        """Report files stored next to the artifact (everything but the artifact and metadata)."""
+        """Report files stored next to the artifact (everything but the artifact, metadata and fingerprint)."""
         folder = self._version_dir(kind, version)
-        return sorted(p for p in folder.iterdir() if p.is_file() and p.name not in (ARTIFACT, META))
+        return sorted(p for p in folder.iterdir()
+                      if p.is_file() and p.name not in (ARTIFACT, META, TRAINED_TEXTS))
+
+    def report_file(self, kind: str, version: str, name: str) -> Path | None:
+        """One report file by its exact name as `files` lists it; None for any other name (no paths)."""
+        return next((p for p in self.files(kind, version) if p.name == name), None)
+
+    def trained_texts(self, kind: str, version: str) -> frozenset[bytes] | None:
+        """Digests of the texts this version was trained on; None when unknown (saved before fingerprints)."""
+        recorded = self.info(kind, version).extra.get("trained_texts")
+        if not recorded:
+            return None
+        path = self._version_dir(kind, version) / TRAINED_TEXTS
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            log.warning("%s model %s: cannot read %s (%s); its training texts are unknown", kind, version,
+                        path, exc)
+            return None
+        if len(data) % _DIGEST or hashlib.sha256(data).hexdigest() != recorded.get("sha256", ""):
+            log.warning("%s model %s: %s does not match its metadata; its training texts are unknown", kind,
+                        version, path)
+            return None
+        return frozenset(data[i:i + _DIGEST] for i in range(0, len(data), _DIGEST))
 
     def versions(self, kind: str) -> list[ModelInfo]:
         kind_dir = self._kind_dir(kind)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,10 +19,12 @@ from sklearn.model_selection import train_test_split
 
 from models.encoder import shared_encoder
 from models.factory import make_estimator
+from models.suite import OUT_OF_SCOPE
 from training.datasets import BASELINE_FILES, Dataset, load_csv, load_dataset, sample_path
 from training.evaluate import Context, Evaluation, evaluate, is_better, metrics, serving_contexts
 from training.feedback import FEEDBACK, merge_feedback
-from training.registry import KINDS, ModelInfo, Registry, code_version
+from training.promotion import FORCE_HINT, label_problem
+from training.registry import KINDS, ModelInfo, Registry, code_version, text_digest
 from triage.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -36,6 +38,9 @@ class TrainConfig:
     validation_share: float = 0.2
     seed: int = 0
     C: float | None = None  # None: the estimator's own default
+    # Fewer validation rows than this that the current model did not train on say nothing about which
+    # model is better: the new one is then not promoted unasked.
+    min_comparison_rows: int = 20
 
 
 @dataclass
@@ -47,6 +52,7 @@ class TrainResult:
     validation_texts: list[str] = field(default_factory=list)
     validation_labels: list[str] = field(default_factory=list)
     validation_embeddings: np.ndarray | None = None
+    train_texts: list[str] = field(default_factory=list)
     validation_contexts: list[Context] | None = None
     sentiment_context: str | None = None  # the sentiment version whose answers urgency saw, as in serving
     params: dict[str, Any] = field(default_factory=dict)
@@ -129,57 +135,103 @@ def train_classifier(dataset: Dataset, config: TrainConfig | None = None, progre
     return TrainResult(model=model, metrics=scores, labels=sorted(set(dataset.labels)), validation=validation,
                        validation_texts=val_texts, validation_labels=val_labels,
                        validation_embeddings=embeddings[val_idx], validation_contexts=contexts,
+                       train_texts=list(texts[train_idx]),
                        sentiment_context=sentiment_version, params=_params(model))
+
+
+def _subset(ev: Evaluation, rows: Sequence[int]) -> Evaluation:
+    y_true = [ev.y_true[i] for i in rows]
+    return Evaluation(kind=ev.kind, y_true=y_true, y_pred=[ev.y_pred[i] for i in rows],
+                      confidence=ev.confidence[list(rows)], has_oos=ev.kind == "intent" and OUT_OF_SCOPE in y_true)
+
+
+def _scores(ev: Evaluation) -> dict[str, Any]:
+    m = metrics(ev)
+    return {"accuracy": m["accuracy"], "macro_f1": m["macro_f1"], "ece": m["ece"]}
 
 
 def _compare_with_current(kind: str, registry: Registry, result: TrainResult, *,
                           oos_label: str | None) -> dict[str, Any] | None:
-    """The current model's scores on the new run's validation split (None when there is no current model)."""
+    """Both models scored on the new run's validation rows that the current model did not train on.
+
+    None when there is no current model. A current model saved before training fingerprints existed
+    is scored on every validation row, and the answer says its training texts are unknown.
+    """
     current = registry.current(kind)
     if current is None:
         return None
     try:
         model, info = registry.load(kind, current)
-        ev = evaluate(model, result.validation_texts, result.validation_labels, kind=kind, oos_label=oos_label,
-                      embeddings=result.validation_embeddings, model_oos_label=info.params.get("oos_label"),
-                      contexts=result.validation_contexts)
+        seen = registry.trained_texts(kind, current)
+        rows = [i for i, text in enumerate(result.validation_texts)
+                if seen is None or text_digest(text) not in seen]
+        embeddings = result.validation_embeddings
+        contexts = result.validation_contexts
+        ev = evaluate(model, [result.validation_texts[i] for i in rows],
+                      [result.validation_labels[i] for i in rows], kind=kind, oos_label=oos_label,
+                      embeddings=embeddings[rows] if embeddings is not None else None,
+                      model_oos_label=info.params.get("oos_label"),
+                      contexts=[contexts[i] for i in rows] if contexts is not None else None)
     except Exception as exc:  # a current model that cannot even be evaluated is no model to keep
         log.warning("current %s model %s could not be evaluated: %s", kind, current, exc)
         return {"version": current, "error": str(exc)}
-    scores = metrics(ev)
-    return {"version": current, "accuracy": scores["accuracy"], "macro_f1": scores["macro_f1"],
-            "ece": scores["ece"]}
+    return {"version": current, **_scores(ev), "n": len(rows), "n_validation": len(result.validation_texts),
+            "trained_texts": "unknown" if seen is None else "known",
+            "candidate": _scores(_subset(result.validation, rows))}
 
 
-def _decide(promote: bool | None, comparison: dict[str, Any] | None, new: dict[str, Any], *,
-            ties: bool = False) -> tuple[bool, str]:
-    if promote is True:
-        return True, "asked to (--promote)"
+def _decide(promote: bool | None, comparison: dict[str, Any] | None, *, ties: bool = False,
+            labels: str | None = None, force: bool = False, min_rows: int = 20) -> tuple[bool, str]:
+    """Whether the new model serves, and why; `labels` is what is wrong with its label set, if anything."""
     if promote is False:
         return False, "asked not to (--no-promote)"
+    if labels and not force:
+        return False, f"{labels}; {FORCE_HINT}"
+    forced = f" (forced although {labels})" if labels else ""
+    if promote is True:
+        return True, f"asked to (--promote){forced}"
     if comparison is None:
-        return True, "no current model"
+        return True, f"no current model{forced}"
     old = comparison["version"]
     if "error" in comparison:
-        return True, f"current model {old} is unusable"
+        return True, f"current model {old} is unusable{forced}"
+    n, new = comparison["n"], comparison["candidate"]
+    if comparison["trained_texts"] == "unknown":
+        where = (f"on all {n} validation rows (which texts {old} was trained on is unknown: it predates "
+                 "training fingerprints, so it may have seen some of them)")
+    else:
+        where = f"on the {n} validation rows neither model was trained on"
+        if n < min_rows:
+            return False, (f"only {n} of {comparison['n_validation']} validation rows were not used to train "
+                           f"{old}, fewer than the {min_rows} needed to compare fairly; promote it with --promote "
+                           "if you are sure")
     verdict = (f"macro-F1 {new['macro_f1']:.4f} vs {comparison['macro_f1']:.4f}, "
-               f"accuracy {new['accuracy']:.4f} vs {comparison['accuracy']:.4f} on the same validation data")
+               f"accuracy {new['accuracy']:.4f} vs {comparison['accuracy']:.4f} {where}")
     if is_better(new, comparison):
-        return True, f"beats {old}: {verdict}"
+        return True, f"beats {old}: {verdict}{forced}"
     if ties and not is_better(comparison, new):
-        return True, f"is not worse than {old}: {verdict}"
+        return True, f"is not worse than {old}: {verdict}{forced}"
     return False, f"does not beat {old}: {verdict}"
 
 
 def _store(kind: str, dataset: Dataset, registry: Registry, *, promote: bool | None, compare: bool,
            config: TrainConfig, oos_label: str | None, progress: ProgressFn | None,
-           extra: dict[str, Any] | None = None, ties: bool = False) -> tuple[ModelInfo, dict[str, Any]]:
+           extra: dict[str, Any] | None = None, ties: bool = False, routed: Collection[str] | None = None,
+           force: bool = False) -> tuple[ModelInfo, dict[str, Any]]:
     if kind not in KINDS:
         raise UserError(f"unknown model kind {kind!r}: choose one of {', '.join(KINDS)}")
     result = train_classifier(dataset, config, progress, kind=kind, oos_label=oos_label, registry=registry)
+    labels = None
     if compare:
+        current = registry.current(kind)
+        try:
+            current_info = registry.info(kind, current) if current else None
+        except UserError:  # unreadable metadata: _compare_with_current reports the model as unusable
+            current_info = None
+        labels = label_problem(kind, result.labels, oos_label, current=current_info, routed=routed)
         comparison = _compare_with_current(kind, registry, result, oos_label=oos_label)
-        promoted, reason = _decide(promote, comparison, result.metrics, ties=ties)
+        promoted, reason = _decide(promote, comparison, ties=ties, labels=labels, force=force,
+                                   min_rows=config.min_comparison_rows)
     else:
         comparison = None
         promoted = bool(promote or (promote is None and registry.current(kind) is None))
@@ -195,7 +247,7 @@ def _store(kind: str, dataset: Dataset, registry: Registry, *, promote: bool | N
         metrics=result.metrics,
         params=result.params | {"estimator": type(result.model).__name__, "validation_share": config.validation_share,
                                 "seed": config.seed, "oos_label": oos_label, "encoder": shared_encoder().name},
-        extra=(extra or {}) | {"compared_with": comparison, "promotion": reason,
+        extra=(extra or {}) | {"compared_with": comparison, "promotion": reason, "label_problem": labels,
                                "sentiment_context": result.sentiment_context},
     )
 
@@ -209,7 +261,7 @@ def _store(kind: str, dataset: Dataset, registry: Registry, *, promote: bool | N
             progress("reports", 1, 1)
         return names
 
-    registry.save(kind, result.model, info, write_files=reports)
+    registry.save(kind, result.model, info, write_files=reports, trained_texts=result.train_texts)
     registry.load(kind, info.version)  # what was written must load before it can serve
     if promoted:
         registry.promote(kind, info.version, action="promote" if promote else "auto")
@@ -217,7 +269,7 @@ def _store(kind: str, dataset: Dataset, registry: Registry, *, promote: bool | N
     log.info("trained %s model %s (%s; %s): accuracy %.4f, macro-F1 %.4f", kind, info.version,
              "promoted" if promoted else "not promoted", reason, result.metrics["accuracy"],
              result.metrics["macro_f1"])
-    return info, {"promoted": promoted, "reason": reason, "compared_with": comparison}
+    return info, {"promoted": promoted, "reason": reason, "compared_with": comparison, "label_problem": labels}
 
 
 def train_and_register(kind: str, dataset: Dataset, registry: Registry, *, promote: bool | None = None,
@@ -233,13 +285,17 @@ def run_training(kind: str, data_path: Path, *, registry: Registry, text_column:
                  label_column: str = "label", oos_label: str = "oos",
                  feedback: Sequence[tuple[str, str]] | None = None, promote: bool | None = None,
                  config: TrainConfig | None = None, progress: ProgressFn | None = None,
-                 promote_ties: bool = False, data_name: str | None = None) -> dict[str, Any]:
+                 promote_ties: bool = False, data_name: str | None = None,
+                 routed: Collection[str] | None = None, force: bool = False) -> dict[str, Any]:
     """Train a `kind` model on a CSV or JSONL (plus agents' corrections), store it, and promote it when it is better.
 
     Without `promote`, the new model is promoted when there is no current model or when it beats the
-    current one on the new run's validation split (macro-F1, then accuracy); `promote_ties` also
-    promotes one that is merely not worse. A failed run leaves the current model in service. Returns
-    what the CLI prints as JSON. `data_name` names the data in the model's provenance instead of its path.
+    current one on the new run's validation rows that the current one was not trained on (macro-F1,
+    then accuracy; at least `config.min_comparison_rows` of them); `promote_ties` also promotes one that
+    is merely not worse. A model whose labels lack an intent in `routed` (what triage.toml routes) or
+    differ from the current model's is promoted only with `force`, even when asked to. A failed run
+    leaves the current model in service. Returns what the CLI prints as JSON. `data_name` names the
+    data in the model's provenance instead of its path.
     """
     if kind not in KINDS:  # before reading any data
         raise UserError(f"unknown model kind {kind!r}: choose one of {', '.join(KINDS)}")
@@ -254,7 +310,8 @@ def run_training(kind: str, data_path: Path, *, registry: Registry, text_column:
              "feedback": {"corrections": merged.origins.count(FEEDBACK) if merged else 0,
                           "added": merged.added if merged else 0, "replaced": merged.replaced if merged else 0}}
     info, decision = _store(kind, dataset, registry, promote=promote, compare=True, config=config or TrainConfig(),
-                            oos_label=oos_label, progress=progress, extra=extra, ties=promote_ties)
+                            oos_label=oos_label, progress=progress, extra=extra, ties=promote_ties,
+                            routed=routed, force=force)
     return {
         "kind": kind,
         "version": info.version,
@@ -262,6 +319,7 @@ def run_training(kind: str, data_path: Path, *, registry: Registry, text_column:
         "reason": decision["reason"],
         "current": registry.current(kind),
         "compared_with": decision["compared_with"],
+        "label_problem": decision["label_problem"],
         "metrics": info.metrics,
         "labels": info.labels,
         "data_sha256": info.data_sha256,

@@ -16,7 +16,7 @@ from training.datasets import Dataset, load_csv, write_csv
 from training.evaluate import Evaluation, evaluate, is_better, metrics, reliability_bins
 from training.feedback import merge_feedback
 from training.registry import Registry
-from training.train import run_training
+from training.train import TrainConfig, run_training
 from triage.errors import UserError
 
 pytestmark = pytest.mark.usefixtures("cached_embeddings")
@@ -37,7 +37,9 @@ def test_first_model_is_promoted_then_only_a_better_one(tmp_path: Path, intent_c
     assert registry.current("intent") == weak["version"]
 
     monkeypatch.setattr(training.train, "make_estimator", real)
-    strong = run_training("intent", intent_csv, registry=registry)
+    # 40 rows hold out 8 for validation: below the default minimum for a comparison, so lower it here.
+    few = TrainConfig(min_comparison_rows=8)
+    strong = run_training("intent", intent_csv, registry=registry, config=few)
     assert strong["promoted"] and strong["reason"].startswith(f"beats {weak['version']}")
     # the current model was measured on the new run's validation split, not on its own
     assert strong["compared_with"]["version"] == weak["version"]
@@ -45,7 +47,7 @@ def test_first_model_is_promoted_then_only_a_better_one(tmp_path: Path, intent_c
     assert registry.current("intent") == strong["version"]
 
     monkeypatch.setattr(training.train, "make_estimator", _constant_estimator)
-    worse = run_training("intent", intent_csv, registry=registry)
+    worse = run_training("intent", intent_csv, registry=registry, config=few)
     assert not worse["promoted"] and worse["reason"].startswith(f"does not beat {strong['version']}")
     assert registry.current("intent") == strong["version"]
     assert len(registry.versions("intent")) == 3  # stored all the same, for comparison
