@@ -43,6 +43,9 @@ TextColumnOpt = Annotated[str, typer.Option("--text-column", help="CSV column ho
 LabelColumnOpt = Annotated[str, typer.Option("--label-column", help="CSV column holding the label.")]
 OosOpt = Annotated[str, typer.Option("--oos-label", help="Label of out-of-scope examples (served as 'other').")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="End the output with one line of JSON.")]
+ForceOpt = Annotated[bool, typer.Option(
+    "--force", help="Allow promoting a model whose labels lack intents routed in triage.toml or differ from "
+                    "the model in service.")]
 VersionArg = Annotated[str, typer.Argument(help="A version from `triage models list`.")]
 
 
@@ -125,20 +128,32 @@ def train_cmd(
     promote: Annotated[bool | None, typer.Option(
         "--promote/--no-promote",
         help="Promote, or not, whatever the comparison (default: when it beats the current model).")] = None,
+    force: ForceOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Train a model with a held-out validation split, store it as a new version, promote it when it is better."""
+    """Train a model with a held-out validation split, store it as a new version, promote it when it is better.
+
+    The current model is compared on validation rows it was not trained on. A model whose labels lack an
+    intent routed in triage.toml, or differ from the current model's, is only promoted with --force.
+    """
+    from training.promotion import PromotionRefused
     from training.train import run_training
 
     settings = _settings(ctx)
     corrections = _corrections(settings, kind.value) if include_feedback else None
+    routed = _routed(settings) if kind == Kind.intent else None
     with _progress(kind.value) as progress:
         result = run_training(kind.value, data, registry=_registry(settings), text_column=text_column,
                               label_column=label_column, oos_label=oos_label, feedback=corrections,
-                              promote=promote, progress=progress)
+                              promote=promote, progress=progress, routed=routed, force=force)
     _warn_skipped(result["skipped"])
+    # Asked to promote and refused: the model is stored, but a script must not take it for served.
+    refused = PromotionRefused(f"{result['version']} was stored but not promoted: {result['reason']}") \
+        if promote and not result["promoted"] else None
     if as_json:
         _emit_json(result)
+        if refused:
+            raise refused
         return
     m = result["metrics"]
     out.print(f"{kind.value} model {result['version']}: {m['n_train']} training and {m['n_validation']} validation "
@@ -152,6 +167,8 @@ def train_cmd(
         out.print(f"feedback: {fb['corrections']} correction(s), {fb['added']} new text(s), "
                   f"{fb['replaced']} row(s) relabelled", highlight=False)
     out.print(f"reports: {result['path']}", highlight=False)
+    if refused:
+        raise refused
 
 
 def evaluate_cmd(
@@ -226,6 +243,18 @@ def models_list(
     out.print(table)
 
 
+def _routed(settings: Settings) -> set[str] | None:
+    """The intents triage.toml routes to a team, or None (with a warning) when it cannot be read."""
+    from training.promotion import routed_intents
+    from triage.config import load_config
+
+    try:
+        return routed_intents(load_config(settings=settings))
+    except UserError as exc:
+        err.print(f"[yellow]warning: cannot check the labels against routing: {exc}[/yellow]", highlight=False)
+        return None
+
+
 def _unrouted_intents(settings: Settings, labels: list[str], oos_label: str | None) -> tuple[list[str], str] | None:
     """Intents no team lists in triage.toml (they go to the default queue), or None without a readable config."""
     from models.suite import OUT_OF_SCOPE
@@ -276,12 +305,22 @@ def models_show(ctx: typer.Context, version: VersionArg, as_json: JsonOpt = Fals
 
 
 @models_app.command("promote")
-def models_promote(ctx: typer.Context, version: VersionArg, as_json: JsonOpt = False) -> None:
-    """Serve this version (its artifact must load); running workers pick it up when restarted."""
-    registry = _registry(_settings(ctx))
+def models_promote(ctx: typer.Context, version: VersionArg, force: ForceOpt = False, as_json: JsonOpt = False) -> None:
+    """Serve this version (its artifact must load); running workers pick it up when restarted.
+
+    A version whose labels lack intents routed in triage.toml or differ from the current model's needs --force.
+    """
+    from training.promotion import check_promotion
+
+    settings = _settings(ctx)
+    registry = _registry(settings)
     kind = registry.kind_of(version)
     previous = registry.current(kind)
-    registry.promote(kind, version)  # refuses an artifact that cannot load
+    overridden = check_promotion(registry, kind, version, routed=_routed(settings) if kind == "intent" else None,
+                                 force=force)
+    registry.promote(kind, version, action="force" if overridden else "promote")  # refuses an unloadable artifact
+    if overridden:
+        err.print(f"[yellow]warning: promoted although {overridden}[/yellow]", highlight=False)
     _report_switch(kind, version, previous, as_json)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -63,8 +64,14 @@ def test_train_evaluate_and_manage_versions(tmp_path: Path, intent_csv: Path, ru
     human = run_triage(home, "models", "show", new).stdout
     assert "per_class.md" in human and "macro-F1" in human
 
-    run_triage(home, "models", "promote", new)
+    # the routing in triage.toml sends intents this small model lacks: promoting it needs --force
+    refused = _one_error_line(run_triage(home, "models", "promote", new, code=2))
+    assert refused.startswith(f"error: not promoting {new}: it lacks") and "--force" in refused
+    assert registry.current("intent") == weak
+    proc = run_triage(home, "models", "promote", new, "--force")
+    assert "warning: promoted although it lacks" in proc.stderr
     assert registry.current("intent") == new
+    assert registry.history("intent")[-1]["action"] == "force"
     assert last_json(run_triage(home, "models", "rollback", "intent", "--json")) == {
         "kind": "intent", "current": weak, "previous": new}
     assert registry.current("intent") == weak
@@ -116,7 +123,7 @@ def test_broken_artifact_gives_a_clear_error(tmp_path: Path, intent_csv: Path, r
     assert f"intent model {bad}: artifact" in line and "unreadable" in line and "rollback" in line
     run_triage(home, "models", "rollback", "intent")
     assert registry.load("intent")[1].version == good
-    assert "unreadable" in _one_error_line(run_triage(home, "models", "promote", bad, code=2))
+    assert "unreadable" in _one_error_line(run_triage(home, "models", "promote", bad, "--force", code=2))
     assert registry.current("intent") == good
 
 
@@ -152,3 +159,34 @@ def test_data_export_round_trip_with_feedback(tmp_path: Path, run_triage: Run, l
     assert rows[-1] == {"text": "Honestly the replacement kettle is lovely, thank you", "label": "positive",
                         "origin": "feedback"}
     assert load_csv(with_feedback).sha256 == summary["data_sha256"]
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("cached_embeddings")
+def test_a_foreign_label_set_needs_force(tmp_path: Path, intent_csv: Path, run_triage: Run, last_json: LastJson,
+                                         write_rows: Callable[..., Path]) -> None:
+    home = tmp_path / "home"
+    registry = Registry(home / "models")
+    served = run_training("intent", intent_csv, registry=registry)["version"]
+    # Banking-style data in its own column names, as data scientists get it
+    banking = write_rows(tmp_path / "banking.csv", [
+        (f"{t} {x}", label) for label, templates in {
+            "pending_top_up": ["my top up is still pending in", "why is the top-up not through in"],
+            "card_arrival": ["my new card has not arrived for", "when will the card come for"],
+        }.items() for t in templates for x in ("euros", "pounds", "dollars", "yen", "francs")],
+        ("utterance", "category"))
+
+    proc = run_triage(home, "train", "intent", "--data", str(banking), "--text-column", "utterance",
+                      "--label-column", "category", "--promote", "--json", code=2)
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["promoted"] is False and result["n_examples"] == 20
+    assert result["labels"] == ["card_arrival", "pending_top_up"]
+    line = _one_error_line(proc)
+    assert line.startswith(f"error: {result['version']} was stored but not promoted: it lacks")
+    assert f"it shares no label with {served} in service" in line and "--force" in line
+    assert registry.current("intent") == served
+
+    refused = _one_error_line(run_triage(home, "models", "promote", result["version"], code=2))
+    assert "shares no label" in refused and "--force" in refused
+    switched = last_json(run_triage(home, "models", "promote", result["version"], "--force", "--json"))
+    assert switched == {"kind": "intent", "current": result["version"], "previous": served}
