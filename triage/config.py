@@ -427,6 +427,24 @@ DEFAULT_RUBRIC: tuple[RubricItem, ...] = (
 )
 
 
+_LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
+
+
+class LanguageConfig(_Strict):
+    """Which languages detection chooses between (models/language.py): the ones customers write to you in."""
+
+    detect: list[str] = Field(default_factory=lambda: ["en", "de", "fr", "es"])
+
+    @field_validator("detect")
+    @classmethod
+    def _codes(cls, codes: list[str]) -> list[str]:
+        codes = [c.strip().lower() for c in codes]
+        bad = [c for c in codes if not _LANGUAGE_CODE.match(c)]
+        if bad or not codes:
+            raise ValueError(f"detect needs ISO 639-1 codes such as en, de, fr (got {bad or 'none'})")
+        return list(dict.fromkeys(codes))
+
+
 class QaConfig(_Strict):
     """QA e-monitoring: how replies are sampled for review and the scorecard they are scored on."""
 
@@ -468,6 +486,7 @@ class TriageConfig(_Strict):
     calendars: list[CalendarConfig] = Field(default_factory=list)
     sla_timers: SlaTimersConfig = Field(default_factory=SlaTimersConfig)
     qa: QaConfig = Field(default_factory=QaConfig)
+    language: LanguageConfig = Field(default_factory=LanguageConfig)
 
     @model_validator(mode="after")
     def _consistent(self) -> TriageConfig:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from mail.loops import auto_reply_blocker
 from mail.outgoing import LOOP_HEADER, compose
 from mail.parse import ParsedEmail, parse_email
+from models.language import detect_language
 from models.suite import URGENCY_ORDER, ClassifierSuite
 from triage.config import TriageConfig, parse_duration
 from triage.conversations.service import (
@@ -175,7 +176,8 @@ class Pipeline:
                   "priority": ticket.priority, "first_response_due": ticket.first_response_due,
                   "intent": ticket.intent,
                   **template_values(expected_reply(ticket, self.config, session=session, now=now), now=now)}
-        language = ticket.customer.language if ticket.customer is not None else None
+        # The language this ticket was written in, else the customer's (issue 12).
+        language = ticket.language or (ticket.customer.language if ticket.customer is not None else None)
         subject, body = render_auto_reply(*conf.template_for(language, ticket.intent), values)
         msg = compose(sender=sender, sender_name=f"{self.config.company} Support", to=parsed.from_address,
                       to_name=name, subject=subject, body=body, instance_id=self.config.mail.instance_id,
@@ -249,8 +251,26 @@ class Pipeline:
                expected_wait_minutes=values["expected_wait_minutes"])
 
     # -- shared --
+    def _set_language(self, ticket: Ticket, message: Message, text: str) -> None:
+        """Detected language on the message, the ticket and (when it has none) the customer.
+
+        A confident guess sets the message's and the ticket's language (a ticket follows the customer when
+        they confidently switch); an unconfident one leaves the ticket alone and the message takes what is
+        known: the ticket's language, else the customer's. A customer's language is only ever filled in,
+        never overwritten, so one set by hand stays.
+        """
+        guess = detect_language(text, self.config.language.detect)
+        customer = ticket.customer
+        if guess is not None and guess.confident:
+            message.language = ticket.language = guess.code
+            if customer.language is None:
+                customer.language = guess.code
+        else:
+            message.language = ticket.language or (customer.language.lower() if customer.language else None)
+
     def _classify_and_route(self, ticket: Ticket, message: Message, text: str, *, created: bool,
                             session: Session, team: str | None = None) -> None:
+        self._set_language(ticket, message, text)
         results = self.suite.classify_one(text)
         for task, (pred, version) in results.items():
             session.add(Classification(message_id=message.id, task=task, label=pred.label,

@@ -61,12 +61,20 @@ def test_minimal_config_loads(tmp_path: Path) -> None:
      "invalid duration"),
     ('[[sla]]\nchannel = "fax"\npriority = "high"\nfirst_response = "1h"\nresolution = "1d"\n', "channel"),
     ("surprise = 1\n", "surprise"),
+    ('[language]\ndetect = ["en", "german"]\n', "ISO 639-1 codes"),
+    ("[language]\ndetect = []\n", "ISO 639-1 codes"),
 ])
 def test_bad_config_says_what_is_wrong(tmp_path: Path, extra: str, message: str) -> None:
     path = _write(tmp_path, MINIMAL + extra)
     with pytest.raises(UserError, match=message) as info:
         load_config(path)
     assert str(path) in str(info.value)
+
+
+def test_detected_languages_default_to_four_and_are_configurable(tmp_path: Path) -> None:
+    assert load_config(_write(tmp_path, MINIMAL)).language.detect == ["en", "de", "fr", "es"]
+    config = load_config(_write(tmp_path, MINIMAL + '[language]\ndetect = ["EN", "it", "nl", "it"]\n'))
+    assert config.language.detect == ["en", "it", "nl"]
 
 
 def test_invalid_toml_is_a_user_error(tmp_path: Path) -> None:

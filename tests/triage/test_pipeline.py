@@ -267,3 +267,43 @@ def test_chat_roles_subject_and_first_response(rt: Triage, tmp_path: Path) -> No
         classified = session.scalars(select(Classification.message_id)).all()
         assert set(classified) == {ticket.messages[1].id}
         assert ticket.first_response_due is not None and ticket.intent and ticket.queue
+
+
+def test_a_german_email_stores_its_language_on_message_ticket_and_customer(rt: Triage, tmp_path: Path,
+                                                                           make_email) -> None:
+    german = make_email(subject="Bestellung noch nicht angekommen",
+                        body="Hallo, meine Bestellung LH-104233 ist noch nicht angekommen. Können Sie nachsehen?")
+    chat = {"conversation_id": "c-ok", "timestamp": "2026-11-16T09:00:00Z", "role": "customer",
+            "customer": {"id": "cust-ok"}, "text": "ok"}
+    path = tmp_path / "ok.jsonl"
+    path.write_text(json.dumps(chat) + "\n")
+    _ingest(rt, _write(tmp_path, "de.eml", german), path)
+    with rt.db.session() as session:
+        email = session.scalars(select(Message).where(Message.author == "maria.jensen@example.com")).one()
+        assert (email.language, email.ticket.language, email.ticket.customer.language) == ("de", "de", "de")
+        # "ok" says nothing, and nothing was known about this customer
+        ok = session.scalars(select(Message).where(Message.author == "cust-ok")).one()
+        assert (ok.language, ok.ticket.language, ok.ticket.customer.language) == (None, None, None)
+
+
+def test_unclear_replies_keep_the_ticket_language_and_a_customers_own_language_stays(rt: Triage, tmp_path: Path,
+                                                                                    make_email) -> None:
+    with rt.db.transaction() as session:
+        customer = Customer(name="Maria Jensen", language="fr")  # set by hand: never overwritten
+        session.add(customer)
+        session.flush()
+        session.add(CustomerIdentity(customer_id=customer.id, kind="email", value="maria.jensen@example.com"))
+    first = make_email(message_id="<l1@example.com>", subject="Bestellung noch nicht angekommen",
+                       body="Hallo, meine Bestellung ist noch nicht angekommen. Können Sie bitte nachsehen?")
+    thanks = make_email(message_id="<l2@example.com>", subject="Re: LH-104233", in_reply_to="<l1@example.com>",
+                        references="<l1@example.com>", body="Merci!", date="Mon, 16 Nov 2026 10:00:00 +0000")
+    english = make_email(message_id="<l3@example.com>", subject="Re: LH-104233", in_reply_to="<l2@example.com>",
+                         references="<l1@example.com> <l2@example.com>", date="Mon, 16 Nov 2026 11:00:00 +0000",
+                         body="Sorry, could you please answer in English? The parcel has still not arrived.")
+    _ingest(rt, _write(tmp_path, "1.eml", first), _write(tmp_path, "2.eml", thanks), _write(tmp_path, "3.eml", english))
+    with rt.db.session() as session:
+        ticket = session.scalars(select(Ticket)).one()
+        # the one-word thanks is no evidence: it takes the ticket's language; a clear English mail switches the ticket
+        assert [m.language for m in ticket.messages] == ["de", "de", "en"]
+        assert ticket.language == "en"
+        assert ticket.customer.language == "fr"

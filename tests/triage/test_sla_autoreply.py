@@ -121,14 +121,15 @@ def test_acknowledgement_states_the_sla_time_on_the_calendar_in_the_customers_zo
 
 def test_live_queue_corrects_the_promise_and_language_picks_the_template(make_rt) -> None:  # type: ignore[no-untyped-def]
     rt = make_rt(hours="24x7", status="online")
-    _customer(rt, "maria.jensen@example.com", language="de")
+    _customer(rt, "maria.jensen@example.com")  # no language on file: the one detected in the mail picks it
     _waiting(rt, 3)
     before = utcnow()
-    _deliver(rt, build_email())
+    _deliver(rt, build_email(subject="Wo bleibt meine Bestellung?",
+                             body="Hallo, meine Bestellung LH-104233 ist noch nicht angekommen."))
     after = utcnow()
     with rt.db.session() as session:
         ack = session.scalar(select(OutboxItem).where(OutboxItem.kind == "auto_reply"))
-        assert ack is not None and ack.subject.startswith("AW: Where is my order?")
+        assert ack is not None and ack.subject.startswith("AW: Wo bleibt meine Bestellung?")
         text = parse_email(ack.raw).text
     assert text.startswith("Antwort bis ") and text.rstrip().endswith("Platz 4."), text
     promised = datetime.fromisoformat(text.removeprefix("Antwort bis ").split(";")[0])

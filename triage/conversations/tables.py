@@ -67,6 +67,8 @@ class Ticket(Base):
     intent_confidence: Mapped[float | None] = mapped_column(Float)
     sentiment: Mapped[str | None] = mapped_column(String(16))
     urgency: Mapped[str | None] = mapped_column(String(16))
+    # The first confidently detected customer language; kept unless a later message is confidently another.
+    language: Mapped[str | None] = mapped_column(String(16))
     first_response_due: Mapped[datetime | None] = mapped_column(UtcDateTime)
     resolution_due: Mapped[datetime | None] = mapped_column(UtcDateTime)
     first_responded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -108,6 +110,7 @@ class Message(Base):
     parse_notes: Mapped[list[str]] = mapped_column(JsonType, default=list)  # e.g. charset fallbacks used
     # Set for mail no person wrote: bounce, complaint (ARF), auto_reply, ... (not classified, never answered).
     auto_kind: Mapped[str | None] = mapped_column(String(32))
+    language: Mapped[str | None] = mapped_column(String(16))  # detected (customer messages), else the ticket's
     inbox_id: Mapped[int | None] = mapped_column(ForeignKey("inbox.id", ondelete="SET NULL"))
     sent_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
