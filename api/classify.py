@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -9,8 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.batching import MicroBatcher
 from api.deps import RuntimeDep, allow
+from models.language import CONFIDENT, LanguageGuess, detect_language
 from models.suite import OUT_OF_SCOPE
 from triage.errors import ModelMissingError
+from triage.runtime import Triage
 from triage.sla.service import URGENCY_TO_PRIORITY
 from triage.users.service import Role
 
@@ -42,6 +45,13 @@ class TaskResult(BaseModel):
     model_version: str
 
 
+class LanguageOut(BaseModel):
+    code: str = Field(description="the most likely of the configured languages (ISO 639-1, e.g. en, de)")
+    confidence: float = Field(description="the model's probability for `code` against our languages and the "
+                                          "likeliest other one")
+    confident: bool = Field(description=f"confidence is at least {CONFIDENT}; below that, `code` is only a hint")
+
+
 class ClassifyOut(BaseModel):
     intent: TaskResult
     sentiment: TaskResult
@@ -49,6 +59,17 @@ class ClassifyOut(BaseModel):
     out_of_scope: bool = Field(description="the intent model is not confident the text is a known request")
     priority: str = Field(description="the ticket priority this urgency maps to")
     queue: str | None = Field(description="the queue the intent routes to")
+    language: LanguageOut | None = Field(description="the text's language; null when there are too few letters "
+                                                     "to tell (e.g. 'ok', an order number)")
+
+
+def _classify_batch(rt: Triage, texts: list[str],
+                    contexts: Sequence[dict[str, Any] | None]) -> list[tuple[Any, LanguageGuess | None]]:
+    """Models and language for one micro-batch, in the batcher's worker thread (the suite is looked up per batch,
+    so a promoted model is used from the next batch on)."""
+    results = rt.suite.classify(texts, contexts)
+    languages = rt.config.language.detect
+    return [(result, detect_language(text, languages)) for text, result in zip(texts, results, strict=True)]
 
 
 def _result(prediction: Any, version: str) -> TaskResult:
@@ -61,7 +82,7 @@ def _result(prediction: Any, version: str) -> TaskResult:
              dependencies=[allow(Role.agent, Role.qa, Role.supervisor, Role.data_scientist, Role.integration)],
              responses={503: {"description": "No model is trained yet"}})
 async def classify(body: ClassifyIn, rt: RuntimeDep, request: Request) -> ClassifyOut:
-    """Intent, sentiment and urgency of a text, with confidences, the runners-up and the reasons.
+    """Intent, sentiment, urgency and language of a text, with confidences, the runners-up and the reasons.
 
     Nothing is stored. Requests arriving together are classified in one batch (one encoder pass),
     in a worker thread, with the models loaded at start-up.
@@ -69,10 +90,9 @@ async def classify(body: ClassifyIn, rt: RuntimeDep, request: Request) -> Classi
     context = {"email": body.email, "previous_contacts": body.previous_contacts}
     state = request.app.state
     if getattr(state, "classify_batcher", None) is None:
-        # Looks the suite up per batch, so a promoted model is used from the next batch on.
-        state.classify_batcher = MicroBatcher(lambda texts, contexts: rt.suite.classify(texts, contexts))
+        state.classify_batcher = MicroBatcher(lambda texts, contexts: _classify_batch(rt, texts, contexts))
     try:
-        results = await state.classify_batcher.submit(body.text, context)
+        results, guess = await state.classify_batcher.submit(body.text, context)
     except ModelMissingError as exc:
         raise HTTPException(503, str(exc)) from exc
     tasks = {task: _result(pred, version) for task, (pred, version) in results.items()}
@@ -80,4 +100,6 @@ async def classify(body: ClassifyIn, rt: RuntimeDep, request: Request) -> Classi
     return ClassifyOut(intent=intent, sentiment=tasks["sentiment"], urgency=urgency,
                        out_of_scope=intent.label == OUT_OF_SCOPE,
                        priority=URGENCY_TO_PRIORITY.get(urgency.label, "normal"),
-                       queue=rt.config.team_for_intent(intent.label))
+                       queue=rt.config.team_for_intent(intent.label),
+                       language=None if guess is None else LanguageOut(code=guess.code, confidence=guess.confidence,
+                                                                       confident=guess.confident))

@@ -212,12 +212,12 @@ def _fmt_time(value: datetime | None) -> str:
 
 def ticket_table(rows: list[Any], title: str = "Tickets") -> Table:
     table = Table(title=title, show_lines=False)
-    for column in ("ticket", "channel", "customer", "intent (conf.)", "sentiment", "urgency", "queue",
+    for column in ("ticket", "channel", "lang", "customer", "intent (conf.)", "sentiment", "urgency", "queue",
                    "assignee", "SLA due (UTC)"):
         table.add_column(column, overflow="fold")
     for t in rows:
         conf = f"{t.intent} ({t.intent_confidence:.2f})" if t.intent and t.intent_confidence is not None else "-"
-        table.add_row(f"#{t.id}", t.channel, t.customer, conf, t.sentiment or "-", t.urgency or "-",
+        table.add_row(f"#{t.id}", t.channel, t.language or "-", t.customer, conf, t.sentiment or "-", t.urgency or "-",
                       t.queue or "-", t.assignee or "[dim]waiting[/dim]", _fmt_time(t.first_response_due))
     return table
 
@@ -262,7 +262,7 @@ def tickets_show(ticket_id: int, as_json: Annotated[bool, typer.Option("--json")
     out.print(f"customer: {detail.customer}  emails: {', '.join(detail.customer_detail.emails) or '-'}  "
               f"chat ids: {', '.join(detail.customer_detail.chat_ids) or '-'}")
     out.print(f"intent: {detail.intent}  sentiment: {detail.sentiment}  urgency: {detail.urgency}  "
-              f"queue: {detail.queue}  assignee: {detail.assignee or 'waiting'}")
+              f"language: {detail.language or '-'}  queue: {detail.queue}  assignee: {detail.assignee or 'waiting'}")
     out.print(f"first response due: {_fmt_time(detail.first_response_due)}  "
               f"resolution due: {_fmt_time(detail.resolution_due)}")
     for m in detail.messages:

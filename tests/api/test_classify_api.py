@@ -68,3 +68,28 @@ def test_classify_input_and_roles(sqlite_only: Triage, api_key: KeyMaker, auth: 
         ok = client.post("/api/v1/classify", json={"text": "Where is my parcel?"}, headers=auth(api_key(rt, role)))
         assert ok.status_code == 200, role
     assert client.post("/api/v1/classify", json={"text": "Where is my parcel?"}).status_code == 401
+
+
+def test_classify_answers_each_texts_language_also_in_a_shared_batch(sqlite_only: Triage, api_key: KeyMaker,
+                                                                     auth: Auth) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    rt = sqlite_only
+    headers = auth(api_key(rt, "integration"))
+    texts = {"de": "Meine Bestellung ist noch nicht angekommen, können Sie bitte nachsehen?",
+             "fr": "Ma commande n'est toujours pas arrivée, pouvez-vous vérifier s'il vous plaît ?",
+             "es": "Mi pedido todavía no ha llegado, ¿pueden revisarlo por favor?",
+             "en": "My order still has not arrived, could you please check?"}
+    with TestClient(create_app(rt)) as client:
+        def ask(text: str) -> dict:  # type: ignore[type-arg]
+            response = client.post("/api/v1/classify", json={"text": text}, headers=headers)
+            assert response.status_code == 200, response.text
+            return response.json()["language"]
+
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(ask, [t for t in texts.values() for _ in range(2)]))
+        assert [a["code"] for a in answers] == [code for code in texts for _ in range(2)]
+        assert all(a["confident"] and 0.7 <= a["confidence"] <= 1 for a in answers)
+        assert ask("ok") is None  # too little to tell
+        hint = ask("Merci!")
+        assert hint is None or hint["confident"] is False

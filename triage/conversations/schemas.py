@@ -15,6 +15,7 @@ class CustomerOut(BaseModel):
     name: str | None
     emails: list[str]
     chat_ids: list[str]
+    language: str | None = None
 
 
 class ClassificationOut(BaseModel):
@@ -38,6 +39,7 @@ class MessageOut(BaseModel):
     attachments: list[dict[str, Any]]
     parse_notes: list[str]
     classifications: list[ClassificationOut]
+    language: str | None = None  # detected for customer messages (ISO 639-1), else the ticket's
 
 
 class AssignmentOut(BaseModel):
@@ -62,6 +64,7 @@ class TicketSummary(BaseModel):
     intent_confidence: float | None
     sentiment: str | None
     urgency: str | None
+    language: str | None  # detected from the customer's messages (ISO 639-1)
     first_response_due: datetime | None
     resolution_due: datetime | None
     created_at: datetime
@@ -89,6 +92,7 @@ def ticket_summary(ticket: Ticket) -> TicketSummary:
         assignee=ticket.assignee.name if ticket.assignee else None,
         customer=customer_label(ticket.customer), customer_id=ticket.customer_id, intent=ticket.intent,
         intent_confidence=ticket.intent_confidence, sentiment=ticket.sentiment, urgency=ticket.urgency,
+        language=ticket.language,
         first_response_due=ticket.first_response_due, resolution_due=ticket.resolution_due,
         created_at=ticket.created_at, updated_at=ticket.updated_at,
     )
@@ -102,12 +106,13 @@ def ticket_detail(ticket: Ticket) -> TicketDetail:
             id=customer.id, name=customer.name,
             emails=[i.value for i in customer.identities if i.kind == "email"],
             chat_ids=[i.value for i in customer.identities if i.kind == "chat"],
+            language=customer.language,
         ),
         messages=[
             MessageOut(
                 id=m.id, direction=m.direction, author_kind=m.author_kind, author=m.author, sent_at=m.sent_at,
                 subject=m.subject, text=m.text, message_id=m.message_id, in_reply_to=m.in_reply_to,
-                attachments=m.attachments or [], parse_notes=m.parse_notes or [],
+                attachments=m.attachments or [], parse_notes=m.parse_notes or [], language=m.language,
                 classifications=[
                     ClassificationOut(task=c.task, label=c.label, confidence=c.confidence,
                                       model_version=c.model_version, details=c.details or {})
