@@ -12,10 +12,12 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, FastAPI, File, Form, HTTPException, Query, Request, Response, UploadFile
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import Principal, RowId, RuntimeDep, SessionDep, allow
+from training.promotion import check_promotion, routed_intents
 from training.registry import KINDS, ModelInfo, Registry
 from triage.errors import UserError
 from triage.jobs import service as jobs
@@ -129,6 +131,14 @@ def _find(registry: Registry, version: str) -> ModelInfo:
         raise HTTPException(404, str(exc)) from exc
 
 
+def _routed(rt: Triage) -> set[str] | None:
+    try:
+        return routed_intents(rt.config)
+    except UserError as exc:  # a broken triage.toml is reported where it is used; promotion still checks labels
+        log.warning("cannot check model labels against routing: %s", exc)
+        return None
+
+
 def _use_new_models(rt: Triage) -> None:
     # Requests already classifying finish with the suite they hold; new ones get the new models.
     rt.refresh_models()
@@ -152,14 +162,23 @@ def create_job(
         description="upload: the attached file; export: the bundled samples plus agents' corrections "
                     "(default: upload when a file is attached)")] = None,
     promote: Annotated[bool, Form(description="promote the new model if it is not worse than the one in "
-                                              "service on the same validation data")] = False,
+                                              "service on validation rows neither was trained on")] = False,
+    force: Annotated[bool, Form(description="with promote: allow a model whose labels lack intents routed in "
+                                            "triage.toml or differ from the model in service")] = False,
     file: Annotated[UploadFile | None, File(description="CSV with a header row, or JSON Lines; fields text "
-                                                        "and label; UTF-8; at most TRIAGE_API_MAX_BODY")] = None,
+                                                        "and label (see text_column, label_column); UTF-8; at "
+                                                        "most TRIAGE_API_MAX_BODY")] = None,
+    text_column: Annotated[str, Form(min_length=1, max_length=200,
+                                     description="the upload's column (or JSON field) holding the text")] = "text",
+    label_column: Annotated[str, Form(min_length=1, max_length=200,
+                                      description="the upload's column (or JSON field) holding the label")] = "label",
 ) -> JobOut:
     """Queue a training job and return at once (202); poll `GET /api/v1/models/jobs/{id}` for its progress.
 
     Uploaded data is read and checked before the job is queued: a file that is not CSV/JSONL, has a
     single label, too few rows or unknown urgency levels is refused here, and no job is created.
+    A model whose label set would change routing is promoted only with `force=true`; the job's
+    result says why it was not.
     """
     source = source or ("upload" if file is not None else "export")
     if source == "export" and file is not None:
@@ -177,7 +196,7 @@ def create_job(
                                      "(TRIAGE_API_MAX_BODY)")
         try:
             staged = jobs.stage_upload(data, filename=file.filename, content_type=file.content_type, task=task,
-                                       home=rt.settings.home)
+                                       home=rt.settings.home, text_column=text_column, label_column=label_column)
         except jobs.UnsupportedFormatError as exc:
             raise HTTPException(415, str(exc)) from exc
         except jobs.UntrainableError as exc:
@@ -186,7 +205,7 @@ def create_job(
             raise HTTPException(400, str(exc)) from exc
     with rt.db.transaction() as session:
         job = jobs.create_job(session=session, task=task, source=source, created_by=user.name, user_id=user.user_id,
-                              promote=promote, staged=staged)
+                              promote=promote, force=force, staged=staged)
         out = job_out(job)
     runner: JobRunner | None = getattr(request.app.state, "job_runner", None)
     if runner is not None:
@@ -290,15 +309,44 @@ def show_model(version: str, rt: RuntimeDep, _user: ReaderDep) -> ModelDetail:
                        extra=info.extra, reports=[p.name for p in registry.files(info.kind, version)])
 
 
-@router.post("/{version}/promote", response_model=Switch)
-def promote_model(version: str, rt: RuntimeDep, user: TrainerDep) -> Switch:
+# Report files are written by training/reports.py; anything else stored beside a model is not served.
+_REPORT_MEDIA = {".png": "image/png", ".csv": "text/csv", ".md": "text/markdown"}
+
+
+@router.get("/{version}/reports/{name}", response_class=FileResponse,
+            responses={200: {"description": "the report file, as stored",
+                             "content": {media: {} for media in _REPORT_MEDIA.values()}},
+                       404: {"description": "no such version, or no report of that name stored with it"}})
+def model_report(version: str, name: str, rt: RuntimeDep, _user: ReaderDep) -> FileResponse:
+    """One report file listed in the version's `reports` (confusion matrix, reliability diagram, per-class table)."""
+    info = _find(rt.registry, version)
+    # Only a name the registry lists is served: a path, `..` or the artifact never matches one.
+    path = rt.registry.report_file(info.kind, version, name)
+    media = _REPORT_MEDIA.get(path.suffix.lower()) if path is not None else None
+    if path is None or media is None:
+        raise HTTPException(404, f"{version} has no report named {name!r}")
+    return FileResponse(path, media_type=media, filename=path.name, content_disposition_type="inline")
+
+
+@router.post("/{version}/promote", response_model=Switch,
+             responses={409: {"description": "the artifact cannot load, or the version's labels lack intents "
+                                             "routed in triage.toml or differ from the model in service and "
+                                             "force is not set"}})
+def promote_model(version: str, rt: RuntimeDep, user: TrainerDep,
+                  force: Annotated[bool, Query(description="promote even when the labels differ from the "
+                                                           "routing or from the model in service")] = False
+                  ) -> Switch:
     """Serve this version from now on (its artifact must load); this server switches at once."""
     info = _find(rt.registry, version)
     previous = rt.registry.current(info.kind)
     try:
-        rt.registry.promote(info.kind, version)
+        overridden = check_promotion(rt.registry, info.kind, version, routed=_routed(rt) if info.kind == "intent"
+                                     else None, force=force)
+        rt.registry.promote(info.kind, version, action="force" if overridden else "promote")
     except UserError as exc:
         raise HTTPException(409, str(exc)) from exc
+    if overridden:
+        log.warning("%s model %s promoted by %s although %s", info.kind, version, user.name, overridden)
     log.info("%s model %s promoted (was %s) by %s", info.kind, version, previous, user.name)
     _use_new_models(rt)
     return Switch(task=info.kind, active=version, previous=previous)  # type: ignore[arg-type]

@@ -26,6 +26,7 @@ from sqlalchemy import select
 from api.app import create_app
 from triage.config import Settings
 from triage.db import utcnow
+from triage.errors import UserError
 from triage.feedback.tables import LabelFeedback
 from triage.jobs import service as jobs
 from triage.jobs.runner import JobRunner
@@ -79,11 +80,12 @@ _NEW_INTENTS = {
     "job_application": ["I want to apply for a job at your {x} office", "are you hiring in {x}",
                         "how do I send my CV to the {x} team", "is there an open position in {x}"],
 }
-_FILLERS = ["Berlin", "Leeds", "Porto"]
+# Enough rows that the validation split holds the 20 a fair comparison needs.
+_FILLERS = ["Berlin", "Leeds", "Porto", "Lyon", "Graz", "Turin", "Ghent", "Cork", "Bergen"]
 
 
-def _new_intent_rows() -> list[dict[str, str]]:
-    return [{"text": t.format(x=x), "label": label} for label, templates in _NEW_INTENTS.items()
+def _new_intent_rows(text: str = "text", label: str = "label") -> list[dict[str, str]]:
+    return [{text: t.format(x=x), label: intent} for intent, templates in _NEW_INTENTS.items()
             for t in templates for x in _FILLERS]
 
 
@@ -156,6 +158,44 @@ def test_list_show_compare_promote_and_roll_back(rt: Triage, client: TestClient,
 
 
 @SQLITE_ONLY
+def test_report_files_can_be_downloaded_and_nothing_else(rt: Triage, client: TestClient, api_key: KeyMaker,
+                                                         auth: Auth) -> None:
+    headers = auth(api_key(rt, "supervisor"))
+    version = rt.registry.current("intent")
+    listed = client.get(f"/api/v1/models/{version}", headers=headers).json()["reports"]
+    assert set(listed) == {"confusion.png", "reliability.png", "per_class.csv", "per_class.md"}
+    folder = rt.registry.path("intent", version)
+    for name, media in (("confusion.png", "image/png"), ("reliability.png", "image/png"),
+                        ("per_class.csv", "text/csv"), ("per_class.md", "text/markdown")):
+        got = client.get(f"/api/v1/models/{version}/reports/{name}", headers=headers)
+        assert got.status_code == 200 and got.headers["content-type"].split(";")[0] == media, (name, got.text[:200])
+        assert got.content == (folder / name).read_bytes()
+    assert client.get(f"/api/v1/models/{version}/reports/confusion.png", headers=headers).content[:8] \
+        == b"\x89PNG\r\n\x1a\n"
+    # the artifact, the metadata, the fingerprint and anything outside the folder are not reports
+    for name in ("model.joblib", "meta.json", "trained_texts.sha1", "nope.png", "%2E%2E%2Fmeta.json",
+                 "..%2F..%2FCURRENT", "..%5Cmeta.json", "%2Fetc%2Fpasswd"):
+        response = client.get(f"/api/v1/models/{version}/reports/{name}", headers=headers)
+        assert response.status_code == 404, (name, response.status_code, response.text[:200])
+    for tail in ("../meta.json", "../../HISTORY.json"):
+        assert client.get(f"/api/v1/models/{version}/reports/{tail}", headers=headers).status_code == 404, tail
+    _problem(client.get("/api/v1/models/intent-20000101-000000-abcdef/reports/confusion.png", headers=headers), 404)
+    _problem(client.get(f"/api/v1/models/{version}/reports/meta.json", headers=auth(api_key(rt, "qa"))), 403)
+
+
+def test_uploads_map_their_own_column_names(tmp_path: Path) -> None:
+    data = b"id,message,intent\n" + b"".join(b"%d,message number %d,%s\n" % (i, i, b"ab"[i % 2:i % 2 + 1])
+                                             for i in range(12))
+    staged = jobs.stage_upload(data, filename="mine.csv", content_type="text/csv", task="intent", home=tmp_path,
+                               text_column="message", label_column="intent")
+    assert staged.rows == 12
+    assert staged.path.read_text().splitlines()[:2] == ["text,label", "message number 0,a"]
+    with pytest.raises(UserError, match="no column 'body'"):
+        jobs.stage_upload(data, filename="mine.csv", content_type="text/csv", task="intent", home=tmp_path,
+                          text_column="body", label_column="intent")
+
+
+@SQLITE_ONLY
 def test_classifications_in_flight_survive_promotions(rt: Triage, client: TestClient, api_key: KeyMaker,
                                                       auth: Auth) -> None:
     scientist = auth(api_key(rt, "data_scientist"))
@@ -222,29 +262,51 @@ def test_upload_and_export_jobs_train_real_models(rt: Triage, api_key: KeyMaker,
     with rt.db.transaction() as session:  # an agent's correction, which export jobs train on
         session.add(LabelFeedback(task="urgency", label="critical", actor="ana@larkspur.example",
                                   text="The charger is smoking and smells of burning plastic"))
-    rows = _new_intent_rows()
+    # The data scientist's own field names, mapped with text_column and label_column.
+    rows = _new_intent_rows("utterance", "intent")
+    upload = {"file": ("new-intents.jsonl", _jsonl(rows), "application/jsonl")}
+    mapping = {"task": "intent", "promote": "true", "text_column": "utterance", "label_column": "intent"}
     with contextlib.contextmanager(live_server)(create_app(rt)) as url, \
             httpx.Client(base_url=url, headers=auth(key), timeout=60) as http:
-        created = http.post("/api/v1/models/jobs", data={"task": "intent", "promote": "true"},
-                            files={"file": ("new-intents.jsonl", _jsonl(rows), "application/jsonl")})
+        created = http.post("/api/v1/models/jobs", data=mapping, files=upload)
         assert created.status_code == 202, created.text
         queued = created.json()
         assert created.headers["location"] == f"/api/v1/models/jobs/{queued['id']}"
         assert queued["source"] == "upload" and queued["status"] == "queued" and queued["rows"] == len(rows)
         assert queued["data_name"] == "new-intents.jsonl" and queued["promoted"] is None
+        assert queued["promote"] is True and queued["force"] is False
         job = _poll(lambda: http.get(created.headers["location"]))
         assert job["status"] == "succeeded", job["error"]
-        version = job["model_version"]
+        refused = job["model_version"]
         # The trainer's progress callbacks reached the row: its last phase is complete.
         assert job["progress"] == {"phase": "reports", "done": 1, "total": 1}
         assert job["metrics"]["n_train"] + job["metrics"]["n_validation"] == len(rows)
         assert job["metrics"]["macro_f1"] > 0.5 and job["created_by"].startswith("data_scientist")
-        # The baseline knows none of these intents, so the new model beats it and serves at once.
-        assert job["promoted"] is True and rt.registry.current("intent") == version
+        # It beats the baseline (which knows none of these intents) but would route nothing: not promoted.
+        assert job["promoted"] is False and rt.registry.current("intent") == served_before["intent"]
+        assert "lacks" in job["result"]["reason"] and "force=true" in job["result"]["reason"]
+        assert job["result"]["label_problem"].startswith("it lacks")
+
+        forced = http.post("/api/v1/models/jobs", data=mapping | {"force": "true"}, files=upload)
+        assert forced.status_code == 202 and forced.json()["force"] is True, forced.text
+        job = _poll(lambda: http.get(f"/api/v1/models/jobs/{forced.json()['id']}"))
+        assert job["status"] == "succeeded", job["error"]
+        version = job["model_version"]
+        # Forced, and better on validation rows the baseline never saw: it serves at once.
+        assert job["promoted"] is True and rt.registry.current("intent") == version, job["result"]["reason"]
+        assert job["result"]["compared_with"]["n"] >= 20 and "forced although" in job["result"]["reason"]
         assert rt.suite.versions()["intent"] == version
         shown = http.get(f"/api/v1/models/{version}").json()
         assert "new-intents.jsonl" in shown["data_source"] and shown["data_sha256"] == job["data_sha256"]
         assert set(shown["labels"]) == set(_NEW_INTENTS)
+
+        # Promoting by hand checks the same: the routing in triage.toml still lacks these intents.
+        problem = _problem(http.post(f"/api/v1/models/{refused}/promote"), 409)
+        assert problem["detail"].startswith(f"not promoting {refused}: it lacks") and "force=true" in problem["detail"]
+        assert rt.registry.current("intent") == version
+        switched = http.post(f"/api/v1/models/{refused}/promote", params={"force": "true"})
+        assert switched.json() == {"task": "intent", "active": refused, "previous": version}
+        assert rt.suite.versions()["intent"] == refused
 
         export = http.post("/api/v1/models/jobs", data={"task": "urgency", "source": "export"})
         assert export.status_code == 202, export.text
@@ -257,8 +319,8 @@ def test_upload_and_export_jobs_train_real_models(rt: Triage, api_key: KeyMaker,
 
         listed = http.get("/api/v1/models/jobs", params={"limit": 1}).json()
         assert [j["id"] for j in listed["items"]] == [job2["id"]] and listed["next_cursor"]
-        rest = http.get("/api/v1/models/jobs", params={"limit": 1, "cursor": listed["next_cursor"]}).json()
-        assert [j["id"] for j in rest["items"]] == [job["id"]] and rest["next_cursor"] is None
+        rest = http.get("/api/v1/models/jobs", params={"limit": 2, "cursor": listed["next_cursor"]}).json()
+        assert [j["id"] for j in rest["items"]] == [job["id"], queued["id"]] and rest["next_cursor"] is None
         assert [j["id"] for j in http.get("/api/v1/models/jobs", params={"task": "urgency"}).json()["items"]] \
             == [job2["id"]]
         _problem(http.get("/api/v1/models/jobs/999999"), 404)
@@ -296,6 +358,9 @@ def test_bad_uploads_are_refused_and_leave_no_job(rt: Triage, client: TestClient
                                                          headers=headers,
                                                          files={"file": ("big.csv", too_big, "text/csv")}),
                                              413)["detail"]
+    mapped = client.post("/api/v1/models/jobs", data={"task": "intent", "text_column": "body"}, headers=headers,
+                         files={"file": ("data.csv", b"message,label\nhello,a\n", "text/csv")})
+    assert "no column 'body' (columns are: message, label)" in _problem(mapped, 400)["detail"]
     assert "needs a file" in _problem(client.post("/api/v1/models/jobs", data={"task": "intent", "source": "upload"},
                                                   headers=headers), 400)["detail"]
     both = client.post("/api/v1/models/jobs", data={"task": "intent", "source": "export"}, headers=headers,

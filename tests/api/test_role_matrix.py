@@ -42,6 +42,7 @@ POLICY: dict[str, set[Role]] = {
     "GET /api/v1/models/jobs/{job_id}": {D},
     "POST /api/v1/models/{task}/rollback": {D},
     "GET /api/v1/models/{version}": {S, D},
+    "GET /api/v1/models/{version}/reports/{name}": {S, D},
     "POST /api/v1/models/{version}/promote": {D},
     "GET /api/v1/qa/agents/{agent}/report": {A, Q, S},
     "GET /api/v1/qa/calibration": {Q, S},

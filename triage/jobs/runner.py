@@ -33,6 +33,7 @@ class _Claimed:
     data_path: str | None
     data_name: str | None
     promote: bool
+    force: bool
 
 
 class JobRunner:
@@ -96,7 +97,7 @@ class JobRunner:
             job = service.claim_next(session=session, worker=self.worker)
             if job is None:
                 return None
-            claimed = _Claimed(job.id, job.task, job.source, job.data_path, job.data_name, job.promote)
+            claimed = _Claimed(job.id, job.task, job.source, job.data_path, job.data_name, job.promote, job.force)
         log.info("training job %d started: %s on %s data", claimed.id, claimed.task, claimed.source)
         self._execute(claimed)
         return claimed.id
@@ -148,9 +149,12 @@ class JobRunner:
             with self.rt.db.session() as session:
                 feedback = training_examples(session=session, task=job.task)
             name = None
+        from training.promotion import routed_intents
+
+        routed = routed_intents(self.rt.config) if job.task == "intent" else None
         return run_training(job.task, path, registry=self.rt.registry, feedback=feedback,
                             promote=None if job.promote else False, promote_ties=job.promote,
-                            progress=self._progress(job.id), data_name=name)
+                            progress=self._progress(job.id), data_name=name, routed=routed, force=job.force)
 
     def _progress(self, job_id: int) -> ProgressFn:
         last: dict[str, Any] = {"phase": None, "at": 0.0}

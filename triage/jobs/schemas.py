@@ -22,6 +22,8 @@ class JobOut(BaseModel):
     source: Literal["upload", "export"]
     status: Literal["queued", "running", "succeeded", "failed"]
     promote: bool = Field(description="promote the new model when it is not worse than the one in service")
+    force: bool = Field(description="promote it even when its labels differ from the routing or the model in "
+                                    "service")
     data_name: str | None
     data_sha256: str | None
     rows: int | None
@@ -40,7 +42,8 @@ class JobOut(BaseModel):
 
 def job_out(job: TrainingJob) -> JobOut:
     return JobOut(id=job.id, task=job.task, source=job.source, status=job.status,  # type: ignore[arg-type]
-                  promote=job.promote, data_name=job.data_name, data_sha256=job.data_sha256, rows=job.rows,
+                  promote=job.promote, force=job.force, data_name=job.data_name, data_sha256=job.data_sha256,
+                  rows=job.rows,
                   progress=JobProgress(phase=job.phase, done=job.done, total=job.total),
                   model_version=job.model_version,
                   promoted=None if job.result is None else bool(job.result.get("promoted")),

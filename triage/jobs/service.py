@@ -87,12 +87,13 @@ def check_labels(task: str, labels: list[str], source: str) -> None:
 
 
 def stage_upload(data: bytes, *, filename: str | None, content_type: str | None, task: str,
-                 home: Path) -> StagedData:
+                 home: Path, text_column: str = "text", label_column: str = "label") -> StagedData:
     """Read, check and store uploaded training data before any job row exists.
 
-    The data is parsed with the same loaders as `triage train`, checked for what training needs
-    (two labels, enough rows for a validation split) and written as a normalised text,label CSV named
-    by its hash under TRIAGE_HOME/training-data, so the job can run after a restart.
+    The data is parsed with the same loaders as `triage train` (the text and label in the named
+    columns), checked for what training needs (two labels, enough rows for a validation split) and
+    written as a normalised text,label CSV named by its hash under TRIAGE_HOME/training-data, so the
+    job can run after a restart.
     """
     if task not in KINDS:
         raise UserError(f"unknown task {task!r}: choose one of {', '.join(KINDS)}")
@@ -107,7 +108,7 @@ def stage_upload(data: bytes, *, filename: str | None, content_type: str | None,
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         loader = load_jsonl if fmt == "jsonl" else load_csv
-        dataset = loader(Path(tmp), name=name)
+        dataset = loader(Path(tmp), name=name, text_column=text_column, label_column=label_column)
     finally:
         Path(tmp).unlink(missing_ok=True)
     if len(dataset) < MIN_ROWS:
@@ -127,7 +128,7 @@ def stage_upload(data: bytes, *, filename: str | None, content_type: str | None,
 
 
 def create_job(*, session: Session, task: str, source: str, created_by: str, user_id: int | None = None,
-               promote: bool = False, staged: StagedData | None = None) -> TrainingJob:
+               promote: bool = False, force: bool = False, staged: StagedData | None = None) -> TrainingJob:
     """Queue a job; an upload job needs its data staged first, an export job reads its data when it runs."""
     if task not in KINDS:
         raise UserError(f"unknown task {task!r}: choose one of {', '.join(KINDS)}")
@@ -135,7 +136,8 @@ def create_job(*, session: Session, task: str, source: str, created_by: str, use
         raise UserError(f"unknown data source {source!r}: choose one of {', '.join(SOURCES)}")
     if (source == "upload") != (staged is not None):
         raise UserError("an upload job needs a file; an export job takes none")
-    job = TrainingJob(task=task, source=source, status="queued", promote=promote, created_by=created_by[:200],
+    job = TrainingJob(task=task, source=source, status="queued", promote=promote, force=force,
+                      created_by=created_by[:200],
                       user_id=user_id, done=0, total=0, attempts=0)
     if staged is not None:
         job.data_path, job.data_name = str(staged.path), staged.name

@@ -25,6 +25,8 @@ class TrainingJob(Base):
     source: Mapped[str] = mapped_column(String(16))  # upload | export
     status: Mapped[str] = mapped_column(String(16), default="queued")
     promote: Mapped[bool] = mapped_column(Boolean, default=False)  # when not worse than the model in service
+    # Promote even a model whose labels differ from the routing or the model in service (issue 12).
+    force: Mapped[bool] = mapped_column(Boolean, default=False)
     # Uploads are stored as a normalised text,label CSV under TRIAGE_HOME before the row is written.
     data_path: Mapped[str | None] = mapped_column(String(1000))
     data_name: Mapped[str | None] = mapped_column(String(300))  # the uploaded file's own name
