@@ -320,3 +320,30 @@ def test_acknowledgements() -> None:
     for text in ("Thanks, but it still smokes", "Thanks, but no", "Help", "ok so when does it arrive?",
                  "Danke, aber das Problem besteht weiter"):
         assert not is_acknowledgement(text), text
+
+
+@pytest.mark.parametrize(("text", "cue"), [
+    ("The charger sparked and I felt a shock from the dock", "safety"),
+    ("Das Ladegerät hat geknistert und der Stecker ist angeschmort", "safety"),
+    ("La prise grésille et sent le brûlé", "safety"),
+    ("El enchufe chisporrotea", "safety"),
+    ("New sign-in from Lagos on my account. That wasn't me.", "security"),
+    ("Bestellbestätigung für etwas, das ich nicht bestellt habe", "security"),
+    ("Un achat sur mon compte, ce n'était pas moi", "security"),
+    ("Tres cargos que no he hecho yo", "security"),
+    ("Im Shop kommt bei jeder Bestellung Fehler 503", "outage"),
+    ("Mi cuenta está bloqueada y el pedido sale mañana", "locked_out"),
+    ("Je l'ai reçu mais on m'a prélevé deux fois", "money_taken"),
+    ("My old provider's mailbox shuts down tomorrow", "deadline"),
+])
+def test_cues_in_each_language(text: str, cue: str) -> None:
+    assert cue in names(text)
+
+
+@pytest.mark.parametrize("text", [
+    "The code SPRING15 from your newsletter is not valid for my basket",  # a mention, no newsletter request
+    "Ma carte est refusée avec le message « transaction non autorisée »",  # a decline message, no fraud
+    "Die Vorbestellung wurde sofort abgebucht, ist das richtig?",  # charged at once: no deadline
+])
+def test_words_that_only_look_like_cues(text: str) -> None:
+    assert not names(text) & {"newsletter", "security", "deadline"}
