@@ -265,6 +265,8 @@ def tickets_show(ticket_id: int, as_json: Annotated[bool, typer.Option("--json")
               f"language: {detail.language or '-'}  queue: {detail.queue}  assignee: {detail.assignee or 'waiting'}")
     out.print(f"first response due: {_fmt_time(detail.first_response_due)}  "
               f"resolution due: {_fmt_time(detail.resolution_due)}")
+    if detail.urgency_reasons:
+        out.print(f"urgency because: {'; '.join(detail.urgency_reasons)}", highlight=False, markup=False)
     for m in detail.messages:
         labels = ", ".join(f"{c.task}={c.label} ({c.confidence:.2f})" for c in m.classifications)
         out.print(f"\n[bold]{m.direction} {m.author_kind}[/bold] {m.author} {_fmt_time(m.sent_at)}"

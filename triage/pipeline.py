@@ -25,6 +25,7 @@ from mail.parse import ParsedEmail, parse_email
 from models.language import detect_language
 from models.suite import URGENCY_ORDER, ClassifierSuite
 from triage.config import TriageConfig, parse_duration
+from triage.conversations.sentiment import ANSWERED_STATUSES, conversation_sentiment
 from triage.conversations.service import (
     find_message,
     normalise_subject,
@@ -281,7 +282,9 @@ class Pipeline:
         urgency, _ = results["urgency"]
         if ticket.intent in (None, "other") or created:
             ticket.intent, ticket.intent_confidence = intent.label, intent.confidence
-        ticket.sentiment = sentiment.label
+        # The customer's state: a bare "thanks" after a complaint keeps it (conversation_sentiment's rule).
+        ticket.sentiment = conversation_sentiment(None if created else ticket.sentiment, sentiment.label,
+                                                  message.text, answered=ticket.status in ANSWERED_STATUSES)
         previous = ticket.urgency
         ticket.urgency = _max_urgency(previous, urgency.label)
         ticket.priority = URGENCY_TO_PRIORITY.get(ticket.urgency, "normal")
@@ -294,7 +297,8 @@ class Pipeline:
         refresh_sla(ticket, self.config, session=session, now=message.sent_at)
         session.flush()
         record("ticket.classified", session=session, ticket_id=ticket.id, message_id=message.id,
-               intent=intent.label, sentiment=sentiment.label, urgency=urgency.label)
+               intent=intent.label, sentiment=sentiment.label, urgency=urgency.label,
+               urgency_reasons=list(urgency.reasons))
         if ticket.assignee_id is None:
             assign(ticket, session=session)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from triage.conversations.tables import Customer, Ticket
 
@@ -72,6 +72,10 @@ class TicketSummary(BaseModel):
 
 
 class TicketDetail(TicketSummary):
+    urgency_reasons: list[str] = Field(
+        default_factory=list,
+        description="why the ticket has its urgency: the model's answer and the signals that moved it, from the "
+                    "latest customer message classified at that level (empty when an agent set it)")
     customer_detail: CustomerOut
     messages: list[MessageOut]
     assignments: list[AssignmentOut]
@@ -98,10 +102,20 @@ def ticket_summary(ticket: Ticket) -> TicketSummary:
     )
 
 
+def urgency_reasons(ticket: Ticket) -> list[str]:
+    """The reasons given for the latest customer message whose urgency is the ticket's."""
+    for message in reversed(ticket.messages):
+        for c in reversed(message.classifications):
+            if c.task == "urgency" and c.label == ticket.urgency:
+                return [str(r) for r in (c.details or {}).get("reasons") or []]
+    return []
+
+
 def ticket_detail(ticket: Ticket) -> TicketDetail:
     customer = ticket.customer
     return TicketDetail(
         **ticket_summary(ticket).model_dump(),
+        urgency_reasons=urgency_reasons(ticket),
         customer_detail=CustomerOut(
             id=customer.id, name=customer.name,
             emails=[i.value for i in customer.identities if i.kind == "email"],
