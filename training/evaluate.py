@@ -159,8 +159,12 @@ def _r(value: float) -> float | None:
 
 def run_evaluation(kind: str, data_path: Path, *, registry: Registry, version: str | None = None,
                    text_column: str = "text", label_column: str = "label", oos_label: str = "oos",
-                   progress: Callable[[str, int, int], None] | None = None) -> dict[str, Any]:
-    """Evaluate the current (or given) `kind` model on a labelled CSV; returns what the CLI prints as JSON."""
+                   progress: Callable[[str, int, int], None] | None = None,
+                   figures: Path | None = None) -> dict[str, Any]:
+    """Evaluate the current (or given) `kind` model on a labelled CSV; returns what the CLI prints as JSON.
+
+    With `figures`, the confusion matrix and the reliability diagram are written there as PNG files.
+    """
     from training.datasets import load_dataset
     from training.registry import KINDS
 
@@ -176,6 +180,7 @@ def run_evaluation(kind: str, data_path: Path, *, registry: Registry, version: s
     ev = evaluate(model, dataset.texts, dataset.labels, kind=kind, oos_label=oos_label, embeddings=embeddings,
                   model_oos_label=model_oos, contexts=contexts)
     known = {serving_label(kind, label, model_oos) for label in info.labels}
+    drawn = _draw(ev, figures, title=f"{info.version} on {Path(dataset.source).name}") if figures else []
     return {
         "kind": kind,
         "version": info.version,
@@ -185,4 +190,17 @@ def run_evaluation(kind: str, data_path: Path, *, registry: Registry, version: s
         "unknown_labels": sorted(set(ev.y_true) - known),
         "sentiment_context": sentiment_version,
         "skipped": dataset.skipped,
+        "figures": [str(p) for p in drawn],
     }
+
+
+def _draw(ev: Evaluation, folder: Path, *, title: str) -> list[Path]:
+    from training.reports import CONFUSION_PNG, RELIABILITY_PNG, plot_confusion, plot_reliability
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        plot_confusion(ev, folder / CONFUSION_PNG, title=title)
+        plot_reliability(ev, folder / RELIABILITY_PNG, title=title)
+    except OSError as exc:
+        raise UserError(f"{folder}: cannot write the figures ({exc.strerror or exc})") from exc
+    return [folder / CONFUSION_PNG, folder / RELIABILITY_PNG]

@@ -103,6 +103,8 @@ def embed(texts: list[str], progress: ProgressFn | None = None) -> np.ndarray:
         if progress:
             progress("embedding", done, len(texts))
 
+    if progress:  # the bar shows at once, while the encoder loads and the first batch runs
+        progress("embedding", 0, len(texts))
     return shared_encoder().encode(texts, progress=step)
 
 

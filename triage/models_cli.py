@@ -180,6 +180,9 @@ def evaluate_cmd(
     text_column: TextColumnOpt = "text",
     label_column: LabelColumnOpt = "label",
     oos_label: OosOpt = "oos",
+    png: Annotated[Path | None, typer.Option(
+        "--png", help="Folder to write the confusion matrix and reliability diagram to (confusion.png, "
+                      "reliability.png).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Measure the current (or given) model on labelled data, exactly as it serves predictions."""
@@ -189,7 +192,7 @@ def evaluate_cmd(
     with _progress(kind.value) as progress:
         result = run_evaluation(kind.value, data, registry=_registry(settings), version=model,
                                 text_column=text_column, label_column=label_column, oos_label=oos_label,
-                                progress=progress)
+                                progress=progress, figures=png)
     _warn_skipped(result["skipped"])
     if result["unknown_labels"]:
         err.print(f"[yellow]warning: labels the model does not know (always wrong): "
@@ -208,6 +211,8 @@ def evaluate_cmd(
         line += (f", in-scope accuracy {_fmt(result['in_scope_accuracy'])}, "
                  f"out-of-scope recall {result['oos_recall']:.4f} ({result['n_oos']} out-of-scope)")
     out.print(line, highlight=False)
+    if result["figures"]:
+        out.print("figures: " + ", ".join(result["figures"]), highlight=False)
 
 
 @models_app.command("list")

@@ -45,7 +45,8 @@ def test_train_evaluate_and_manage_versions(tmp_path: Path, intent_csv: Path, ru
     assert result["promoted"] is False and result["reason"] == "asked not to (--no-promote)"
     assert result["metrics"]["macro_f1"] > result["compared_with"]["macro_f1"]  # better, yet kept out as asked
     assert {"accuracy", "macro_f1", "ece", "per_class", "n_train", "n_validation"} <= set(result["metrics"])
-    assert "intent: embedding" in proc.stderr  # rich progress bars on stderr
+    # rich progress bars on stderr, one per phase
+    assert "intent: embedding" in proc.stderr and "intent: fitting" in proc.stderr and "intent: reports" in proc.stderr
     assert registry.current("intent") == weak
 
     listed = last_json(run_triage(home, "models", "list", "--kind", "intent", "--json"))
@@ -78,8 +79,10 @@ def test_train_evaluate_and_manage_versions(tmp_path: Path, intent_csv: Path, ru
 
     held_out = write_rows(tmp_path / "eval.csv", [(f"{t}, thanks", label) for t, label in intent_rows[::3]])
     evaluated = last_json(run_triage(home, "evaluate", "intent", "--data", str(held_out), "--model", new,
-                                     "--json"))
+                                     "--png", str(tmp_path / "figures"), "--json"))
     assert evaluated["version"] == new and evaluated["n"] == len(intent_rows[::3])
+    assert [Path(p).name for p in evaluated["figures"]] == ["confusion.png", "reliability.png"]
+    assert all(Path(p).read_bytes()[:4] == b"\x89PNG" for p in evaluated["figures"])
     assert {"accuracy", "macro_f1", "per_class", "ece", "in_scope_accuracy", "oos_recall"} <= set(evaluated)
     assert evaluated["per_class"]["other"]["support"] == sum(1 for _, label in intent_rows[::3] if label == "oos")
     assert evaluated["accuracy"] >= 0.75

@@ -13,7 +13,7 @@ import pytest
 import training.train
 from models.classifiers import TextClassifier
 from training.datasets import Dataset, load_csv, write_csv
-from training.evaluate import Evaluation, evaluate, is_better, metrics, reliability_bins
+from training.evaluate import Evaluation, evaluate, is_better, metrics, reliability_bins, run_evaluation
 from training.feedback import merge_feedback
 from training.registry import Registry
 from training.train import TrainConfig, run_training
@@ -254,3 +254,28 @@ def test_urgency_is_measured_with_the_sentiment_context_it_is_served_with(
     served = run_training("urgency", urgency, registry=registry)
     assert registry.info("urgency", served["version"]).extra["sentiment_context"] == version
     assert set(served["metrics"]["per_class"]) <= {"low", "normal", "high", "critical"}
+
+
+def test_evaluation_writes_the_figures_asked_for(tmp_path: Path, intent_csv: Path) -> None:
+    registry = Registry(tmp_path / "models")
+    version = run_training("intent", intent_csv, registry=registry)["version"]
+    result = run_evaluation("intent", intent_csv, registry=registry, figures=tmp_path / "figs" / "new")
+    assert result["figures"] == [str(tmp_path / "figs" / "new" / name) for name in ("confusion.png",
+                                                                                   "reliability.png")]
+    for path in result["figures"]:
+        assert Path(path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert result["version"] == version
+    assert run_evaluation("intent", intent_csv, registry=registry)["figures"] == []
+    (tmp_path / "file").write_text("")
+    with pytest.raises(UserError, match="cannot write the figures"):
+        run_evaluation("intent", intent_csv, registry=registry, figures=tmp_path / "file" / "figs")
+
+
+def test_training_reports_each_phase_from_the_start(tmp_path: Path, intent_csv: Path) -> None:
+    seen: list[tuple[str, int, int]] = []
+    run_training("intent", intent_csv, registry=Registry(tmp_path / "models"),
+                 progress=lambda phase, done, total: seen.append((phase, done, total)))
+    assert seen[0] == ("embedding", 0, 40) and ("embedding", 40, 40) in seen
+    phases = [phase for phase, _, _ in seen]
+    assert sorted(set(phases), key=phases.index) == ["embedding", "fitting", "reports"]
+    assert seen[-1] == ("reports", 1, 1)
