@@ -72,6 +72,8 @@ def tickets(
     assignee: Annotated[str | None, Query(max_length=320,
                                           description="the agent's email, or `none` for unassigned tickets")] = None,
     intent: Annotated[str | None, Query(max_length=100)] = None,
+    needs_review: Annotated[bool | None, Query(description="true: only tickets whose intent was unsure or out of "
+                                                           "scope and not yet relabelled by an agent")] = None,
     sentiment: Annotated[Literal["negative", "neutral", "positive"] | None, Query()] = None,
     priority: Annotated[Literal["low", "normal", "high", "urgent"] | None, Query()] = None,
     channel: Annotated[Literal["email", "chat"] | None, Query()] = None,
@@ -95,6 +97,7 @@ def tickets(
     where = TicketFilter(
         assignee_id=_agent_id(assignee, session=session) if assignee and not unassigned else None,
         unassigned=unassigned, intent=intent, sentiment=sentiment, priority=priority, channel=channel,
+        needs_review=needs_review,
         created_since=_utc(created_since), created_until=_utc(created_until), q=q)
     rows = list_tickets(session=session, status=status, queue=queue, limit=limit + 1, after_id=after,
                         visible_queues=user.queues, or_assignee=user.agent_id, where=where)

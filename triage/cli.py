@@ -217,6 +217,7 @@ def ticket_table(rows: list[Any], title: str = "Tickets") -> Table:
         table.add_column(column, overflow="fold")
     for t in rows:
         conf = f"{t.intent} ({t.intent_confidence:.2f})" if t.intent and t.intent_confidence is not None else "-"
+        conf += " [yellow]review[/yellow]" if t.needs_review else ""
         table.add_row(f"#{t.id}", t.channel, t.language or "-", t.customer, conf, t.sentiment or "-", t.urgency or "-",
                       t.queue or "-", t.assignee or "[dim]waiting[/dim]", _fmt_time(t.first_response_due))
     return table
@@ -226,16 +227,20 @@ def ticket_table(rows: list[Any], title: str = "Tickets") -> Table:
 def tickets_list(
     status: Annotated[str | None, typer.Option(help="new, open, pending, solved or closed.")] = None,
     queue: Annotated[str | None, typer.Option(help="Only this queue (team).")] = None,
+    needs_review: Annotated[bool, typer.Option(
+        "--needs-review", help="Only tickets whose intent was unsure or out of scope and not yet relabelled.")] = False,
     limit: Annotated[int, typer.Option(min=1, max=10000)] = 100,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """List tickets, newest first."""
     from triage.conversations.schemas import ticket_summary
-    from triage.conversations.service import list_tickets
+    from triage.conversations.service import TicketFilter, list_tickets
 
     rt = runtime()
+    where = TicketFilter(needs_review=True) if needs_review else None
     with rt.db.session() as session:
-        rows = [ticket_summary(t) for t in list_tickets(session=session, status=status, queue=queue, limit=limit)]
+        rows = [ticket_summary(t) for t in list_tickets(session=session, status=status, queue=queue, limit=limit,
+                                                        where=where)]
     if as_json:
         out.print_json(json.dumps([r.model_dump(mode="json") for r in rows]))
     else:

@@ -445,6 +445,14 @@ class LanguageConfig(_Strict):
         return list(dict.fromkeys(codes))
 
 
+class ReviewConfig(_Strict):
+    """When a ticket's intent is flagged for an agent to check (tickets list --needs-review)."""
+
+    # Intent confidences are calibrated (temperature scaling on held-out folds): below 0.5 the model
+    # expects to be wrong more often than right. Out-of-scope intents are always flagged.
+    intent_confidence: Annotated[float, Field(ge=0, le=1)] = 0.5
+
+
 class QaConfig(_Strict):
     """QA e-monitoring: how replies are sampled for review and the scorecard they are scored on."""
 
@@ -487,6 +495,7 @@ class TriageConfig(_Strict):
     sla_timers: SlaTimersConfig = Field(default_factory=SlaTimersConfig)
     qa: QaConfig = Field(default_factory=QaConfig)
     language: LanguageConfig = Field(default_factory=LanguageConfig)
+    review: ReviewConfig = Field(default_factory=ReviewConfig)
 
     @model_validator(mode="after")
     def _consistent(self) -> TriageConfig:

@@ -23,7 +23,7 @@ from mail.loops import auto_reply_blocker
 from mail.outgoing import LOOP_HEADER, compose
 from mail.parse import ParsedEmail, parse_email
 from models.language import detect_language
-from models.suite import URGENCY_ORDER, ClassifierSuite
+from models.suite import OUT_OF_SCOPE, URGENCY_ORDER, ClassifierSuite
 from triage.config import TriageConfig, parse_duration
 from triage.conversations.sentiment import ANSWERED_STATUSES, conversation_sentiment
 from triage.conversations.service import (
@@ -282,6 +282,8 @@ class Pipeline:
         urgency, _ = results["urgency"]
         if ticket.intent in (None, "other") or created:
             ticket.intent, ticket.intent_confidence = intent.label, intent.confidence
+            ticket.needs_review = (intent.label == OUT_OF_SCOPE
+                                   or intent.confidence < self.config.review.intent_confidence)
         # The customer's state: a bare "thanks" after a complaint keeps it (conversation_sentiment's rule).
         ticket.sentiment = conversation_sentiment(None if created else ticket.sentiment, sentiment.label,
                                                   message.text, answered=ticket.status in ANSWERED_STATUSES)

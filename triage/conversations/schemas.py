@@ -62,6 +62,7 @@ class TicketSummary(BaseModel):
     customer_id: int
     intent: str | None
     intent_confidence: float | None
+    needs_review: bool = Field(description="the intent was unsure or out of scope and no agent has relabelled it")
     sentiment: str | None
     urgency: str | None
     language: str | None  # detected from the customer's messages (ISO 639-1)
@@ -95,7 +96,8 @@ def ticket_summary(ticket: Ticket) -> TicketSummary:
         priority=ticket.priority, queue=ticket.queue,
         assignee=ticket.assignee.name if ticket.assignee else None,
         customer=customer_label(ticket.customer), customer_id=ticket.customer_id, intent=ticket.intent,
-        intent_confidence=ticket.intent_confidence, sentiment=ticket.sentiment, urgency=ticket.urgency,
+        intent_confidence=ticket.intent_confidence, needs_review=bool(ticket.needs_review),
+        sentiment=ticket.sentiment, urgency=ticket.urgency,
         language=ticket.language,
         first_response_due=ticket.first_response_due, resolution_due=ticket.resolution_due,
         created_at=ticket.created_at, updated_at=ticket.updated_at,

@@ -141,6 +141,7 @@ class TicketFilter:
     created_since: datetime | None = None
     created_until: datetime | None = None
     q: str | None = None  # a phrase in the subject or any message, case-insensitive; % and _ are literal
+    needs_review: bool | None = None
 
 
 def _contains(text: str) -> str:
@@ -158,6 +159,8 @@ def _filtered(query: Select[tuple[Ticket]], f: TicketFilter) -> Select[tuple[Tic
                           (Ticket.priority, f.priority), (Ticket.channel, f.channel)):
         if value:
             query = query.where(column == value)
+    if f.needs_review is not None:
+        query = query.where(Ticket.needs_review == f.needs_review)
     if f.created_since is not None:
         query = query.where(Ticket.created_at >= f.created_since)
     if f.created_until is not None:

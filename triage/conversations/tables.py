@@ -65,6 +65,8 @@ class Ticket(Base):
     external_ref: Mapped[str | None] = mapped_column(String(300), unique=True)
     intent: Mapped[str | None] = mapped_column(String(100))
     intent_confidence: Mapped[float | None] = mapped_column(Float)
+    # The served intent was unsure or out of scope ([review] in triage.toml); an agent's relabel clears it.
+    needs_review: Mapped[bool] = mapped_column(default=False)
     sentiment: Mapped[str | None] = mapped_column(String(16))
     urgency: Mapped[str | None] = mapped_column(String(16))
     # The first confidently detected customer language; kept unless a later message is confidently another.

@@ -73,7 +73,7 @@ def _apply_to_ticket(ticket: Ticket, message: Message, task: str, label: str, *,
     # sentiment follows the customer's latest message, so only a correction of that one applies.
     # Queue, assignment and SLA due times are left as they are: moving work is an agent's decision.
     if task == "intent":
-        ticket.intent, ticket.intent_confidence = label, 1.0
+        ticket.intent, ticket.intent_confidence, ticket.needs_review = label, 1.0, False
     elif task == "urgency":
         ticket.urgency = label
         ticket.priority = URGENCY_TO_PRIORITY.get(label, "normal")
