@@ -127,7 +127,8 @@ def train_cmd(
         "--include-feedback", help="Add agents' corrections (they win over rows with the same text).")] = False,
     promote: Annotated[bool | None, typer.Option(
         "--promote/--no-promote",
-        help="Promote, or not, whatever the comparison (default: when it beats the current model).")] = None,
+        help="Promote, or not, whatever the comparison (default: when it beats the current model); a model "
+             "whose labels differ from the routing or the current model's also needs --force.")] = None,
     force: ForceOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
