@@ -3,9 +3,12 @@
 Follows scikit-learn's estimator rules (hyperparameters in `__init__`, learned state ends in `_`,
 `fit` returns self). The encoder is not pickled; it is shared per process and loaded lazily.
 
-Probabilities are calibrated by temperature scaling fitted on out-of-fold decision scores, and an
-optional rejection threshold on the top probability sends unsure predictions to an out-of-scope label.
-Both are tuned inside `fit` on held-out folds of the training data, so callers never pass a validation set.
+Probabilities are calibrated by temperature scaling fitted on out-of-fold decision scores. Out of scope is
+decided by two gates: a threshold on the top probability (the model is unsure between its intents) and,
+with `novelty=k`, a threshold on the embedding's similarity to its nearest in-scope training examples (the
+message is unlike anything the model was taught, which the probability alone misses: a softmax is confident
+about texts far from every class). Everything is tuned inside `fit` on held-out folds of the training data,
+so callers never pass a validation set.
 """
 
 from __future__ import annotations
@@ -135,7 +138,8 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
     softmax of the scores. oos_label / threshold: predictions whose top probability is below `threshold_`
     become `oos_label`; threshold "auto" tunes it on out-of-fold predictions (maximising accuracy when
     out-of-scope examples are labelled, else allowing `max_false_rejection` of in-scope ones to be rejected),
-    a number fixes it, None disables rejection.
+    a number fixes it, None disables rejection. novelty: k > 0 keeps the in-scope training embeddings and adds
+    the similarity gate (mean cosine similarity to the k nearest), tuned with the threshold.
     """
 
     def __init__(
@@ -157,6 +161,7 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         calibration_sample: int = 3000,
         products: tuple[str, ...] = (),
         random_state: int = 0,
+        novelty: int = 0,
     ) -> None:
         self.C = C
         self.use_tfidf = use_tfidf
@@ -175,6 +180,7 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         self.calibration_sample = calibration_sample
         self.products = products
         self.random_state = random_state
+        self.novelty = novelty
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         # Models pickled by an earlier version lack newer hyperparameters: give them the defaults, which
@@ -185,6 +191,8 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         if "clf_" in state:
             state.setdefault("temperature_", 1.0)
             state.setdefault("threshold_", 0.0)
+            state.setdefault("novelty_threshold_", 0.0)
+            state.setdefault("anchors_", None)
         super().__setstate__(state)
 
     # -- encoder (never pickled) --
@@ -262,19 +270,25 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         embeddings = self._embed(texts, embeddings)
         self.temperature_ = 1.0
         self.threshold_ = 0.0
+        self.novelty_threshold_ = 0.0
+        self.anchors_ = None
         tune_threshold = self.oos_label is not None and self.threshold == "auto"
         if self.oos_label is not None and isinstance(self.threshold, int | float):
             self.threshold_ = float(self.threshold)
+        if self.oos_label is not None and self.novelty:
+            in_scope = labels != self.oos_label
+            self.anchors_ = np.ascontiguousarray(embeddings[in_scope], dtype=np.float32)
         if self.calibration == "temperature" or tune_threshold:
             held_out = self._out_of_fold_scores(texts, labels, embeddings)
             if held_out is not None:
-                scores, truth, classes = held_out
+                scores, truth, classes, similarity = held_out
                 if self.calibration == "temperature":
                     self.temperature_ = fit_temperature(scores, truth, classes)
                 if tune_threshold:
                     proba = softmax(scores / self.temperature_, axis=1)
-                    self.threshold_ = tune_threshold_on(proba, truth, classes, str(self.oos_label),
-                                                        self.max_false_rejection)
+                    self.threshold_, self.novelty_threshold_ = tune_thresholds(
+                        proba, truth, classes, str(self.oos_label), self.max_false_rejection,
+                        similarity if self.anchors_ is not None else None)
         elif self.calibration not in (None, "none"):
             raise ValueError(f"unknown calibration {self.calibration!r}: use 'temperature' or None")
         self.clf_, self.vectorizers_ = self._fit_once(texts, labels, embeddings)
@@ -282,15 +296,17 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def _out_of_fold_scores(self, texts: list[str], labels: np.ndarray,
-                            embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """Decision scores for every example from a model that did not see it (k folds, stratified)."""
+                            embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+        """Decision scores (and nearest in-scope similarity) for examples from a model that did not see them."""
         folds = stratified_folds(labels, self.cv, self.random_state)
         if folds is None:
             return None
         classes = np.array(sorted(set(labels)), dtype=object)
         column = {c: i for i, c in enumerate(classes)}
         scores = np.zeros((len(labels), len(classes)))
+        similarity = np.zeros(len(labels))
         scored = np.zeros(len(labels), dtype=bool)
+        in_scope = labels != self.oos_label
         for k in range(self.cv):
             # Large data sets: a few thousand held-out scores fit one temperature and one threshold well,
             # so the remaining folds are skipped (Banking77 fits in a third of the time).
@@ -307,10 +323,13 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
             full = np.full((len(test), len(classes)), fold_scores.min() - 10.0)
             full[:, [column[c] for c in clf.classes_]] = fold_scores
             scores[test] = full
+            if self.novelty and self.oos_label is not None:
+                anchors = embeddings[train[in_scope[train]]]
+                similarity[test] = nearest_similarity(embeddings[test], anchors, self.novelty)
             scored[test] = True
         if not scored.any():
             return None
-        return scores[scored], labels[scored], classes
+        return scores[scored], labels[scored], classes, similarity[scored]
 
     # -- predicting --
     def predict_proba(self, X: Sequence[str], embeddings: np.ndarray | None = None) -> np.ndarray:
@@ -322,38 +341,76 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
             return self.clf_.predict_proba(features)
         return softmax(scores / self.temperature_, axis=1)
 
-    def _decide(self, proba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Labels after the rejection threshold, and whether each was rejected."""
+    def similarity(self, embeddings: np.ndarray) -> np.ndarray | None:
+        """Each embedding's similarity to its nearest in-scope training examples (None without the gate)."""
+        anchors = getattr(self, "anchors_", None)
+        if anchors is None or not self.novelty:
+            return None
+        return nearest_similarity(np.asarray(embeddings, dtype=np.float32), anchors, self.novelty)
+
+    def _decide(self, proba: np.ndarray, similarity: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Labels after the out-of-scope gates, and whether each was rejected."""
         best = proba.argmax(axis=1)
         labels = self.classes_[best].astype(object)
         rejected = np.zeros(len(labels), dtype=bool)
-        if self.oos_label is not None and self.threshold_ > 0:
-            rejected = (proba[np.arange(len(best)), best] < self.threshold_) & (labels != self.oos_label)
+        if self.oos_label is not None:
+            unsure = proba[np.arange(len(best)), best] < self.threshold_
+            if similarity is not None and self.novelty_threshold_ > 0:
+                unsure |= similarity < self.novelty_threshold_
+            rejected = unsure & (labels != self.oos_label)
             labels[rejected] = self.oos_label
         return labels, rejected
 
+    def _proba_and_similarity(self, X: Sequence[str],
+                              embeddings: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+        texts = [str(t) for t in X]
+        embeddings = self._embed(texts, embeddings)
+        return self.predict_proba(texts, embeddings), self.similarity(embeddings)
+
     def predict(self, X: Sequence[str], embeddings: np.ndarray | None = None) -> np.ndarray:
-        return self._decide(self.predict_proba(X, embeddings))[0]
+        return self._decide(*self._proba_and_similarity(X, embeddings))[0]
 
     def predictions(self, X: Sequence[str], embeddings: np.ndarray | None = None, k: int = 3,
                     context: Sequence[Context | None] | Context | None = None) -> list[Prediction]:
         """Label, confidence and the top-k alternatives for each text (`context` is for subclasses)."""
-        return self._predictions_from_proba(self.predict_proba(X, embeddings), k)
+        proba, similarity = self._proba_and_similarity(X, embeddings)
+        return self._predictions_from_proba(proba, k, similarity)
 
-    def _predictions_from_proba(self, proba: np.ndarray, k: int) -> list[Prediction]:
-        labels, rejected = self._decide(proba)
+    def _predictions_from_proba(self, proba: np.ndarray, k: int,
+                                similarity: np.ndarray | None = None) -> list[Prediction]:
+        labels, rejected = self._decide(proba, similarity)
         out = []
-        for row, label, was_rejected in zip(proba, labels, rejected, strict=True):
+        for i, (row, label, was_rejected) in enumerate(zip(proba, labels, rejected, strict=True)):
             order = np.argsort(row)[::-1][:k]
-            top = [(str(self.classes_[i]), float(row[i])) for i in order]
+            top = [(str(self.classes_[j]), float(row[j])) for j in order]
             if was_rejected:
                 # What we know is that the best in-scope guess is unlikely: 1 - its probability.
-                out.append(Prediction(label=str(label), confidence=1.0 - top[0][1], top=top, reasons=[
-                    f"below the out-of-scope threshold {self.threshold_:.2f}: "
-                    f"best guess {top[0][0]} ({top[0][1]:.2f})"]))
+                reasons = []
+                if top[0][1] < self.threshold_:
+                    reasons.append(f"below the out-of-scope threshold {self.threshold_:.2f}: "
+                                   f"best guess {top[0][0]} ({top[0][1]:.2f})")
+                if similarity is not None and similarity[i] < self.novelty_threshold_:
+                    reasons.append(f"unlike the training examples: similarity {similarity[i]:.2f} < "
+                                   f"{self.novelty_threshold_:.2f}; best guess {top[0][0]} ({top[0][1]:.2f})")
+                out.append(Prediction(label=str(label), confidence=1.0 - top[0][1], top=top, reasons=reasons))
             else:
                 out.append(Prediction(label=str(label), confidence=top[0][1], top=top))
         return out
+
+
+def nearest_similarity(queries: np.ndarray, anchors: np.ndarray, k: int, chunk: int = 2048) -> np.ndarray:
+    """Mean cosine similarity of each (L2-normalised) query to its k most similar anchors."""
+    out = np.zeros(len(queries))
+    if len(anchors) == 0:
+        return out
+    k = max(1, min(int(k), len(anchors)))
+    for start in range(0, len(queries), chunk):
+        sims = queries[start : start + chunk] @ anchors.T
+        if k == 1:
+            out[start : start + chunk] = sims.max(axis=1)
+        else:
+            out[start : start + chunk] = np.partition(sims, -k, axis=1)[:, -k:].mean(axis=1)
+    return out
 
 
 def stratified_folds(labels: np.ndarray, k: int, seed: int) -> np.ndarray | None:
@@ -389,6 +446,50 @@ def fit_temperature(scores: np.ndarray, truth: np.ndarray, classes: np.ndarray) 
 
 
 MAX_UNSUPERVISED_THRESHOLD = 0.9
+# Without labelled out-of-scope examples, the share of the rejection budget given to the similarity gate.
+NOVELTY_SHARE = 0.5
+
+
+def tune_thresholds(proba: np.ndarray, truth: np.ndarray, classes: np.ndarray, oos_label: str,
+                    max_false_rejection: float, similarity: np.ndarray | None = None) -> tuple[float, float]:
+    """(probability threshold, similarity threshold) chosen on held-out predictions.
+
+    Without a similarity gate this is `tune_threshold_on`. Without labelled out-of-scope examples the two
+    gates share the budget of `max_false_rejection` in-scope rejections. With them, the pair is chosen on a
+    grid of in-scope quantiles to maximise the mean of in-scope accuracy and out-of-scope recall, so that a
+    few labelled examples are not outweighed by thousands of in-scope ones.
+    """
+    if similarity is None:
+        return tune_threshold_on(proba, truth, classes, oos_label, max_false_rejection), 0.0
+    best = proba.argmax(axis=1)
+    top = proba[np.arange(len(best)), best]
+    predicted = classes[best]
+    is_oos = truth == oos_label
+    if not is_oos.any():
+        if max_false_rejection <= 0:
+            return 0.0, 0.0
+        t_sim = float(np.quantile(similarity, max_false_rejection * NOVELTY_SHARE))
+        kept = similarity >= t_sim
+        # The probability gate takes what is left of the budget, measured on what the first gate keeps.
+        rest = max(0.0, max_false_rejection - (1 - kept.mean())) / max(kept.mean(), 1e-9)
+        t_prob = min(float(np.quantile(top[kept], rest)), MAX_UNSUPERVISED_THRESHOLD) if rest > 0 else 0.0
+        return t_prob, t_sim
+    grid = np.linspace(0.0, 0.5, 26)
+    t_probs = np.unique(np.concatenate([[0.0], np.quantile(top[~is_oos], grid)]))
+    t_sims = np.unique(np.concatenate([[0.0], np.quantile(similarity[~is_oos], grid)]))
+    correct = predicted == truth
+    said_oos = predicted == oos_label
+    best_pair, best_score = (0.0, 0.0), -1.0
+    for t_prob in t_probs:
+        low_prob = top < t_prob
+        for t_sim in t_sims:
+            reject = said_oos | low_prob | (similarity < t_sim)
+            in_scope_acc = float((correct & ~reject)[~is_oos].mean())
+            recall = float(reject[is_oos].mean())
+            score = (in_scope_acc + recall) / 2
+            if score > best_score + 1e-12:
+                best_pair, best_score = (float(t_prob), float(t_sim)), score
+    return best_pair
 
 
 def tune_threshold_on(proba: np.ndarray, truth: np.ndarray, classes: np.ndarray, oos_label: str,

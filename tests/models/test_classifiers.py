@@ -5,7 +5,14 @@ import pytest
 from sklearn.base import clone
 
 from models import metrics
-from models.classifiers import Prediction, TextClassifier, fit_temperature, stratified_folds, tune_threshold_on
+from models.classifiers import (
+    Prediction,
+    TextClassifier,
+    fit_temperature,
+    stratified_folds,
+    tune_threshold_on,
+    tune_thresholds,
+)
 from models.factory import make_estimator
 from tests.models.conftest import TextData, make_data
 
@@ -183,3 +190,55 @@ def test_fast_tfidf_transform_equals_scikit_learn() -> None:
         got = tfidf_transform(vec, docs)
         assert got.shape == expected.shape and got.dtype == expected.dtype
         assert np.allclose(got.toarray(), expected.toarray(), atol=1e-6)
+
+
+def test_unlabelled_gates_reject_about_the_budget_on_held_out_in_scope_data() -> None:
+    # 1% of in-scope messages may be rejected: measured on in-scope data the model never saw.
+    train = make_data(200, seed=40, noise=1.5)
+    model = small(oos_label="oos", threshold="auto", max_false_rejection=0.01, novelty=5).fit(
+        train.texts, train.labels, train.embeddings)
+    assert model.novelty_threshold_ > 0 and model.anchors_ is not None
+    test = make_data(400, seed=41, noise=1.5)
+    rejected = float((model.predict(test.texts, test.embeddings) == "oos").mean())
+    assert rejected <= 0.03
+
+
+def test_novelty_gate_rejects_what_is_unlike_every_training_example(train_data: TextData) -> None:
+    model = small(oos_label="oos", threshold="auto", max_false_rejection=0.05, novelty=3).fit(
+        train_data.texts, train_data.labels, train_data.embeddings)
+    # The text carries a strong in-scope word, but its embedding points away from everything seen.
+    away = -train_data.embeddings.mean(axis=0, keepdims=True)
+    away /= np.linalg.norm(away)
+    pred = model.predictions(["refund refund money back"], away.astype(np.float32))[0]
+    assert pred.label == "oos"
+    assert any("unlike the training examples" in r for r in pred.reasons)
+    # The same text with an ordinary refund embedding is kept.
+    assert model.predict(["refund refund money back"], train_data.embeddings[:1])[0] == "refund"
+
+
+def test_labelled_tuning_balances_in_scope_accuracy_and_recall() -> None:
+    classes = np.array(["a", "b", "oos"], dtype=object)
+    rng = np.random.default_rng(0)
+    # 200 in-scope rows, confident and similar to training; 10 out-of-scope rows, confident but dissimilar.
+    proba = np.vstack([np.tile([0.9, 0.08, 0.02], (200, 1)), np.tile([0.85, 0.1, 0.05], (10, 1))])
+    truth = np.array(["a"] * 200 + ["oos"] * 10, dtype=object)
+    similarity = np.concatenate([rng.uniform(0.6, 0.9, 200), rng.uniform(0.1, 0.3, 10)])
+    t_prob, t_sim = tune_thresholds(proba, truth, classes, "oos", 0.01, similarity)
+    assert 0.3 < t_sim <= similarity[:200].min()
+    assert t_prob < 0.9  # the probability gate alone could not separate them without losing the in-scope rows
+    # Plain accuracy would hardly notice 10 rows among 210; the balanced objective catches all of them.
+    reject = (similarity < t_sim) | (proba.max(axis=1) < t_prob)
+    assert reject[200:].all() and not reject[:200].any()
+
+
+def test_models_pickled_before_the_similarity_gate_still_predict(train_data: TextData) -> None:
+    import pickle
+
+    model = small(oos_label="oos", threshold=0.5).fit(train_data.texts, train_data.labels, train_data.embeddings)
+    state = model.__dict__.copy()
+    for name in ("novelty", "novelty_threshold_", "anchors_"):
+        state.pop(name)
+    old = TextClassifier.__new__(TextClassifier)
+    old.__setstate__(pickle.loads(pickle.dumps(state)))
+    assert list(old.predict(train_data.texts[:5], train_data.embeddings[:5])) == list(
+        model.predict(train_data.texts[:5], train_data.embeddings[:5]))
