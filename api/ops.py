@@ -90,7 +90,8 @@ class StateCollector(Collector):
     def _families(self) -> tuple[Any, ...]:
         return (
             GaugeMetricFamily("triage_database_up", "1 when the last scrape could read the database"),
-            GaugeMetricFamily("triage_inbox_items", "Intake rows not yet done: pending (queue depth) and failed",
+            GaugeMetricFamily("triage_inbox_items", "Intake rows not yet done: pending (queue depth), failed and "
+                              "quarantined (crashed the worker)",
                               labels=["status"]),
             GaugeMetricFamily("triage_outbox_items", "Outgoing messages queued for delivery or failed",
                               labels=["status"]),

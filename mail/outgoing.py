@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import format_datetime, formataddr, make_msgid
+from email.policy import SMTP, SMTPUTF8
+from email.utils import format_datetime, make_msgid
 
 # Our own loop header: mail carrying it with our instance id came from us and is never answered.
 LOOP_HEADER = "X-Triage-Loop"
@@ -26,10 +27,15 @@ def compose(
     auto_reply: bool = False,
     date: datetime | None = None,
 ) -> EmailMessage:
-    """A text/plain message with Message-ID, threading headers and, for auto-replies, RFC 3834 markers."""
-    msg = EmailMessage(policy=SMTP)
-    msg["From"] = formataddr((sender_name, sender)) if sender_name else sender
-    msg["To"] = formataddr((to_name, to)) if to_name else to
+    """A text/plain message with Message-ID, threading headers and, for auto-replies, RFC 3834 markers.
+
+    Internationalised addresses (issue 14): a non-ASCII domain is written in IDNA (xn--); a non-ASCII
+    local part needs SMTPUTF8 (RFC 6531), so the headers are then written in UTF-8 (see `needs_smtputf8`).
+    """
+    sender, to = ascii_domain(sender), ascii_domain(to)
+    msg = EmailMessage(policy=SMTPUTF8 if needs_smtputf8(sender, to) else SMTP)
+    msg["From"] = _address(sender_name, sender)
+    msg["To"] = _address(to_name, to)
     msg["Subject"] = " ".join(subject.split())
     msg["Date"] = format_datetime(date) if date else format_datetime(datetime.now().astimezone())
     domain = sender.rsplit("@", 1)[-1] if "@" in sender else None
@@ -46,6 +52,31 @@ def compose(
     msg[LOOP_HEADER] = instance_id
     msg.set_content(body)
     return msg
+
+
+def ascii_domain(address: str) -> str:
+    """The address with its domain in IDNA form (`jürgen@müller.example` -> `jürgen@xn--mller-kva.example`)."""
+    local, at, domain = address.rpartition("@")
+    if not at or domain.isascii():
+        return address
+    try:
+        return f"{local}@{domain.encode('idna').decode('ascii')}"  # RFC 3490 (the standard library's codec)
+    except UnicodeError:
+        return address  # the relay will refuse it and the outbox keeps the row with the reason
+
+
+def needs_smtputf8(*addresses: str) -> bool:
+    """True when an address cannot be written in ASCII even with an IDNA domain: its local part is not ASCII."""
+    return any(not ascii_domain(a).isascii() for a in addresses)
+
+
+def _address(name: str | None, address: str) -> Address | str:
+    local, at, domain = address.rpartition("@")
+    if not at:
+        return address
+    # Address objects encode a non-ASCII display name (RFC 2047) and, under a utf8 policy, write a UTF-8 local
+    # part; formataddr raises on the latter.
+    return Address(display_name=" ".join((name or "").split()), username=local, domain=domain)
 
 
 def message_id_of(msg: EmailMessage) -> str:

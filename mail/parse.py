@@ -313,7 +313,12 @@ def _date(msg: Message, notes: list[str]) -> datetime | None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # e.g. 31 Dec 9999 23:30 -0100: past the last instant Python can hold (issue 14)
+        clamped = datetime.max if parsed.year > 1 else datetime.min
+        notes.append(f"Date header out of range ({value[:60]}); clamped")
+        return clamped.replace(tzinfo=UTC)
 
 
 def _addresses(msg: Message, name: str, notes: list[str]) -> list[tuple[str, str]]:

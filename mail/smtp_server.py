@@ -85,13 +85,15 @@ class IntakeHandler:
         trace = uuid.uuid4().hex[:12]
         now = datetime.now(UTC)
         peer = _peer_ip(session)
-        mail_from = envelope.mail_from or ""
+        # NUL is legal nowhere in an address or a host name, and PostgreSQL's JSONB refuses it: a sender
+        # who sends one would get 451 forever (issue 14).
+        mail_from = _no_nul(envelope.mail_from or "")
         meta: dict[str, Any] = {
             # RFC 5321 §4.5.5: the null reverse-path (bounces) is stored as "".
             "mail_from": "" if mail_from == "<>" else mail_from,
-            "rcpt_tos": list(envelope.rcpt_tos),
+            "rcpt_tos": [_no_nul(rcpt) for rcpt in envelope.rcpt_tos],
             "peer": peer,
-            "helo": session.host_name or "",
+            "helo": _no_nul(session.host_name or ""),
             "tls": session.ssl is not None,
             "auth": session.auth_data if session.authenticated else None,
             "received_at": now.isoformat(),
@@ -300,6 +302,10 @@ def _protocol(session: Session, envelope: Envelope) -> str:
         return "SMTP"
     base = "UTF8SMTP" if envelope.smtp_utf8 else "ESMTP"
     return base + ("S" if session.ssl is not None else "") + ("A" if session.authenticated else "")
+
+
+def _no_nul(value: str) -> str:
+    return value.replace("\x00", "")
 
 
 def _peer_ip(session: Session) -> str:

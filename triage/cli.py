@@ -20,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from triage.config import Settings
+from triage.customers_cli import customers_app
 from triage.errors import UserError
 from triage.imap_cli import imap_app
 from triage.jobs_cli import jobs_app
@@ -54,6 +55,7 @@ tickets_app.command("status")(ticket_status_cmd)
 app.add_typer(users_app, name="users")
 app.command("report")(report_cmd)
 app.add_typer(qa_app, name="qa")
+app.add_typer(customers_app, name="customers")
 
 out = Console()
 err = Console(stderr=True, soft_wrap=True)  # one line per message, greppable
@@ -283,7 +285,7 @@ def tickets_show(ticket_id: int, as_json: Annotated[bool, typer.Option("--json")
 
 @inbox_app.command("list")
 def inbox_list(
-    status: Annotated[str | None, typer.Option(help="pending, done or failed.")] = None,
+    status: Annotated[str | None, typer.Option(help="pending, done, failed, quarantined or orphan.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=10000)] = 50,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
@@ -299,7 +301,8 @@ def inbox_list(
     if as_json:
         out.print_json(json.dumps({"counts": totals, "items": rows}))
         return
-    table = Table(title=f"Inbox: {totals['pending']} pending, {totals['done']} done, {totals['failed']} failed")
+    table = Table(title=f"Inbox: {totals['pending']} pending, {totals['done']} done, {totals['failed']} failed, "
+                        f"{totals['quarantined']} quarantined, {totals['orphan']} orphan")
     for column in ("id", "kind", "source", "ref", "status", "tries", "error"):
         table.add_column(column, overflow="fold")
     for r in rows:
@@ -310,15 +313,18 @@ def inbox_list(
 
 @inbox_app.command("retry")
 def inbox_retry(
-    ids: Annotated[list[int] | None, typer.Argument(help="Rows to retry (default: every failed row).")] = None,
+    ids: Annotated[list[int] | None, typer.Argument(
+        help="Rows to retry, failed or quarantined (default: every failed row).")] = None,
+    quarantined: Annotated[bool, typer.Option(
+        "--quarantined", help="Also release every quarantined row (one that crashed its worker).")] = False,
     process: Annotated[bool, typer.Option(help="Process them now.")] = True,
 ) -> None:
-    """Replay failed intake rows: they go back to pending and are processed again."""
+    """Replay failed (or quarantined) intake rows: they go back to pending and are processed again."""
     from triage.inbox.service import retry_failed
 
     rt = runtime()
     with rt.db.transaction() as session:
-        n = retry_failed(session=session, ids=ids or None)
+        n = retry_failed(session=session, ids=ids or None, quarantined=quarantined)
     outcomes = _process_inbox(rt) if process and n else []
     failed = [o for o in outcomes if o.status == "failed"]
     for o in failed:

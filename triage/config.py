@@ -374,6 +374,13 @@ class AutoReplyConfig(_Strict):
         return self.subject, self.body
 
 
+class InboxConfig(_Strict):
+    """The intake worker's crash-loop guard (issue 14)."""
+
+    # A row begun this many times without finishing killed its worker each time: it is quarantined.
+    max_attempts: Annotated[int, Field(ge=1)] = 3
+
+
 class MailConfig(_Strict):
     instance_id: str = "triage"  # our loop header carries it: mail bearing it is ours and never answered
     accept_domains: list[str] = Field(default_factory=list)  # any local part at these domains is accepted
@@ -488,6 +495,7 @@ class TriageConfig(_Strict):
     mailboxes: list[MailboxConfig] = Field(default_factory=list)
     sla: list[SlaPolicy] = Field(default_factory=list)
     mail: MailConfig = Field(default_factory=MailConfig)
+    inbox: InboxConfig = Field(default_factory=InboxConfig)
     smtp_server: SmtpServerConfig = Field(default_factory=SmtpServerConfig)
     smtp_relay: SmtpRelayConfig = Field(default_factory=SmtpRelayConfig)
     auto_reply: AutoReplyConfig = Field(default_factory=AutoReplyConfig)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from triage.conversations.tables import OPEN_STATUSES, Ticket
 from triage.db import Database, current_revision, head_revision
-from triage.inbox.tables import FAILED, PENDING, InboxItem
+from triage.inbox.tables import FAILED, ORPHAN, PENDING, QUARANTINED, InboxItem
 from triage.outbox.tables import FAILED as OUTBOX_FAILED
 from triage.outbox.tables import QUEUED, OutboxItem
 from triage.sla.tables import SlaEvent
@@ -19,7 +19,7 @@ from triage.sla.tables import SlaEvent
 class Backlog:
     """Counts at one moment: what waits to be processed, sent or answered, and breaches so far."""
 
-    inbox: dict[str, int] = field(default_factory=dict)  # pending, failed
+    inbox: dict[str, int] = field(default_factory=dict)  # pending, failed, quarantined, orphan
     outbox: dict[str, int] = field(default_factory=dict)  # queued, failed
     open_tickets: dict[str, int] = field(default_factory=dict)  # by queue ("" when not queued yet)
     waiting_for_agent: int = 0
@@ -29,9 +29,10 @@ class Backlog:
 def backlog(*, session: Session) -> Backlog:
     """Grouped counts only, so a scrape stays cheap however large the tables grow."""
     out = Backlog()
+    waiting = (PENDING, FAILED, QUARANTINED, ORPHAN)
     inbox = dict(session.execute(select(InboxItem.status, func.count()).where(
-        InboxItem.status.in_((PENDING, FAILED))).group_by(InboxItem.status)).all())
-    out.inbox = {status: int(inbox.get(status, 0)) for status in (PENDING, FAILED)}
+        InboxItem.status.in_(waiting)).group_by(InboxItem.status)).all())
+    out.inbox = {status: int(inbox.get(status, 0)) for status in waiting}
     outbox = dict(session.execute(select(OutboxItem.status, func.count()).where(
         OutboxItem.status.in_((QUEUED, OUTBOX_FAILED))).group_by(OutboxItem.status)).all())
     out.outbox = {status: int(outbox.get(status, 0)) for status in (QUEUED, OUTBOX_FAILED)}

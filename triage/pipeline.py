@@ -1,8 +1,9 @@
 """Processing one intake row: parse, deduplicate, thread, attach to the customer, classify, route.
 
-Each row is claimed, processed and marked in one transaction. Processing runs inside a savepoint:
-when it fails, only its work is undone and the row is marked failed (with the error) in the same
-transaction, so nothing accepted is ever lost and a crash mid-way leaves the row pending.
+Each row's attempt is counted and committed first; then it is processed and marked in one transaction.
+Processing runs inside a savepoint: when it fails, only its work is undone and the row is marked failed
+(with the error) in the same transaction, so nothing accepted is ever lost and a crash mid-way leaves the
+row pending, until its attempts run out and it is quarantined (issue 14).
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from mail.bounces import read_delivery_report
 from mail.loops import auto_reply_blocker
 from mail.outgoing import LOOP_HEADER, compose
 from mail.parse import ParsedEmail, parse_email
 from models.language import detect_language
 from models.suite import OUT_OF_SCOPE, URGENCY_ORDER, ClassifierSuite
 from triage.config import TriageConfig, parse_duration
+from triage.conversations.bounces import bounce_reason, mark_bouncing
 from triage.conversations.sentiment import ANSWERED_STATUSES, conversation_sentiment
 from triage.conversations.service import (
     find_message,
@@ -36,8 +39,8 @@ from triage.conversations.service import (
 from triage.conversations.tables import AttachmentBlob, Classification, Message, Ticket
 from triage.db import Database, utcnow
 from triage.events.service import record
-from triage.inbox.service import claim_next
-from triage.inbox.tables import DONE, FAILED, InboxItem
+from triage.inbox.service import Orphaned, claim_next, quarantine_if_exhausted, record_attempt
+from triage.inbox.tables import DONE, FAILED, ORPHAN, PENDING, QUARANTINED, InboxItem
 from triage.ingest.chat import ChatRecord
 from triage.outbox.service import queue_mail, sent_count
 from triage.routing.service import assign
@@ -75,6 +78,10 @@ class Pipeline:
         existing = find_message(item.dedup_key, session=session)
         if existing is not None:
             return existing
+        if parsed.auto_kind == "bounce" or _null_sender(item):
+            bounce = self._bounce(item, parsed, session=session)
+            if bounce is not None:
+                return bounce
         ours = self.config.our_addresses()
         outbound = parsed.from_address in ours
         if outbound:
@@ -85,8 +92,12 @@ class Pipeline:
             customer_address, customer_name = others[0], None
         else:
             customer_address, customer_name = parsed.from_address, parsed.from_name or None
+        if not customer_address:  # RFC 5321's reverse-path still says who sent it (issue 14)
+            customer_address = parsed.from_address = _envelope_sender(item)
+            if customer_address:
+                parsed.notes.append("no usable From: the envelope sender is used")
         if not customer_address:
-            raise ValueError("the message has no usable sender address (From is missing or malformed)")
+            raise Orphaned("no sender: From is missing or malformed and there is no envelope sender")
         automatic = parsed.auto_kind is not None and not outbound
         customer = resolve_customer([("email", customer_address)], session=session,
                                     name=None if automatic else customer_name)
@@ -131,6 +142,33 @@ class Pipeline:
                 self._auto_reply(ticket, parsed, customer_name, session=session)
         return message
 
+    def _bounce(self, item: InboxItem, parsed: ParsedEmail, *, session: Session) -> Message | None:
+        """A delivery-status report (RFC 3464): a system message on the ticket of the mail it returns, and the
+        failed recipients marked bouncing. None when no ticket of ours matches: the caller files it as usual."""
+        report = read_delivery_report(item.payload)
+        if parsed.auto_kind != "bounce" and not report.failed_recipients:
+            return None  # `<>` alone also carries vacation replies (RFC 3834 §3.3): not a bounce
+        ids = report.original_message_ids
+        ticket, how = thread_email(session=session, in_reply_to=ids[0] if ids else parsed.in_reply_to,
+                                   references=[*parsed.references, *([parsed.in_reply_to] if ids else []),
+                                               *reversed(ids[1:])], subject=parsed.subject)
+        if ticket is None:
+            return None
+        author = parsed.from_address or _envelope_sender(item) or "mailer-daemon"
+        message = Message(
+            ticket_id=ticket.id, direction="in", author_kind="system", author=author, dedup_key=item.dedup_key,
+            message_id=parsed.message_id, in_reply_to=parsed.in_reply_to, references=parsed.references,
+            subject=parsed.subject, text=parsed.text, full_text=parsed.full_text, raw=item.payload,
+            attachments=self._store_attachments(parsed, session=session), parse_notes=parsed.notes,
+            auto_kind="bounce", inbox_id=item.id, sent_at=_clamp(parsed.date, item.received_at))
+        session.add(message)
+        session.flush()
+        reason = " ".join(filter(None, [report.status, report.diagnostic])) or "delivery failed"
+        marked = mark_bouncing(report.failed_recipients, reason, session=session, ticket_id=ticket.id)
+        record("message.bounce", session=session, ticket_id=ticket.id, message_id=message.id, how=how,
+               recipients=len(report.failed_recipients), marked=len(marked))
+        return message
+
     def _store_attachments(self, parsed: ParsedEmail, *, session: Session) -> list[dict[str, Any]]:
         """Metadata for every attachment; contents up to the configured limit, once per sha256."""
         limit = self.config.mail.attachment_content_limit
@@ -156,6 +194,9 @@ class Pipeline:
         ours = self.config.our_addresses()
         reason = auto_reply_blocker(parsed.headers, parsed.from_address, our_addresses=ours,
                                     instance_id=self.config.mail.instance_id, auto_kind=parsed.auto_kind)
+        bouncing = bounce_reason(parsed.from_address, session=session) if reason is None else None
+        if bouncing is not None:
+            reason = f"the address is bouncing ({bouncing}); `triage customers clear-bounce` lets mail go again"
         if reason is None:
             if sent_count(session=session, kind="auto_reply", since=datetime.min.replace(tzinfo=UTC),
                           ticket_id=ticket.id) >= conf.per_ticket:
@@ -321,6 +362,17 @@ def _max_urgency(a: str | None, b: str) -> str:
     return max(a, b, key=lambda u: URGENCY_ORDER.index(u) if u in URGENCY_ORDER else 1)
 
 
+def _envelope_sender(item: InboxItem) -> str:
+    """The SMTP MAIL FROM stored with the raw bytes; "" for the null sender and for other sources."""
+    sender = str((item.envelope or {}).get("mail_from") or "").strip().strip("<>").lower()
+    return sender if "@" in sender else ""
+
+
+def _null_sender(item: InboxItem) -> bool:
+    """Received by SMTP with the null reverse-path `<>`: RFC 5321 §4.5.5 reserves it for notifications."""
+    return item.source == "smtp" and item.envelope is not None and item.envelope.get("mail_from") == ""
+
+
 def _clamp(date: datetime | None, received: datetime) -> datetime:
     """The message's own date, unless missing or in the future (clocks and spammers lie)."""
     if date is None or date > received:
@@ -364,33 +416,75 @@ class Worker:
         self.name = name or worker_name()
 
     def run_once(self) -> Outcome | None:
-        """Process the oldest pending row; None when the inbox is empty."""
-        with self.db.session() as session, session.begin():
-            item = claim_next(session=session, worker=self.name)
-            if item is None:
-                return None
-            try:
-                with session.begin_nested():
-                    message = self.pipeline.process(item, session=session)
-            except Exception as exc:  # any failure: keep the row, its bytes and the error
-                item.status = FAILED
-                item.error = f"{type(exc).__name__}: {exc}"[:4000]
-                item.processed_at = utcnow()
-                log.warning("inbox row %s failed: %s", item.id, item.error)
-                log.debug("inbox row %s traceback:\n%s", item.id, traceback.format_exc())
-                record("inbox.failed", session=session, inbox_id=item.id, error=item.error)
-                return Outcome(item.id, FAILED, error=item.error)
-            item.status = DONE
-            item.error = None
+        """Process the oldest pending row; None when the inbox is empty.
+
+        The attempt is committed before the work starts (issue 14): a row that kills the process is
+        not retried forever, it is quarantined once it was begun `[inbox] max_attempts` times.
+        """
+        sqlite = self.db.engine.dialect.name != "postgresql"
+        while True:
+            claimed: int | None = None
+            if sqlite:  # one writer at a time: commit the attempt, then open the processing transaction
+                with self.db.session() as session, session.begin():
+                    item = claim_next(session=session, worker=self.name)
+                    if item is None:
+                        return None
+                    if self._quarantine(item, session=session):
+                        return Outcome(item.id, QUARANTINED, error=item.error)
+                    claimed = item.id
+                    record_attempt(session=session, item_id=item.id, worker=self.name)
+            with self.db.session() as session, session.begin():
+                if claimed is not None:
+                    item = session.get(InboxItem, claimed)
+                    if item is None or item.status != PENDING:  # another SQLite worker finished it meanwhile
+                        continue
+                else:
+                    item = claim_next(session=session, worker=self.name)
+                    if item is None:
+                        return None
+                    if self._quarantine(item, session=session):
+                        return Outcome(item.id, QUARANTINED, error=item.error)
+                    # The row stays held by this transaction's advisory lock; the attempt commits on its own.
+                    with self.db.session() as other, other.begin():
+                        record_attempt(session=other, item_id=item.id, worker=self.name)
+                    session.refresh(item)
+                return self._process(item, session=session)
+
+    def _quarantine(self, item: InboxItem, *, session: Session) -> bool:
+        if not quarantine_if_exhausted(item, max_attempts=self.pipeline.config.inbox.max_attempts):
+            return False
+        log.error("inbox row %s quarantined: %s (`triage inbox retry %s` releases it)", item.id, item.error, item.id)
+        record("inbox.quarantined", session=session, inbox_id=item.id, attempts=item.attempts)
+        return True
+
+    def _process(self, item: InboxItem, *, session: Session) -> Outcome:
+        try:
+            with session.begin_nested():
+                message = self.pipeline.process(item, session=session)
+        except Orphaned as exc:  # nobody to answer or file it under: a person decides (issue 14)
+            item.status, item.error, item.processed_at = ORPHAN, str(exc), utcnow()
+            log.warning("inbox row %s kept as an orphan: %s", item.id, item.error)
+            record("inbox.orphan", session=session, inbox_id=item.id, reason=item.error)
+            return Outcome(item.id, ORPHAN, error=item.error)
+        except Exception as exc:  # any failure: keep the row, its bytes and the error
+            item.status = FAILED
+            item.error = f"{type(exc).__name__}: {exc}"[:4000]
             item.processed_at = utcnow()
-            if message is None:
-                record("inbox.processed", session=session, inbox_id=item.id, worker=self.name, dropped=True)
-                return Outcome(item.id, DONE, extra={"dropped": True})
-            duplicate = message.inbox_id != item.id
-            item.message_id = message.id
-            record("inbox.processed", session=session, inbox_id=item.id, ticket_id=message.ticket_id,
-                   worker=self.name, duplicate=duplicate)
-            return Outcome(item.id, DONE, message.id, message.ticket_id, extra={"duplicate": duplicate})
+            log.warning("inbox row %s failed: %s", item.id, item.error)
+            log.debug("inbox row %s traceback:\n%s", item.id, traceback.format_exc())
+            record("inbox.failed", session=session, inbox_id=item.id, error=item.error)
+            return Outcome(item.id, FAILED, error=item.error)
+        item.status = DONE
+        item.error = None
+        item.processed_at = utcnow()
+        if message is None:
+            record("inbox.processed", session=session, inbox_id=item.id, worker=self.name, dropped=True)
+            return Outcome(item.id, DONE, extra={"dropped": True})
+        duplicate = message.inbox_id != item.id
+        item.message_id = message.id
+        record("inbox.processed", session=session, inbox_id=item.id, ticket_id=message.ticket_id,
+               worker=self.name, duplicate=duplicate)
+        return Outcome(item.id, DONE, message.id, message.ticket_id, extra={"duplicate": duplicate})
 
     def drain(self, limit: int | None = None, on_outcome: Any = None) -> list[Outcome]:
         """Process until the inbox is empty (or `limit` rows); returns what happened to each."""

@@ -374,3 +374,17 @@ def test_parse_hostport(text: str, expected: tuple[str, int]) -> None:
 def test_parse_hostport_errors(text: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         parse_hostport(text)
+
+
+def test_nul_in_ehlo_and_mail_from_is_stripped_before_storing(rt: Triage, server: Server, make_email) -> None:  # type: ignore[no-untyped-def]
+    # PostgreSQL's JSONB refuses NUL: the envelope used to fail to store and the sender got 451 forever (issue 14).
+    port = server()
+    with smtplib.SMTP("127.0.0.1", port, local_hostname="cli\x00ent.example.com", timeout=10) as client:
+        client.ehlo()
+        assert client.mail("maria\x00.jensen@example.com")[0] == 250
+        assert client.rcpt(SUPPORT)[0] == 250
+        code, reply = client.data(make_email())
+    assert code == 250, reply
+    [row] = _rows(rt)
+    assert row.envelope is not None and row.envelope["mail_from"] == SENDER
+    assert row.envelope["helo"] == "client.example.com"

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from mail.outgoing import compose
 from triage.agents.tables import Agent
 from triage.config import TriageConfig
+from triage.conversations.bounces import bounce_reason
 from triage.conversations.service import normalise_subject, ticket_token
 from triage.conversations.tables import OPEN_STATUSES, TICKET_STATUSES, Message, Ticket
 from triage.db import utcnow
@@ -149,6 +150,10 @@ def _queue_email(ticket: Ticket, last: Message, text: str, agent: Agent | None, 
         recipient = next((i.value for i in ticket.customer.identities if i.kind == "email"), None)
     if recipient is None:
         raise TicketConflict(f"the customer of ticket #{ticket.id} has no email address to answer")
+    bouncing = bounce_reason(recipient, session=session)
+    if bouncing is not None:  # issue 14: nothing more goes to an address that bounced until a person clears it
+        raise TicketConflict(f"mail to the customer of ticket #{ticket.id} bounces ({bouncing}); "
+                             "clear it with `triage customers clear-bounce` once the address is fixed")
     sender = _sender_for(ticket, last, config)
     subject = normalise_subject(ticket.subject) or "your message"
     name = f"{agent.name} ({config.company})" if agent is not None else f"{config.company} Support"

@@ -41,6 +41,9 @@ class CustomerIdentity(Base):
     kind: Mapped[str] = mapped_column(String(16))  # email | chat
     value: Mapped[str] = mapped_column(String(320))  # normalised: emails lower-cased
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # Set by a delivery-status report for this address; no mail goes to it until a person clears it (issue 14).
+    bouncing_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    bounce_reason: Mapped[str | None] = mapped_column(Text)
 
     customer: Mapped[Customer] = relationship(back_populates="identities")
 

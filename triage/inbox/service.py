@@ -6,7 +6,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from triage.inbox.tables import DONE, FAILED, PENDING, InboxItem
+from triage.db import utcnow
+from triage.inbox.tables import FAILED, ORPHAN, PENDING, QUARANTINED, STATUSES, InboxItem
 
 
 def enqueue(
@@ -29,26 +30,67 @@ def enqueue(
     return item, True
 
 
+class Orphaned(Exception):
+    """Raised by processing for a row that belongs to no one (a message without any sender): kept for a person."""
+
+
+# pg_try_advisory_xact_lock(class, id): the class keeps inbox locks apart from any other advisory lock.
+_PG_LOCK_CLASS = 14_001
+
+
 def claim_next(*, session: Session, worker: str) -> InboxItem | None:
-    """Lock the oldest pending row for this transaction.
+    """The oldest pending row, held for this transaction; the caller records the attempt (`record_attempt`).
 
-    On PostgreSQL `FOR UPDATE SKIP LOCKED` lets several workers share the inbox: each row is
-    locked by exactly one of them, and a crashed worker's lock dies with its transaction, so the
-    row is simply pending again. SQLite serialises writers, so the plain select is enough there.
+    On PostgreSQL several workers share the inbox: each row is held by one of them through a
+    transaction-level advisory lock, and a crashed worker's lock dies with its connection. An
+    advisory lock rather than `FOR UPDATE` because the attempt is committed by another connection
+    while this transaction holds the row, which a row lock would block (issue 14). SQLite
+    serialises writers, so the plain select is enough there.
     """
-    query = select(InboxItem).where(InboxItem.status == PENDING).order_by(InboxItem.id).limit(1)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    item = session.scalar(query)
-    if item is not None:
-        item.attempts += 1
-        item.processed_by = worker
-    return item
+    query = select(InboxItem).where(InboxItem.status == PENDING).order_by(InboxItem.id)
+    if session.get_bind().dialect.name != "postgresql":
+        return session.scalar(query.limit(1))
+    after = 0
+    while True:
+        ids = list(session.scalars(select(InboxItem.id).where(InboxItem.status == PENDING, InboxItem.id > after)
+                                   .order_by(InboxItem.id).limit(20)))
+        if not ids:
+            return None
+        for row_id in ids:
+            if session.scalar(select(func.pg_try_advisory_xact_lock(_PG_LOCK_CLASS, row_id))):
+                # Read again under the lock: another worker may have finished it since the scan.
+                item = session.scalar(select(InboxItem).where(InboxItem.id == row_id)
+                                      .execution_options(populate_existing=True))
+                if item is not None and item.status == PENDING:
+                    return item
+        after = ids[-1]
 
 
-def retry_failed(*, session: Session, ids: list[int] | None = None) -> int:
-    """Put failed rows back to pending so the worker replays them; returns how many."""
-    stmt = update(InboxItem).where(InboxItem.status == FAILED).values(status=PENDING, error=None)
+def record_attempt(*, session: Session, item_id: int, worker: str) -> int:
+    """Count one processing attempt; the caller commits it before the work starts, so a crash cannot undo it."""
+    session.execute(update(InboxItem).where(InboxItem.id == item_id)
+                    .values(attempts=InboxItem.attempts + 1, processed_by=worker))
+    session.flush()
+    return int(session.scalar(select(InboxItem.attempts).where(InboxItem.id == item_id)) or 0)
+
+
+def quarantine_if_exhausted(item: InboxItem, *, max_attempts: int) -> bool:
+    """Set aside a pending row that was begun `max_attempts` times and never finished: each one died."""
+    if item.status != PENDING or item.attempts < max_attempts:
+        return False
+    item.status = QUARANTINED
+    item.error = f"process died while processing, {item.attempts} attempts"
+    item.processed_at = utcnow()
+    return True
+
+
+def retry_failed(*, session: Session, ids: list[int] | None = None, quarantined: bool = False) -> int:
+    """Put failed rows back to pending so the worker replays them; returns how many.
+
+    Quarantined rows are released when named by id or with `quarantined`; their attempts start again from 0.
+    """
+    statuses = [FAILED, QUARANTINED, ORPHAN] if ids else [FAILED, QUARANTINED] if quarantined else [FAILED]
+    stmt = update(InboxItem).where(InboxItem.status.in_(statuses)).values(status=PENDING, error=None, attempts=0)
     if ids:
         stmt = stmt.where(InboxItem.id.in_(ids))
     result = session.execute(stmt)
@@ -66,4 +108,4 @@ def list_items(*, session: Session, status: str | None = None, limit: int = 100)
 def counts(*, session: Session) -> dict[str, int]:
     rows = session.execute(select(InboxItem.status, func.count()).group_by(InboxItem.status))
     found = {status: int(n) for status, n in rows}
-    return {status: found.get(status, 0) for status in (PENDING, DONE, FAILED)}
+    return {status: found.get(status, 0) for status in STATUSES}

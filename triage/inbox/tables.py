@@ -11,6 +11,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 from triage.db import Base, JsonType, UtcDateTime, utcnow
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
+# A row whose processing killed the worker `max_attempts` times: skipped until a person releases it (issue 14).
+QUARANTINED = "quarantined"
+# Mail with no sender at all (no From, no envelope sender): kept for a person, never a failure (issue 14).
+ORPHAN = "orphan"
+STATUSES = (PENDING, DONE, FAILED, QUARANTINED, ORPHAN)
 
 
 class InboxItem(Base):
@@ -27,6 +32,7 @@ class InboxItem(Base):
     # SMTP envelope (mail_from, rcpt_tos, peer) or IMAP origin (mailbox, folder, uid), when there is one.
     envelope: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
     status: Mapped[str] = mapped_column(String(16), default=PENDING)
+    # Processing attempts begun since the row was last (re)queued, each committed before its work starts.
     attempts: Mapped[int] = mapped_column(default=0)
     error: Mapped[str | None] = mapped_column(Text)
     processed_by: Mapped[str | None] = mapped_column(String(200))

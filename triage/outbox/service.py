@@ -23,7 +23,7 @@ from email.message import EmailMessage
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from mail.outgoing import message_id_of
+from mail.outgoing import ascii_domain, message_id_of, needs_smtputf8
 from triage.config import SmtpRelayConfig, read_secret
 from triage.db import Database, utcnow
 from triage.events.service import record
@@ -118,7 +118,14 @@ def relay_send(raw: bytes, *, sender: str, recipient: str, relay: SmtpRelayConfi
             password = read_secret(relay.password, relay.password_file, what="smtp_relay")
             if relay.user and password is not None:
                 client.login(relay.user, password)
-            refused = client.sendmail(sender, [recipient], raw)
+            sender, recipient = ascii_domain(sender), ascii_domain(recipient)
+            options: list[str] = []
+            if needs_smtputf8(sender, recipient):  # RFC 6531: a UTF-8 local part travels only with SMTPUTF8
+                client.ehlo_or_helo_if_needed()
+                if not client.has_extn("smtputf8"):
+                    raise RelayError("the relay does not offer SMTPUTF8, needed for this address", permanent=True)
+                options = ["SMTPUTF8", "BODY=8BITMIME"]
+            refused = client.sendmail(sender, [recipient], raw, mail_options=options)
             if refused:
                 code, text = next(iter(refused.values()))
                 raise RelayError(f"recipient refused: {code} {text!r}", permanent=500 <= code < 600)
