@@ -167,6 +167,9 @@ def _compare_with_current(kind: str, registry: Registry, result: TrainResult, *,
         seen = registry.trained_texts(kind, current)
         rows = [i for i, text in enumerate(result.validation_texts)
                 if seen is None or text_digest(text) not in seen]
+        if not rows:  # it learnt every validation row: nothing to compare on (and nothing wrong with it)
+            return {"version": current, "accuracy": None, "macro_f1": None, "ece": None, "n": 0,
+                    "n_validation": len(result.validation_texts), "trained_texts": "known", "candidate": None}
         embeddings = result.validation_embeddings
         contexts = result.validation_contexts
         ev = evaluate(model, [result.validation_texts[i] for i in rows],
@@ -203,9 +206,10 @@ def _decide(promote: bool | None, comparison: dict[str, Any] | None, *, ties: bo
                  "training fingerprints, so it may have seen some of them)")
     else:
         where = f"on the {n} validation rows neither model was trained on"
-        if n < min_rows:
+        need = max(min_rows, 1)
+        if n < need:
             return False, (f"only {n} of {comparison['n_validation']} validation rows were not used to train "
-                           f"{old}, fewer than the {min_rows} needed to compare fairly; promote it with --promote "
+                           f"{old}, fewer than the {need} needed to compare fairly; promote it with --promote "
                            "if you are sure")
     verdict = (f"macro-F1 {new['macro_f1']:.4f} vs {comparison['macro_f1']:.4f}, "
                f"accuracy {new['accuracy']:.4f} vs {comparison['accuracy']:.4f} {where}")

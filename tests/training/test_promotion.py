@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from training.datasets import load_csv
 from training.promotion import PromotionRefused, check_promotion, label_problem
 from training.registry import TRAINED_TEXTS, Registry, text_digest
 from training.train import TrainConfig, run_training
@@ -36,11 +37,13 @@ def test_the_training_texts_are_fingerprinted_beside_the_model(tmp_path: Path, i
     result = run_training("intent", intent_csv, registry=registry)
     version = result["version"]
     info = registry.info("intent", version)
-    assert info.extra["trained_texts"]["count"] == result["metrics"]["n_train"] == 32
+    # what the stored model was fitted on: its training split, or every row when refitted after validation
+    fitted = info.metrics.get("refit_on_all", info.metrics["n_train"])
+    assert info.extra["trained_texts"]["count"] == fitted
     seen = registry.trained_texts("intent", version)
-    assert seen is not None and len(seen) == 32
+    assert seen is not None and len(seen) == fitted
     folder = registry.path("intent", version)
-    assert (folder / TRAINED_TEXTS).stat().st_size == 32 * 20  # compact: one sha1 a text, no text readable
+    assert (folder / TRAINED_TEXTS).stat().st_size == fitted * 20  # compact: one sha1 a text, no text readable
     assert b"refund" not in (folder / TRAINED_TEXTS).read_bytes()
     assert TRAINED_TEXTS not in {p.name for p in registry.files("intent", version)}  # not a report
     # case and spacing do not make a new text
@@ -58,11 +61,11 @@ def test_a_retrain_with_corrections_wins_on_rows_neither_model_saw(tmp_path: Pat
     assert seen is not None
 
     retrain = run_training("intent", intent_csv, registry=registry, feedback=_corrections(),
-                           config=TrainConfig(min_comparison_rows=10))
+                           config=TrainConfig(min_comparison_rows=5))
     compared = retrain["compared_with"]
     assert retrain["feedback"]["added"] == len(_corrections())
     # rows the current model learnt were left out: it is not scored on what it memorised
-    assert compared["trained_texts"] == "known" and 10 <= compared["n"] < compared["n_validation"]
+    assert compared["trained_texts"] == "known" and 5 <= compared["n"] < compared["n_validation"]
     assert compared["n_validation"] == retrain["metrics"]["n_validation"]
     assert compared["candidate"]["macro_f1"] > compared["macro_f1"]
     assert retrain["promoted"], retrain["reason"]
@@ -80,6 +83,22 @@ def test_too_few_unseen_rows_are_no_comparison(tmp_path: Path, intent_csv: Path)
     assert "fewer than the 20 needed to compare fairly" in retrain["reason"] and "--promote" in retrain["reason"]
     asked = run_training("intent", intent_csv, registry=registry, feedback=_corrections()[:6], promote=True)
     assert asked["promoted"] and registry.current("intent") == asked["version"]
+
+
+def test_no_unseen_rows_at_all_keeps_the_current_model(tmp_path: Path, intent_csv: Path,
+                                                       write_rows: Callable[..., Path]) -> None:
+    registry = Registry(tmp_path / "models")
+    current = run_training("intent", intent_csv, registry=registry)["version"]
+    seen = registry.trained_texts("intent", current)
+    assert seen is not None
+    # a new model trained only on texts the current one learnt validates on nothing it did not see
+    data = load_csv(intent_csv)
+    learnt = [(t, label) for t, label in zip(data.texts, data.labels, strict=True) if text_digest(t) in seen]
+    subset = run_training("intent", write_rows(tmp_path / "learnt.csv", learnt), registry=registry,
+                          config=TrainConfig(min_comparison_rows=0))
+    assert subset["compared_with"]["n"] == 0 and subset["compared_with"]["candidate"] is None
+    assert not subset["promoted"] and "only 0 of" in subset["reason"]
+    assert registry.current("intent") == current
 
 
 def test_a_model_saved_before_fingerprints_is_compared_on_all_rows_and_says_so(tmp_path: Path,
