@@ -277,5 +277,6 @@ def test_training_reports_each_phase_from_the_start(tmp_path: Path, intent_csv: 
                  progress=lambda phase, done, total: seen.append((phase, done, total)))
     assert seen[0] == ("embedding", 0, 40) and ("embedding", 40, 40) in seen
     phases = [phase for phase, _, _ in seen]
-    assert sorted(set(phases), key=phases.index) == ["embedding", "fitting", "reports"]
+    order = sorted(set(phases), key=phases.index)
+    assert order[0] == "embedding" and order[-1] == "reports" and "fitting" in order
     assert seen[-1] == ("reports", 1, 1)
