@@ -17,9 +17,9 @@ def make_estimator(kind: str, *, oos_label: str | None = "oos", vip_emails: Iter
     Intent: LinearSVC over embeddings and word + character TF-IDF, temperature-calibrated, with
     out-of-scope examples labelled `oos_label` and two rejection gates (top probability, similarity to the 5
     nearest in-scope training examples) tuned inside `fit`; without labelled examples they may reject 1% of
-    in-scope messages (None: no out-of-scope handling). Sentiment adds the anger signal. Urgency adds the explicit signals; VIP
-    addresses come from `vip_emails`. `products` (configured product names) are masked in the TF-IDF text
-    so that models learn what is said about a product, not which one.
+    in-scope messages (None: no out-of-scope handling). Sentiment adds the anger signal. Urgency adds the
+    explicit signals; VIP addresses come from `vip_emails`. `products` (configured product names) are masked
+    in the TF-IDF text so that models learn what is said about a product, not which one.
     """
     names = tuple(sorted({p.strip() for p in products if p and p.strip()}))
     if kind == "intent":

@@ -41,6 +41,10 @@ class TrainConfig:
     # Fewer validation rows than this that the current model did not train on say nothing about which
     # model is better: the new one is then not promoted unasked.
     min_comparison_rows: int = 20
+    # After validation, the stored model is fitted again on every row (training and validation): the
+    # validation figures describe the split model, the served one has seen a quarter more data (Banking77:
+    # about half a point of accuracy). False stores the split model itself.
+    refit: bool = True
 
 
 @dataclass
@@ -134,10 +138,20 @@ def train_classifier(dataset: Dataset, config: TrainConfig | None = None, progre
     validation = evaluate(model, val_texts, val_labels, kind=kind, oos_label=oos_label,
                           embeddings=embeddings[val_idx], contexts=contexts)
     scores = metrics(validation) | {"n_train": len(train_idx), "n_validation": len(val_idx)}
+    trained_on = list(texts[train_idx])
+    if config.refit:
+        if progress:
+            progress("refitting on all rows", 0, 1)
+        model = make_estimator(kind, oos_label=oos_label or "oos").set_params(**_params(model)).fit(
+            list(texts), list(labels), embeddings)
+        trained_on = list(texts)
+        scores["refit_on_all"] = len(texts)
+        if progress:
+            progress("refitting on all rows", 1, 1)
     return TrainResult(model=model, metrics=scores, labels=sorted(set(dataset.labels)), validation=validation,
                        validation_texts=val_texts, validation_labels=val_labels,
                        validation_embeddings=embeddings[val_idx], validation_contexts=contexts,
-                       train_texts=list(texts[train_idx]),
+                       train_texts=trained_on,
                        sentiment_context=sentiment_version, params=_params(model))
 
 

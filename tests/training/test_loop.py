@@ -32,13 +32,14 @@ def test_first_model_is_promoted_then_only_a_better_one(tmp_path: Path, intent_c
     registry = Registry(tmp_path / "models")
     real = training.train.make_estimator
     monkeypatch.setattr(training.train, "make_estimator", _constant_estimator)
-    weak = run_training("intent", intent_csv, registry=registry)
+    # Stored as fitted on the training split: the next runs (same split) have validation rows it never saw.
+    weak = run_training("intent", intent_csv, registry=registry, config=TrainConfig(refit=False))
     assert weak["promoted"] and weak["reason"] == "no current model" and weak["compared_with"] is None
     assert registry.current("intent") == weak["version"]
 
     monkeypatch.setattr(training.train, "make_estimator", real)
     # 40 rows hold out 8 for validation: below the default minimum for a comparison, so lower it here.
-    few = TrainConfig(min_comparison_rows=8)
+    few = TrainConfig(min_comparison_rows=8, refit=False)
     strong = run_training("intent", intent_csv, registry=registry, config=few)
     assert strong["promoted"] and strong["reason"].startswith(f"beats {weak['version']}")
     # the current model was measured on the new run's validation split, not on its own
@@ -58,11 +59,13 @@ def test_first_model_is_promoted_then_only_a_better_one(tmp_path: Path, intent_c
 
 def test_no_promote_and_tie_keep_the_current_model(tmp_path: Path, intent_csv: Path) -> None:
     registry = Registry(tmp_path / "models")
-    first = run_training("intent", intent_csv, registry=registry, promote=False)
+    split_only = TrainConfig(refit=False)  # each stored model has not seen the validation rows
+    first = run_training("intent", intent_csv, registry=registry, promote=False, config=split_only)
     assert not first["promoted"] and registry.current("intent") is None
-    second = run_training("intent", intent_csv, registry=registry)
+    second = run_training("intent", intent_csv, registry=registry, config=split_only)
     assert second["promoted"]
-    same = run_training("intent", intent_csv, registry=registry)  # same data, same seed: a tie is not better
+    # same data, same seed: a tie is not better
+    same = run_training("intent", intent_csv, registry=registry, config=split_only)
     assert not same["promoted"] and same["compared_with"]["macro_f1"] == same["metrics"]["macro_f1"]
     assert registry.current("intent") == second["version"]
 
