@@ -93,19 +93,34 @@ def evaluate(model: Any, texts: Sequence[str], labels: Sequence[str], *, kind: s
 
 def serving_contexts(kind: str, texts: Sequence[str], embeddings: np.ndarray | None,
                      registry: Registry | None) -> tuple[list[Context] | None, str | None]:
-    """What the suite would add as context: for urgency, the current sentiment model's answer.
+    """What the suite would add as context: for urgency, the current sentiment and intent models' answers.
 
-    Returns the contexts (None when there is nothing to add) and the sentiment version used.
+    Returns the contexts (None when there is nothing to add) and the sentiment version used. The intent is
+    given as served (out of scope: "other"), because it caps urgency (models.signals).
     """
-    if kind != "urgency" or registry is None or registry.current("sentiment") is None:
+    if kind != "urgency" or registry is None:
         return None, None
-    try:
-        model, info = registry.load("sentiment")
-        predictions = predict_as_served(model, texts, embeddings)
-    except Exception as exc:  # urgency is still measurable without it; say so
-        log.warning("urgency measured without sentiment context: %s", exc)
+    contexts: list[Context] = [{} for _ in texts]
+    version = None
+    for task in ("sentiment", "intent"):
+        if registry.current(task) is None:
+            continue
+        try:
+            model, info = registry.load(task)
+            predictions = predict_as_served(model, texts, embeddings)
+        except Exception as exc:  # urgency is still measurable without it; say so
+            log.warning("urgency measured without %s context: %s", task, exc)
+            continue
+        for ctx, p in zip(contexts, predictions, strict=True):
+            if task == "sentiment":
+                ctx["sentiment"] = (p.label, p.confidence)
+            else:
+                ctx["intent"] = serving_label("intent", p.label, info.params.get("oos_label") or "oos")
+        if task == "sentiment":
+            version = info.version
+    if not any(contexts):
         return None, None
-    return [{"sentiment": (p.label, p.confidence)} for p in predictions], info.version
+    return contexts, version
 
 
 def metrics(ev: Evaluation) -> dict[str, Any]:
@@ -120,6 +135,11 @@ def metrics(ev: Evaluation) -> dict[str, Any]:
                               "f1": _r(row["f1"]), "support": int(row["support"])}
                       for label, row in per_class.items()},
     }
+    if ev.kind == "intent":
+        # In-scope messages answered "other": what the out-of-scope gates cost (1% allowed without labelled
+        # out-of-scope examples).
+        in_scope = [p for t, p in zip(ev.y_true, ev.y_pred, strict=True) if t != OUT_OF_SCOPE]
+        out["in_scope_rejected"] = _r(sum(p == OUT_OF_SCOPE for p in in_scope) / len(in_scope)) if in_scope else None
     if ev.has_oos:
         out["in_scope_accuracy"] = _r(m.in_scope_accuracy(ev.y_true, ev.y_pred, OUT_OF_SCOPE))
         out["oos_recall"] = _r(m.oos_recall(ev.y_true, ev.y_pred, OUT_OF_SCOPE))
