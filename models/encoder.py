@@ -110,12 +110,23 @@ class Encoder:
             return self._pool
 
 
+def configured_encoder_path() -> Path | None:
+    """TRIAGE_ENCODER: a folder with a sentence-transformers model to use instead of the bundled one.
+
+    For a multilingual model on disk (the bundled all-MiniLM-L6-v2 is English). Read when an encoder is
+    first asked for, never at import; models trained with one encoder refuse to serve with another.
+    """
+    value = os.environ.get("TRIAGE_ENCODER", "").strip()
+    return Path(value).expanduser() if value else None
+
+
 _shared: dict[str, Encoder] = {}
 _shared_lock = threading.Lock()
 
 
 def shared_encoder(path: Path | None = None) -> Encoder:
     """One encoder per model path per process, so every model and request shares the weights."""
+    path = path or configured_encoder_path()
     key = str(Path(path).resolve()) if path else "bundled"
     with _shared_lock:
         if key not in _shared:

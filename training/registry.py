@@ -282,6 +282,13 @@ class Registry:
                             "`triage models promote VERSION`") from exc
         if not callable(getattr(model, "predictions", None)):
             raise UserError(f"{kind} model {version}: artifact {path} does not hold a classifier")
+        from models.encoder import shared_encoder
+
+        trained_with, serving_with = info.params.get("encoder"), shared_encoder().name
+        if trained_with and trained_with != serving_with:
+            # Another encoder's vectors mean nothing to this model (or do not even fit its weights).
+            raise UserError(f"{kind} model {version} was trained with the encoder {trained_with!r} but this process "
+                            f"uses {serving_with!r} (TRIAGE_ENCODER); retrain with it, or unset TRIAGE_ENCODER")
         return model, info
 
     def has_all(self) -> bool:

@@ -119,3 +119,19 @@ def test_bundled_training_files_are_well_formed() -> None:
     assert all(t["description"].strip() for t in taxonomy)
     assert set(load_csv(sample_path("sentiment.csv")).labels) == {"negative", "neutral", "positive"}
     assert set(load_csv(sample_path("urgency.csv")).labels) == {"low", "normal", "high", "critical"}
+
+
+def test_a_model_refuses_to_serve_with_another_encoder(models_path: Path, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from models import encoder
+
+    other = tmp_path / "paraphrase-multilingual-MiniLM-L12-v2"
+    monkeypatch.setenv("TRIAGE_ENCODER", str(other))
+    monkeypatch.setattr(encoder, "_shared", {})
+    assert encoder.shared_encoder().path == other and encoder.shared_encoder().name == other.name
+    with pytest.raises(UserError, match="TRIAGE_ENCODER") as caught:
+        Registry(models_path).load("intent")
+    assert "all-MiniLM-L6-v2" in str(caught.value) and other.name in str(caught.value)
+    monkeypatch.delenv("TRIAGE_ENCODER")
+    monkeypatch.setattr(encoder, "_shared", {})
+    Registry(models_path).load("intent")  # the bundled encoder again: it serves
