@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+from typer.testing import CliRunner, Result
 
 from triage.config import Settings
 from triage.runtime import Triage
@@ -153,3 +154,21 @@ class HashingEncoder:
 @pytest.fixture
 def hashing_encoder() -> HashingEncoder:
     return HashingEncoder()
+
+
+def cli_in_process(rt: Triage, monkeypatch: pytest.MonkeyPatch, *args: str) -> Result:
+    """Run a `triage` command in-process on this runtime's settings; its own runtime is disposed after."""
+    from triage import cli
+
+    made: list[Triage] = []
+
+    def runtime() -> Triage:
+        made.append(Triage(rt.settings))
+        return made[-1]
+
+    monkeypatch.setattr(cli, "runtime", runtime)
+    try:
+        return CliRunner().invoke(cli.app, list(args))
+    finally:
+        for each in made:
+            each.db.dispose()

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from typer.testing import CliRunner, Result
 
+from tests.conftest import cli_in_process
 from triage.events.tables import Event
 from triage.inbox.service import enqueue, retry_failed
 from triage.inbox.tables import InboxItem
@@ -22,24 +22,6 @@ from triage.monitoring import backlog
 from triage.runtime import Triage
 
 WORKER = Path(__file__).with_name("crash_worker.py")
-
-
-def _cli(rt: Triage, monkeypatch: pytest.MonkeyPatch, *args: str) -> Result:
-    """Run a `triage` command in-process on this runtime's settings; its own runtime is disposed after."""
-    from triage import cli
-
-    made: list[Triage] = []
-
-    def runtime() -> Triage:
-        made.append(Triage(rt.settings))
-        return made[-1]
-
-    monkeypatch.setattr(cli, "runtime", runtime)
-    try:
-        return CliRunner().invoke(cli.app, list(args))
-    finally:
-        for each in made:
-            each.db.dispose()
 
 
 def _chat(i: int, text: str) -> tuple[bytes, str]:
@@ -84,7 +66,7 @@ def test_poison_row_is_quarantined_after_three_crashes_and_the_rest_processed(
         assert backlog(session=session).inbox == {"pending": 0, "failed": 0, "quarantined": 1, "orphan": 0}
 
     # Visible to a person, and released by `triage inbox retry ID` (a quarantined row is never retried by default).
-    listed = _cli(rt, monkeypatch, "inbox", "list", "--status", "quarantined")
+    listed = cli_in_process(rt, monkeypatch, "inbox", "list", "--status", "quarantined")
     assert listed.exit_code == 0 and "process died while processing, 3 attempts" in listed.output
     assert "1 quarantined" in listed.output
     with rt.db.transaction() as session:

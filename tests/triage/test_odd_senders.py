@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
-from typer.testing import CliRunner, Result
 
 from mail.bounces import read_delivery_report
+from tests.conftest import cli_in_process
 from triage.config import SmtpRelayConfig
 from triage.conversations.actions import TicketConflict, reply
 from triage.conversations.bounces import bounce_reason
@@ -38,24 +38,6 @@ def _smtp(rt: Triage, raw: bytes, key: str, mail_from: str | None) -> int:
         if mail_from is not None:
             item.envelope = {"mail_from": mail_from, "rcpt_tos": [SUPPORT], "peer": "127.0.0.1", "helo": "mx"}
         return item.id
-
-
-def _cli(rt: Triage, monkeypatch: pytest.MonkeyPatch, *args: str) -> Result:
-    """Run a `triage` command in-process on this runtime's settings; its own runtime is disposed after."""
-    from triage import cli
-
-    made: list[Triage] = []
-
-    def runtime() -> Triage:
-        made.append(Triage(rt.settings))
-        return made[-1]
-
-    monkeypatch.setattr(cli, "runtime", runtime)
-    try:
-        return CliRunner().invoke(cli.app, list(args))
-    finally:
-        for each in made:
-            each.db.dispose()
 
 
 def _fixture(name: str) -> bytes:
@@ -99,9 +81,9 @@ def test_bounce_without_from_lands_on_the_ticket_and_stops_mail_until_cleared(
     with rt.db.session() as session, pytest.raises(TicketConflict, match="bounces"):
         reply(second.ticket_id, "We ship to Prague.", config=rt.config, session=session, actor="t")
 
-    cleared = _cli(rt, monkeypatch, "customers", "clear-bounce", "Jana.Novak@customer.example")
+    cleared = cli_in_process(rt, monkeypatch, "customers", "clear-bounce", "Jana.Novak@customer.example")
     assert cleared.exit_code == 0, cleared.output
-    again = _cli(rt, monkeypatch, "customers", "clear-bounce", "jana.novak@customer.example")
+    again = cli_in_process(rt, monkeypatch, "customers", "clear-bounce", "jana.novak@customer.example")
     assert "is not marked bouncing" in str(again.exception)  # a UserError: one line, exit 2 from `triage`
     with rt.db.transaction() as session:
         assert bounce_reason("jana.novak@customer.example", session=session) is None
@@ -140,7 +122,7 @@ def test_mail_without_any_sender_is_kept_as_an_orphan_and_listed(rt: Triage, mon
         row = session.scalars(select(InboxItem)).one()
         assert row.status == "orphan" and row.payload == _fixture("no-sender-at-all.eml")
         assert session.scalars(select(Ticket)).all() == []
-    listed = _cli(rt, monkeypatch, "inbox", "list", "--status", "orphan")
+    listed = cli_in_process(rt, monkeypatch, "inbox", "list", "--status", "orphan")
     assert listed.exit_code == 0 and "1 orphan" in listed.output and "no sender" in listed.output
 
 
