@@ -450,6 +450,12 @@ MAX_UNSUPERVISED_THRESHOLD = 0.9
 NOVELTY_SHARE = 0.5
 
 
+def _top_predictions(proba: np.ndarray, classes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's top probability and the class it names."""
+    best = proba.argmax(axis=1)
+    return proba[np.arange(len(best)), best], classes[best]
+
+
 def tune_thresholds(proba: np.ndarray, truth: np.ndarray, classes: np.ndarray, oos_label: str,
                     max_false_rejection: float, similarity: np.ndarray | None = None) -> tuple[float, float]:
     """(probability threshold, similarity threshold) chosen on held-out predictions.
@@ -461,9 +467,7 @@ def tune_thresholds(proba: np.ndarray, truth: np.ndarray, classes: np.ndarray, o
     """
     if similarity is None:
         return tune_threshold_on(proba, truth, classes, oos_label, max_false_rejection), 0.0
-    best = proba.argmax(axis=1)
-    top = proba[np.arange(len(best)), best]
-    predicted = classes[best]
+    top, predicted = _top_predictions(proba, classes)
     is_oos = truth == oos_label
     if not is_oos.any():
         if max_false_rejection <= 0:
@@ -486,9 +490,10 @@ def tune_thresholds(proba: np.ndarray, truth: np.ndarray, classes: np.ndarray, o
     for t_prob in t_probs:
         low_prob = top < t_prob
         for t_sim in t_sims:
-            reject = said_oos | low_prob | (similarity < t_sim)
-            if float(((low_prob | (similarity < t_sim)) & ~said_oos)[~is_oos].mean()) > max_false_rejection:
+            gated = low_prob | (similarity < t_sim)
+            if float((gated & ~said_oos)[~is_oos].mean()) > max_false_rejection:
                 continue
+            reject = said_oos | gated
             in_scope_acc = float((correct & ~reject)[~is_oos].mean())
             recall = float(reject[is_oos].mean())
             score = (in_scope_acc + recall) / 2
@@ -504,9 +509,7 @@ def tune_threshold_on(proba: np.ndarray, truth: np.ndarray, classes: np.ndarray,
     With labelled out-of-scope examples: the threshold that maximises accuracy (ties: the lowest). Without:
     the highest threshold that rejects at most `max_false_rejection` of the in-scope examples.
     """
-    best = proba.argmax(axis=1)
-    top = proba[np.arange(len(best)), best]
-    predicted = classes[best]
+    top, predicted = _top_predictions(proba, classes)
     is_oos = truth == oos_label
     if not is_oos.any():
         if max_false_rejection <= 0:
