@@ -2,10 +2,10 @@
 
 The models are the ones `triage init` trains (`train_baselines` on the bundled samples, into a fresh registry);
 each evaluation message goes the way the pipeline takes it: an email is built and parsed (`parse_email`), the
-classifier sees the normalised subject and the stripped body (`triage.pipeline._email_text`), a chat message
-its text, and `ClassifierSuite.classify` gives intent, sentiment and urgency (urgency with the intent and the
-sentiment as context). The language is `models.language.detect_language`. Baselines measured in the same run:
-TF-IDF alone and embeddings alone, trained on the same bundled intent examples.
+classifier sees the normalised subject and the stripped body (`triage.pipeline.email_classification_text`), a
+chat message its text, and `ClassifierSuite.classify` gives intent, sentiment and urgency (urgency with the
+intent and the sentiment as context). The language is `models.language.detect_language`. Baselines measured in
+the same run: TF-IDF alone and embeddings alone, trained on the same bundled intent examples.
 
 The evaluation set (`triage/samples/evaluation/messages.jsonl`) is written for Triage and never trained on.
 """
@@ -40,7 +40,7 @@ def load_evaluation(path: Path = EVALUATION) -> list[dict[str, Any]]:
 def served_text(row: dict[str, Any]) -> str:
     """What the classifiers see for this message when it arrives (email parsed as the pipeline parses it)."""
     from mail.parse import parse_email
-    from triage.pipeline import _email_text
+    from triage.pipeline import email_classification_text
 
     if row["channel"] != "email":
         return str(row["text"])
@@ -50,7 +50,7 @@ def served_text(row: dict[str, Any]) -> str:
     msg["Subject"] = row.get("subject") or ""
     msg["Message-ID"] = f"<{row['id']}@evaluation.example>"
     msg.set_content(row["text"])
-    return _email_text(parse_email(msg.as_bytes()))
+    return email_classification_text(parse_email(msg.as_bytes()))
 
 
 def _accuracy(pairs: list[tuple[str, str]]) -> float:

@@ -136,8 +136,8 @@ class Pipeline:
                    auto_kind=parsed.auto_kind)
         else:
             team = self._mailbox_team(parsed)
-            self._classify_and_route(ticket, message, _email_text(parsed), created=created, session=session,
-                                     team=team)
+            self._classify_and_route(ticket, message, email_classification_text(parsed), created=created,
+                                     session=session, team=team)
             if item.source != "file":  # importing an archive must never write to its customers
                 self._auto_reply(ticket, parsed, customer_name, session=session)
         return message
@@ -346,7 +346,8 @@ class Pipeline:
             assign(ticket, session=session)
 
 
-def _email_text(parsed: ParsedEmail) -> str:
+def email_classification_text(parsed: ParsedEmail) -> str:
+    """What the classifiers see of an email: its normalised subject, then the body without quotes or signature."""
     subject = normalise_subject(parsed.subject)
     return f"{subject}\n{parsed.text}" if subject else parsed.text
 
