@@ -1,16 +1,64 @@
-"""The two kinds of error: the user's (bad input, say what to fix) and ours (log with a trace id)."""
+"""One error vocabulary for every door: each class carries its HTTP status, SMTP reply and CLI exit code.
+
+Services raise these; the API (one exception handler), the SMTP server and the CLI translate them in one
+place each, so a route never guesses a status from an error's text.
+"""
 
 from __future__ import annotations
 
 
-class UserError(Exception):
+class TriageError(Exception):
+    """Our fault or the environment's: logged with a trace id, answered without internals."""
+
+    http_status = 500
+    title = "Internal error"
+    smtp_reply = "451 4.3.0 Temporary failure, please retry"
+    exit_code = 1
+
+
+class UserError(TriageError):
     """Bad input or setup the user can fix; shown as one line, never as a traceback."""
 
+    http_status = 422
+    title = "Invalid request"
+    smtp_reply = "550 5.6.0 Message rejected"
     exit_code = 2
+
+
+class InvalidInput(UserError):
+    """The input itself is wrong (a malformed value, a missing field, an unknown label)."""
+
+
+class NotFound(UserError):
+    """The thing named does not exist (or is not visible to the caller)."""
+
+    http_status = 404
+    title = "Not found"
+    exit_code = 4
+
+
+class Conflict(UserError):
+    """The request is valid but clashes with the current state (already solved, duplicate name, busy)."""
+
+    http_status = 409
+    title = "Conflict"
+    exit_code = 5
+
+
+class Unavailable(TriageError):
+    """A dependency is down (database, mail server, model store): retrying later can succeed."""
+
+    http_status = 503
+    title = "Service unavailable"
+    smtp_reply = "451 4.3.0 Service temporarily unavailable, please retry"
+    exit_code = 3
 
 
 class ModelMissingError(UserError):
     """A model the pipeline needs has not been trained yet."""
+
+    http_status = 503
+    title = "Model not trained"
 
     def __init__(self, kind: str) -> None:
         super().__init__(
