@@ -23,8 +23,8 @@ def _fetch_only(server, folder: str) -> int:  # type: ignore[no-untyped-def]
 
 
 def run(n: int = 5000) -> list[Row]:
-    from mail.dovecot_dev import DovecotError, DovecotMissing, run_dovecot
     from mail.imap import ImapIngestor
+    from tests.mail.dovecot import DovecotError, DovecotMissing, run_dovecot
     from training.registry import Registry
     from training.train import train_baselines
     from triage.config import ImapConfig, MailboxConfig

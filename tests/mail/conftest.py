@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from mail.dovecot_dev import Dovecot, DovecotError, DovecotMissing, run_dovecot
+from tests.mail.dovecot import Dovecot, DovecotError, DovecotMissing, run_dovecot
 
 
 @pytest.fixture(scope="session")

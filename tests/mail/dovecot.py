@@ -1,7 +1,9 @@
 """A throwaway local Dovecot IMAP server on 127.0.0.1, for the IMAP tests and the ingestion benchmark.
 
-Development tooling, not used by the service itself: it writes a Dovecot 2.3 configuration with its
-own base_dir and Maildir in a temporary folder and runs `dovecot -F` in the foreground.
+Development tooling, not used by the service itself, so it lives under tests/ and is not shipped in
+the wheel (the benchmark, run from the repository root, imports it from here). It writes a Dovecot 2.3
+configuration with its own base_dir and Maildir in a temporary folder and runs `dovecot -F` in the
+foreground.
 """
 
 from __future__ import annotations
