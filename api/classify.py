@@ -12,9 +12,9 @@ from api.batching import MicroBatcher
 from api.deps import RuntimeDep, allow
 from models.language import CONFIDENT, LanguageGuess, detect_language
 from models.suite import OUT_OF_SCOPE
+from triage.config import URGENCY_TO_PRIORITY
 from triage.errors import ModelMissingError
 from triage.runtime import Triage
-from triage.sla.service import URGENCY_TO_PRIORITY
 from triage.users.service import Role
 
 router = APIRouter(prefix="/api/v1", tags=["classify"])

@@ -31,6 +31,8 @@ Channel = Literal["email", "chat"]
 Priority = Literal["low", "normal", "high", "urgent"]
 AgentStatus = Literal["online", "away", "offline"]
 PRIORITIES: tuple[str, ...] = ("low", "normal", "high", "urgent")
+# A ticket's priority follows its classified (or corrected) urgency.
+URGENCY_TO_PRIORITY = {"low": "low", "normal": "normal", "high": "high", "critical": "urgent"}
 
 _DEV_SECRET = "change-me"
 

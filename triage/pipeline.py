@@ -26,16 +26,11 @@ from mail.outgoing import LOOP_HEADER, compose
 from mail.parse import ParsedEmail, parse_email
 from models.language import detect_language
 from models.suite import OUT_OF_SCOPE, URGENCY_ORDER, ClassifierSuite
-from triage.config import TriageConfig, parse_duration
+from triage.config import URGENCY_TO_PRIORITY, TriageConfig, parse_duration
 from triage.conversations.bounces import bounce_reason, mark_bouncing
 from triage.conversations.sentiment import ANSWERED_STATUSES, conversation_sentiment
-from triage.conversations.service import (
-    find_message,
-    normalise_subject,
-    resolve_customer,
-    thread_chat,
-    thread_email,
-)
+from triage.conversations.service import find_message, resolve_customer, thread_chat, thread_email
+from triage.conversations.subjects import normalise_subject
 from triage.conversations.tables import AttachmentBlob, Classification, Message, Ticket
 from triage.db import Database, utcnow
 from triage.events.service import record
@@ -45,7 +40,7 @@ from triage.ingest.chat import ChatRecord
 from triage.outbox.service import queue_mail, sent_count
 from triage.routing.service import assign
 from triage.sla.expected import expected_reply, template_values
-from triage.sla.service import URGENCY_TO_PRIORITY, agent_replied, customer_wrote, refresh_sla, set_status
+from triage.sla.service import agent_replied, customer_wrote, refresh_sla, set_status
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from mail.outgoing import compose
 from triage.agents.tables import Agent
 from triage.config import TriageConfig
 from triage.conversations.bounces import bounce_reason
-from triage.conversations.service import normalise_subject, ticket_token
+from triage.conversations.subjects import normalise_subject, ticket_token
 from triage.conversations.tables import OPEN_STATUSES, TICKET_STATUSES, Message, Ticket
 from triage.db import utcnow
 from triage.errors import UserError

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -11,16 +10,10 @@ from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from triage.agents.tables import Assignment
+from triage.conversations.subjects import REPLY_PREFIX, TICKET_TOKEN, normalise_subject
 from triage.conversations.tables import Customer, CustomerIdentity, Message, Ticket
 from triage.db import utcnow
 from triage.events.service import record
-
-# Our outgoing subjects carry "[#123]" so a reply that lost its headers still finds its ticket.
-TICKET_TOKEN = re.compile(r"\[#(\d{1,12})\]")
-
-
-def ticket_token(ticket_id: int) -> str:
-    return f"[#{ticket_id}]"
 
 
 def normalise_identity(kind: str, value: str) -> str:
@@ -84,14 +77,6 @@ def find_message(dedup_key: str, *, session: Session) -> Message | None:
     return session.scalar(select(Message).where(Message.dedup_key == dedup_key))
 
 
-_REPLY_PREFIX = re.compile(r"^\s*((re|fwd?|aw|wg|sv|vs|tr|r|antw)(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
-
-
-def normalise_subject(subject: str) -> str:
-    """Subject without reply/forward prefixes (Re:, Fwd:, AW:, SV:, RE[2]:) or our ticket token."""
-    return " ".join(TICKET_TOKEN.sub("", _REPLY_PREFIX.sub("", subject or "")).split())
-
-
 def thread_email(
     *, session: Session, in_reply_to: str | None, references: Sequence[str], subject: str,
     customer_id: int | None = None, sent_at: datetime | None = None, window: timedelta | None = None,
@@ -112,7 +97,7 @@ def thread_email(
         if ticket is not None:
             return ticket, "subject-token"
     normalised = normalise_subject(subject)[:1000]
-    if customer_id is not None and window is not None and normalised and _REPLY_PREFIX.match(subject or ""):
+    if customer_id is not None and window is not None and normalised and REPLY_PREFIX.match(subject or ""):
         since = (sent_at or utcnow()) - window
         ticket = session.scalar(
             select(Ticket).where(Ticket.customer_id == customer_id, Ticket.channel == "email",

@@ -6,12 +6,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.suite import URGENCY_ORDER
-from triage.conversations.service import normalise_subject
+from triage.config import URGENCY_TO_PRIORITY
+from triage.conversations.subjects import normalise_subject
 from triage.conversations.tables import Classification, Message, Ticket
 from triage.errors import UserError
 from triage.events.service import record
 from triage.feedback.tables import LabelFeedback
-from triage.sla.service import URGENCY_TO_PRIORITY
 
 TASKS = ("intent", "sentiment", "urgency")
 MAX_LABEL = 100

@@ -23,7 +23,6 @@ from triage.sla.calendar import BusinessCalendar
 from triage.sla.schemas import SlaEventOut, SlaStateOut, SlaTimerOut
 from triage.sla.tables import SlaEvent, SlaPause
 
-URGENCY_TO_PRIORITY = {"low": "low", "normal": "normal", "high": "high", "critical": "urgent"}
 STOPPED_STATUSES = ("solved", "closed")  # no clock runs
 PAUSED_STATUS = "pending"
 

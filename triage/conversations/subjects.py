@@ -1,0 +1,22 @@
+"""Subject lines: our ticket token and the reply/forward prefixes that threading and classification ignore.
+
+Pure functions, so every domain that reads a subject (threading, feedback, knowledge) shares one rule.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Our outgoing subjects carry "[#123]" so a reply that lost its headers still finds its ticket.
+TICKET_TOKEN = re.compile(r"\[#(\d{1,12})\]")
+REPLY_PREFIX = re.compile(r"^\s*((re|fwd?|aw|wg|sv|vs|tr|r|antw)(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
+
+
+def ticket_token(ticket_id: int) -> str:
+    """The token our outgoing subjects carry for a ticket: `[#123]`."""
+    return f"[#{ticket_id}]"
+
+
+def normalise_subject(subject: str) -> str:
+    """Subject without reply/forward prefixes (Re:, Fwd:, AW:, SV:, RE[2]:) or our ticket token."""
+    return " ".join(TICKET_TOKEN.sub("", REPLY_PREFIX.sub("", subject or "")).split())
