@@ -40,7 +40,9 @@ def _original_ids(part: Message) -> list[str]:
         inner = inner[0] if isinstance(inner, list) and inner else inner
         headers = inner if isinstance(inner, Message) else None
     elif kind == "text/rfc822-headers":
-        data = part.get_payload(decode=True) or b""
+        data = part.get_payload(decode=True)
+        if not isinstance(data, bytes):
+            return []
         headers = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(data)
     if headers is None:
         return []
@@ -61,6 +63,8 @@ def read_delivery_report(raw: bytes) -> DeliveryReport:
             if part.get_content_type() == "message/delivery-status":
                 blocks = part.get_payload()
                 for block in blocks if isinstance(blocks, list) else []:
+                    if not isinstance(block, Message):
+                        continue
                     action = str(block.get("Action", "") or "").strip().lower()
                     recipient = _address(str(block.get("Final-Recipient", "") or block.get("Original-Recipient", "")
                                              or ""))

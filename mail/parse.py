@@ -30,10 +30,11 @@ from mail.quotes import (
 
 __all__ = [
     "Attachment", "ParsedEmail", "choose_body", "clean_text", "email_dedup_key", "html_to_text", "msgids",
-    "parse_email", "strip_quotes", "strip_signature",
+    "parse_email", "read_headers", "sender_address", "starts_with_header", "strip_quotes", "strip_signature",
 ]
 
 _MSGID = re.compile(r"<([^<>\s]+)>")
+_HEADER_FIELD = re.compile(rb"[!-9;-~]+:")  # RFC 5322 §2.2: a field name of printable characters, then a colon
 FALLBACK_CHARSETS = ("utf-8", "cp1252", "latin-1")
 MAX_MSGID = 500
 MAX_REFERENCES = 50
@@ -261,9 +262,9 @@ def _render(part: Message, notes: list[str], attachments: list[Attachment], dept
         if ctype == "multipart/alternative":
             # RFC 2046 5.1.4: the alternatives say the same thing; text/plain is what the sender typed.
             for kind in ("plain", "html", ""):
-                for text in texts:
-                    if text.kind == kind and text.full.strip():
-                        return text
+                for alternative in texts:
+                    if alternative.kind == kind and alternative.full.strip():
+                        return alternative
             return _Text()
         return _join(texts)
     if part.get_content_maintype() == "multipart":
@@ -348,6 +349,23 @@ def load_message(raw: bytes) -> EmailMessage:
         return parser.parsebytes(raw, headersonly=True)  # type: ignore[return-value]
 
 
+def read_headers(raw: bytes) -> EmailMessage:
+    """The header block alone, parsed (the body is not): read its fields with `sender_address` and the like."""
+    parser = email.parser.BytesParser(policy=email.policy.default)
+    return parser.parsebytes(raw, headersonly=True)  # type: ignore[return-value]
+
+
+def starts_with_header(raw: bytes) -> bool:
+    """Whether the bytes begin with a header field (`Name:`), as every RFC 5322 message does."""
+    return bool(_HEADER_FIELD.match(raw))
+
+
+def sender_address(msg: Message) -> str:
+    """The first address of From, lower-cased; "" when From is missing or holds no address."""
+    senders = _addresses(msg, "From", [])
+    return senders[0][1] if senders else ""
+
+
 def parse_email(raw: bytes) -> ParsedEmail:
     """Parse raw bytes into a ParsedEmail; never raises, notes what had to be guessed."""
     notes: list[str] = []
@@ -398,13 +416,14 @@ def parse_email(raw: bytes) -> ParsedEmail:
     )
 
 
-def email_dedup_key(raw: bytes) -> str:
+def email_dedup_key(raw: bytes, headers: Message | None = None) -> str:
     """'mid:<Message-ID>' when present, else a hash of sender, date, subject and body.
 
     Headers added in transit (Received, Delivered-To) differ between copies of one message, so
-    hashing the whole file would let the same message in twice.
+    hashing the whole file would let the same message in twice. `headers`: `read_headers(raw)`, when
+    the caller has it already.
     """
-    msg = load_message(raw)
+    msg = headers if headers is not None else read_headers(raw)
     notes: list[str] = []
     mid = msgids(_safe_header(msg, "Message-ID", notes))
     if mid:
