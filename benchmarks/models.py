@@ -224,7 +224,7 @@ def airline_sentiment(encode: Callable[[list[str]], np.ndarray]) -> list[Row]:
         Row(b, "served: ECE (15 bins)", round(ev["ece"], 4), ""),
     ]
     # Other domains: the bundled product-support sentences (written for Triage, four languages) and airline tweets.
-    from training.evaluate import evaluate
+    from training.measure import evaluate
 
     sx, sy = _labelled(SAMPLES / "sentiment.csv")
     se = encode(sx)

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from training.evaluate import serving_label
+from training.measure import serving_label
 from training.registry import ModelInfo, Registry
 from triage.config import TriageConfig
-from triage.errors import UserError
+from triage.errors import Conflict
 
 FORCE_HINT = "promote it anyway with --force (API: force=true)"
 
 
-class PromotionRefused(UserError):
-    """A promotion that would change the label set in service without being forced (HTTP 409)."""
+class PromotionRefused(Conflict):
+    """A promotion that would change the label set in service without being forced."""
 
 
 def routed_intents(config: TriageConfig) -> set[str]:

@@ -11,7 +11,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from training.evaluate import Evaluation, confused_pairs, confusion, metrics, reliability_bins
+from training.measure import Evaluation, confused_pairs, confusion, metrics, reliability_bins
 
 log = logging.getLogger(__name__)
 

@@ -21,8 +21,8 @@ from models.encoder import shared_encoder
 from models.factory import make_estimator
 from models.suite import OUT_OF_SCOPE
 from training.datasets import BASELINE_FILES, Dataset, load_csv, load_dataset, sample_path
-from training.evaluate import Context, Evaluation, evaluate, is_better, metrics, serving_contexts
 from training.feedback import FEEDBACK, merge_feedback
+from training.measure import Context, Evaluation, evaluate, is_better, metrics, serving_contexts
 from training.promotion import FORCE_HINT, label_problem
 from training.registry import KINDS, ModelInfo, Registry, code_version, text_digest
 from triage.errors import UserError

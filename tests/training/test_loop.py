@@ -13,8 +13,9 @@ import pytest
 import training.train
 from models.classifiers import TextClassifier
 from training.datasets import Dataset, load_csv, write_csv
-from training.evaluate import Evaluation, evaluate, is_better, metrics, reliability_bins, run_evaluation
+from training.evaluate import run_evaluation
 from training.feedback import merge_feedback
+from training.measure import Evaluation, evaluate, is_better, metrics, reliability_bins
 from training.registry import Registry
 from training.train import TrainConfig, run_training
 from triage.errors import UserError
