@@ -158,7 +158,7 @@ def hashing_encoder() -> HashingEncoder:
 
 def cli_in_process(rt: Triage, monkeypatch: pytest.MonkeyPatch, *args: str) -> Result:
     """Run a `triage` command in-process on this runtime's settings; its own runtime is disposed after."""
-    from triage import cli
+    from triage.cli import _common, app
 
     made: list[Triage] = []
 
@@ -166,9 +166,9 @@ def cli_in_process(rt: Triage, monkeypatch: pytest.MonkeyPatch, *args: str) -> R
         made.append(Triage(rt.settings))
         return made[-1]
 
-    monkeypatch.setattr(cli, "runtime", runtime)
+    monkeypatch.setattr(_common, "runtime", runtime)
     try:
-        return CliRunner().invoke(cli.app, list(args))
+        return CliRunner().invoke(app, list(args))
     finally:
         for each in made:
             each.db.dispose()

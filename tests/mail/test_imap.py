@@ -355,16 +355,6 @@ def _env(rt: Triage, models_path: Path) -> dict[str, str]:
             "TRIAGE_ENVIRONMENT": "test"}
 
 
-def _cli() -> list[str]:
-    from triage import cli
-
-    if any(group.name == "imap" for group in cli.app.registered_groups):
-        return [sys.executable, "-m", "triage.cli"]
-    # triage/cli.py does not register `imap` yet: the same app with the group added.
-    return [sys.executable, "-c", "from triage import cli; from triage.imap_cli import imap_app; "
-            "cli.app.add_typer(imap_app, name='imap'); cli.main()"]
-
-
 @pytest.mark.slow
 def test_killed_mid_poll_loses_nothing_and_duplicates_nothing(
     rt: Triage, dovecot: Any, make_email: Any, models_path: Path
@@ -374,7 +364,7 @@ def test_killed_mid_poll_loses_nothing_and_duplicates_nothing(
     _append(dovecot, folder, raws)
     _write_config(rt, dovecot, folder)
     env = {**os.environ, **_env(rt, models_path)}
-    command = [*_cli(), "imap", "poll", "--once", "--no-process"]
+    command = [sys.executable, "-m", "triage.cli", "imap", "poll", "--once", "--no-process"]
 
     first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
@@ -408,9 +398,9 @@ def test_killed_mid_poll_loses_nothing_and_duplicates_nothing(
 def test_cli_poll_once_stores_and_processes_into_tickets(
     rt: Triage, dovecot: Any, make_email: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from triage import cli
+    from triage.cli import _common
+    from triage.cli.imap import imap_app
     from triage.conversations.service import list_tickets
-    from triage.imap_cli import imap_app
 
     folder = dovecot.new_folder()
     _append(dovecot, folder, _emails(make_email, 2))
@@ -421,7 +411,7 @@ def test_cli_poll_once_stores_and_processes_into_tickets(
         runtimes.append(Triage(rt.settings))
         return runtimes[-1]
 
-    monkeypatch.setattr(cli, "runtime", runtime)
+    monkeypatch.setattr(_common, "runtime", runtime)
     app = typer.Typer()
     app.add_typer(imap_app, name="imap")
     runner = CliRunner()

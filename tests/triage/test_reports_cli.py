@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from tests.conftest import run_triage
+from triage.cli.reports import duration
 from triage.config import Settings
 from triage.conversations.tables import Customer, Message, Ticket
 from triage.db import Database
@@ -32,7 +33,6 @@ from triage.reports.schemas import (
     SlaRow,
     VolumeReport,
 )
-from triage.reports_cli import duration
 
 PERIOD = PeriodOut(since=datetime(2026, 11, 2, tzinfo=UTC), until=datetime(2026, 11, 9, tzinfo=UTC), timezone="UTC")
 WEEK = [date(2026, 11, 2) + timedelta(days=i) for i in range(7)]

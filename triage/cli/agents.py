@@ -1,13 +1,14 @@
-"""`triage agents ...`, `triage tickets assign|solve` and `triage simulate`: the load balancer from the shell."""
+"""`triage agents ...` and `triage simulate`: the load balancer from the shell."""
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
+from triage.cli import _common
+from triage.cli._common import emit_json_line, err, out, prepare, print_json
 from triage.errors import UserError
 
 agents_app = typer.Typer(help="Agents: who is online and how much they hold.", no_args_is_help=True)
@@ -16,16 +17,15 @@ agents_app = typer.Typer(help="Agents: who is online and how much they hold.", n
 @agents_app.command("list")
 def agents_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List agents with their status, open tickets per channel against capacity, and weighted load."""
-    from triage.cli import _init, out, runtime
     from triage.routing.service import agent_rows, waiting_count
 
-    rt = runtime()
-    _init(rt, train=False)
+    rt = _common.runtime()
+    prepare(rt, train=False)
     with rt.db.session() as session:
         rows = agent_rows(session=session)
         waiting = waiting_count(session=session)
     if as_json:
-        out.print_json(json.dumps({"agents": rows, "waiting": waiting}))
+        print_json({"agents": rows, "waiting": waiting})
         return
     table = Table(title=f"Agents ({waiting} ticket(s) waiting for one)")
     for column in ("agent", "status", "teams", "open / capacity", "load (min)"):
@@ -44,50 +44,14 @@ def agents_status(
     status: Annotated[str, typer.Argument(help="online, away or offline.")],
 ) -> None:
     """Set an agent's status: online drains the waiting queue, offline sends unanswered tickets back to it."""
-    from triage.cli import _init, out, runtime
     from triage.routing.service import set_status
 
-    rt = runtime()
-    _init(rt, train=False)
+    rt = _common.runtime()
+    prepare(rt, train=False)
     with rt.db.transaction() as session:
         result = set_status(email, status.strip().lower(), session=session, actor="cli")
     out.print(f"{email.strip().lower()} is {status.strip().lower()}: {result['requeued']} unanswered ticket(s) back "
               f"in the queue, {result['assigned']} waiting ticket(s) assigned.", highlight=False)
-
-
-def tickets_assign(
-    ticket_id: Annotated[int, typer.Argument(help="The ticket number.")],
-    email: Annotated[str, typer.Argument(help="The agent's email address.")],
-    reason: Annotated[str, typer.Option(help="Why (kept in the assignment history).")],
-    actor: Annotated[str, typer.Option(help="Who decided (kept in the history).")] = "supervisor",
-    force: Annotated[bool, typer.Option(help="Assign even above capacity or to an agent not online.")] = False,
-) -> None:
-    """Assign or reassign a ticket by hand; the reason and actor go into its history."""
-    from triage.cli import _init, out, runtime
-    from triage.routing.service import reassign
-
-    rt = runtime()
-    _init(rt, train=False)
-    with rt.db.transaction() as session:
-        result = reassign(ticket_id, email, session=session, reason=reason, actor=actor, force=force)
-    out.print(f"#{ticket_id} assigned to {email.strip().lower()}; {result['assigned']} waiting ticket(s) took the "
-              "freed slot.", highlight=False)
-
-
-def tickets_solve(ticket_id: Annotated[int, typer.Argument(help="The ticket number.")]) -> None:
-    """Mark a ticket solved; its agent's freed slot goes to the most urgent waiting ticket at once."""
-    from triage.cli import _init, out, runtime
-    from triage.conversations.actions import change_status
-    from triage.conversations.tables import OPEN_STATUSES, Ticket
-
-    rt = runtime()
-    _init(rt, train=False)
-    with rt.db.transaction() as session:
-        ticket = session.get(Ticket, ticket_id)
-        if ticket is not None and ticket.status not in OPEN_STATUSES:
-            raise UserError(f"ticket #{ticket_id} is already {ticket.status}")
-        change = change_status(ticket_id, "solved", config=rt.config, session=session, actor="cli")
-    out.print(f"#{ticket_id} solved; {change.assigned} waiting ticket(s) assigned.")
 
 
 def simulate_cmd(
@@ -99,11 +63,10 @@ def simulate_cmd(
     = False,
 ) -> None:
     """Replay synthetic traffic through the router, round-robin and random assignment; compare SLA, waits, balance."""
-    from triage.cli import err, out, settings
     from triage.config import load_config
     from triage.routing.simulate import PRIORITIES, simulate
 
-    config = load_config(settings=settings())  # SLA first-response targets come from the policies there
+    config = load_config(settings=_common.settings())  # SLA first-response targets come from the policies there
     try:
         results = simulate(agents=agents, hours=hours, seed=seed, config=config,
                            progress=lambda policy: err.print(f"simulating {policy} ..."))
@@ -131,5 +94,4 @@ def simulate_cmd(
     row("wait estimates within 20%", "estimate_within_20pct", "%")
     out.print(table)
     if as_json:  # the contract: the last line of stdout is one JSON object keyed by policy
-        out.file.write(json.dumps(results) + "\n")
-        out.file.flush()
+        emit_json_line(results)

@@ -6,6 +6,10 @@ from typing import Annotated
 
 import typer
 
+from triage.cli import _common
+from triage.cli._common import out, prepare
+from triage.errors import UserError
+
 customers_app = typer.Typer(help="Customers and their addresses.", no_args_is_help=True)
 
 
@@ -14,12 +18,10 @@ def customers_clear_bounce(
     email: Annotated[str, typer.Argument(help="The address a delivery-status report marked bouncing.")],
 ) -> None:
     """Let acknowledgements and replies go to an address again once it is fixed."""
-    from triage.cli import _init, out, runtime
     from triage.conversations.bounces import clear_bounce
-    from triage.errors import UserError
 
-    rt = runtime()
-    _init(rt, train=False)
+    rt = _common.runtime()
+    prepare(rt, train=False)
     with rt.db.transaction() as session:
         cleared = clear_bounce(email, session=session)
     if not cleared:

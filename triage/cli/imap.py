@@ -8,6 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
+from triage.cli import _common
+from triage.cli._common import err, out, prepare, process_inbox
 from triage.errors import UserError
 
 imap_app = typer.Typer(help="Pull mail from IMAP mailboxes into the inbox.", no_args_is_help=True)
@@ -39,10 +41,9 @@ def poll(
     from rich.markup import escape
 
     from mail.imap import ImapIngestor
-    from triage.cli import _init, _process_inbox, err, out, runtime
 
-    rt = runtime()
-    _init(rt, train=process)
+    rt = _common.runtime()
+    prepare(rt, train=process)
     boxes = _mailboxes(rt, mailbox)
     ingestors = [ImapIngestor(rt.db, box) for box in boxes]
     if once:
@@ -57,7 +58,7 @@ def poll(
                 continue
             out.print(f"{ingestor.mailbox.address}: {stored} new message(s) stored.", highlight=False)
         if process:
-            outcomes = _process_inbox(rt)
+            outcomes = process_inbox(rt)
             bad = sum(1 for o in outcomes if o.status == "failed")
             out.print(f"{len(outcomes) - bad} processed, {bad} failed.")
         if failed:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,29 +9,19 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from triage.cli import _common
+from triage.cli._common import err, out, print_json, print_suggestion
+
 kb_app = typer.Typer(help="The knowledge base: import articles, search them, report on draft edits.",
                      no_args_is_help=True)
 
 
-def _ctx() -> tuple[Any, Any, Any, Any]:
-    from triage.cli import err, out, runtime
+def _ctx() -> tuple[Any, Any]:
     from triage.knowledge.index import knowledge_index
 
-    rt = runtime()
+    rt = _common.runtime()
     rt.db.ensure_schema()
-    return rt, knowledge_index(rt.settings), out, err
-
-
-def import_samples(rt: Any) -> Any:
-    """Import the bundled sample articles (used by `triage demo`); returns the import report."""
-    from importlib import resources
-
-    from triage.knowledge.index import knowledge_index
-    from triage.knowledge.service import import_path
-
-    path = Path(str(resources.files("triage.samples") / "kb"))
-    with rt.db.transaction() as session:
-        return import_path(path, session=session, index=knowledge_index(rt.settings))
+    return rt, knowledge_index(rt.settings)
 
 
 @kb_app.command("import")
@@ -45,13 +34,13 @@ def kb_import(
     """Import articles; only new or changed ones are chunked and embedded again."""
     from triage.knowledge.service import import_path
 
-    rt, index, out, err = _ctx()
+    rt, index = _ctx()
     with rt.db.transaction() as session:
         report = import_path(path, session=session, index=index, prune=prune)
     for rejection in report.rejected:
         err.print(f"[yellow]{escape(rejection)}[/yellow]", highlight=False)
     if as_json:
-        out.print_json(json.dumps(report.as_dict()))
+        print_json(report.as_dict())
         return
     out.print(f"{report.files} file(s): {report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
               f"{report.deleted} deleted, {len(report.rejected)} rejected; {report.chunks_embedded} of "
@@ -71,12 +60,12 @@ def kb_search(
     """Ranked knowledge-base snippets with their fused scores and why each matched."""
     from triage.knowledge.service import search
 
-    rt, index, out, _err = _ctx()
+    rt, index = _ctx()
     with rt.db.session() as session:
         results = search(query, session=session, index=index, k=k, mode=mode,  # type: ignore[arg-type]
                          language=language, product=product, intent=intent)
     if as_json:
-        out.print_json(json.dumps([r.model_dump() for r in results]))
+        print_json([r.model_dump() for r in results])
         return
     if not results:
         out.print("No results (is the knowledge base empty? `triage kb import PATH`).")
@@ -95,7 +84,7 @@ def kb_delete(article: Annotated[str, typer.Argument(help="The article id (file 
     """Delete one article; it disappears from search results at once."""
     from triage.knowledge.service import delete_article
 
-    rt, index, out, _err = _ctx()
+    rt, index = _ctx()
     with rt.db.transaction() as session:
         delete_article(article, session=session, index=index)
     out.print(f"Deleted {article}.")
@@ -106,11 +95,11 @@ def kb_report(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """How agents received the drafts, per intent: used, edited, rejected, and words changed before sending."""
     from triage.knowledge.service import edit_report
 
-    rt, _index, out, _err = _ctx()
+    rt, _index = _ctx()
     with rt.db.session() as session:
         rows = edit_report(session=session)
     if as_json:
-        out.print_json(json.dumps([r.model_dump() for r in rows]))
+        print_json([r.model_dump() for r in rows])
         return
     table = Table(title="Draft feedback per intent (edit distance in words, draft vs reply sent)")
     for column in ("intent", "feedback", "used", "edited", "rejected", "mean edit distance", "mean edit ratio"):
@@ -130,26 +119,11 @@ def suggest_cmd(
     """Suggest knowledge-base snippets and similar past replies for a ticket, and draft a reply."""
     from triage.knowledge.service import suggest
 
-    rt, index, out, _err = _ctx()
+    rt, index = _ctx()
     with rt.db.transaction() as session:
         result = suggest(ticket_id, session=session, index=index, config=rt.config, k=k)
     if as_json:
-        out.print_json(result.model_dump_json())
+        print_json(result.model_dump_json())
         return
-    print_suggestion(result, out)
+    print_suggestion(result)
 
-
-def print_suggestion(result: Any, out: Any) -> None:
-    """Snippets as a table, then the draft, then any notes (used by `suggest` and `demo`)."""
-    table = Table(title=f"Suggestions for ticket #{result.ticket_id} (suggestion {result.suggestion_id}, "
-                        f"intent {result.intent or '-'}, {result.language})")
-    for column in ("id", "source", "score", "title", "why"):
-        table.add_column(column, overflow="fold")
-    for s in result.snippets:
-        table.add_row(s.id, s.source, f"{s.score:.4f}", escape(s.title), escape("; ".join(s.why)))
-    if result.snippets:
-        out.print(table)
-    out.print("[bold]Draft reply[/bold]")
-    out.print(result.draft, highlight=False, markup=False)
-    for note in result.notes:
-        out.print(f"[yellow]note:[/yellow] {escape(note)}", highlight=False)

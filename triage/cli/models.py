@@ -1,36 +1,29 @@
-"""Commands for data scientists (issue 4): train, evaluate, list/show/promote/roll back models, export data.
+"""Commands for data scientists (issue 4): train, evaluate, list/show/promote/roll back models, export data,
+and the training jobs queued over the API.
 
-Wired into `triage` by triage/cli.py. Commands validate input, call `training` and `triage.feedback`,
-and shape the answer; with `--json` the last line of stdout is one JSON object (scripts rely on it).
+Commands validate input, call `training`, `triage.feedback` and `triage.jobs`, and shape the answer; with
+`--json` the last line of stdout is one JSON object (scripts rely on it).
 """
 
 from __future__ import annotations
 
-import json
-import os
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from triage.cli import _common
+from triage.cli._common import emit_json_line, err, out, phase_progress, print_json
 from triage.config import Settings
 from triage.errors import UserError
 
-out = Console()
-err = Console(stderr=True, soft_wrap=True)
-if not out.is_terminal:
-    out.width = 180
-
 models_app = typer.Typer(help="Trained models: list, inspect, promote, roll back.", no_args_is_help=True)
 data_app = typer.Typer(help="Labelled data for notebooks.", no_args_is_help=True)
+jobs_app = typer.Typer(help="Training jobs started over the API: list, show, run queued ones here.",
+                       no_args_is_help=True)
+models_app.add_typer(jobs_app, name="jobs")
 
 
 class Kind(StrEnum):
@@ -49,47 +42,10 @@ ForceOpt = Annotated[bool, typer.Option(
 VersionArg = Annotated[str, typer.Argument(help="A version from `triage models list`.")]
 
 
-def _settings(ctx: typer.Context) -> Settings:
-    # The global --home/--config options live on the root command; read them from its context
-    # rather than from triage.cli's module state (under `python -m triage.cli` that module is __main__).
-    params = ctx.find_root().params
-    overrides: dict[str, Any] = {}
-    if params.get("home") is not None:
-        overrides["home"] = params["home"]
-    if params.get("config") is not None:
-        overrides["config_file"] = params["config"]
-    try:
-        return Settings(**overrides)
-    except ValidationError as exc:
-        raise UserError("; ".join(e["msg"] for e in exc.errors())) from exc
-
-
 def _registry(settings: Settings):  # type: ignore[no-untyped-def]
     from training.registry import Registry
 
     return Registry(settings.models_dir)
-
-
-@contextmanager
-def _progress(label: str) -> Iterator[Callable[[str, int, int], None]]:
-    """A progress callback (phase, done, total) drawing one rich bar per phase on stderr."""
-    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                        console=err, disable=not err.is_terminal and os.environ.get("TRIAGE_PROGRESS") != "1")
-    tasks: dict[str, Any] = {}
-
-    def update(phase: str, done: int, total: int) -> None:
-        if phase not in tasks:
-            tasks[phase] = progress.add_task(f"{label}: {phase}", total=total)
-        progress.update(tasks[phase], completed=done, total=total)
-
-    with progress:
-        yield update
-
-
-def _emit_json(data: Any) -> None:
-    # One line, so `tail -n 1` gives the whole object whatever else was printed.
-    sys.stdout.write(json.dumps(data, default=str) + "\n")
-    sys.stdout.flush()
 
 
 def _corrections(settings: Settings, kind: str) -> list[tuple[str, str]]:
@@ -116,7 +72,6 @@ def _fmt(value: Any) -> str:
 
 
 def train_cmd(
-    ctx: typer.Context,
     kind: Annotated[Kind, typer.Argument(help="Which model to train.")],
     data: Annotated[Path, typer.Option("--data", help="Labelled CSV (UTF-8, with a header row) or JSON Lines "
                                                       "(.jsonl, one object per line).")],
@@ -140,10 +95,10 @@ def train_cmd(
     from training.promotion import PromotionRefused
     from training.train import run_training
 
-    settings = _settings(ctx)
+    settings = _common.settings()
     corrections = _corrections(settings, kind.value) if include_feedback else None
     routed = _routed(settings) if kind == Kind.intent else None
-    with _progress(kind.value) as progress:
+    with phase_progress(kind.value) as progress:
         result = run_training(kind.value, data, registry=_registry(settings), text_column=text_column,
                               label_column=label_column, oos_label=oos_label, feedback=corrections,
                               promote=promote, progress=progress, routed=routed, force=force)
@@ -152,7 +107,7 @@ def train_cmd(
     refused = PromotionRefused(f"{result['version']} was stored but not promoted: {result['reason']}") \
         if promote and not result["promoted"] else None
     if as_json:
-        _emit_json(result)
+        emit_json_line(result)
         if refused:
             raise refused
         return
@@ -173,7 +128,6 @@ def train_cmd(
 
 
 def evaluate_cmd(
-    ctx: typer.Context,
     kind: Annotated[Kind, typer.Argument(help="Which model to evaluate.")],
     data: Annotated[Path, typer.Option("--data", help="Labelled CSV (UTF-8, with a header row).")],
     model: Annotated[str | None, typer.Option(
@@ -189,8 +143,8 @@ def evaluate_cmd(
     """Measure the current (or given) model on labelled data, exactly as it serves predictions."""
     from training.evaluate import run_evaluation
 
-    settings = _settings(ctx)
-    with _progress(kind.value) as progress:
+    settings = _common.settings()
+    with phase_progress(kind.value) as progress:
         result = run_evaluation(kind.value, data, registry=_registry(settings), version=model,
                                 text_column=text_column, label_column=label_column, oos_label=oos_label,
                                 progress=progress, figures=png)
@@ -199,7 +153,7 @@ def evaluate_cmd(
         err.print(f"[yellow]warning: labels the model does not know (always wrong): "
                   f"{', '.join(result['unknown_labels'])}[/yellow]", highlight=False)
     if as_json:
-        _emit_json(result)
+        emit_json_line(result)
         return
     table = Table(title=f"{result['version']} on {result['data']}: {result['n']} examples")
     for column in ("label", "precision", "recall", "F1", "support"):
@@ -218,14 +172,13 @@ def evaluate_cmd(
 
 @models_app.command("list")
 def models_list(
-    ctx: typer.Context,
     kind: Annotated[Kind | None, typer.Option("--kind", help="Only this kind.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """List stored model versions, oldest first; the one in service is marked."""
     from training.registry import KINDS
 
-    registry = _registry(_settings(ctx))
+    registry = _registry(_common.settings())
     rows = []
     for k in [kind.value] if kind else list(KINDS):
         current = registry.current(k)
@@ -236,7 +189,7 @@ def models_list(
                          "n_train": info.metrics.get("n_train"), "data_sha256": info.data_sha256,
                          "code_version": info.code_version})
     if as_json:
-        _emit_json(rows)
+        emit_json_line(rows)
         return
     table = Table(title="Models")
     for column in ("kind", "version", "in service", "created (UTC)", "accuracy", "macro-F1", "ECE", "train n",
@@ -277,9 +230,9 @@ def _unrouted_intents(settings: Settings, labels: list[str], oos_label: str | No
 
 
 @models_app.command("show")
-def models_show(ctx: typer.Context, version: VersionArg, as_json: JsonOpt = False) -> None:
+def models_show(version: VersionArg, as_json: JsonOpt = False) -> None:
     """One version: metrics, labels, data hash, code version, report files; warns about unrouted intents."""
-    settings = _settings(ctx)
+    settings = _common.settings()
     registry = _registry(settings)
     kind = registry.kind_of(version)
     info = registry.info(kind, version)
@@ -294,7 +247,7 @@ def models_show(ctx: typer.Context, version: VersionArg, as_json: JsonOpt = Fals
                 err.print(f"[yellow]warning: intents no team in triage.toml routes (they go to the default queue "
                           f"{found[1]!r}): {', '.join(found[0])}[/yellow]", highlight=False)
     if as_json:
-        _emit_json(detail)
+        emit_json_line(detail)
         return
     m = info.metrics
     out.print(f"[bold]{info.version}[/bold] ({kind}{', in service' if detail['current'] else ''})", highlight=False)
@@ -311,14 +264,14 @@ def models_show(ctx: typer.Context, version: VersionArg, as_json: JsonOpt = Fals
 
 
 @models_app.command("promote")
-def models_promote(ctx: typer.Context, version: VersionArg, force: ForceOpt = False, as_json: JsonOpt = False) -> None:
+def models_promote(version: VersionArg, force: ForceOpt = False, as_json: JsonOpt = False) -> None:
     """Serve this version (its artifact must load); running workers pick it up when restarted.
 
     A version whose labels lack intents routed in triage.toml or differ from the current model's needs --force.
     """
     from training.promotion import check_promotion
 
-    settings = _settings(ctx)
+    settings = _common.settings()
     registry = _registry(settings)
     kind = registry.kind_of(version)
     previous = registry.current(kind)
@@ -331,10 +284,10 @@ def models_promote(ctx: typer.Context, version: VersionArg, force: ForceOpt = Fa
 
 
 @models_app.command("rollback")
-def models_rollback(ctx: typer.Context, kind: Annotated[Kind, typer.Argument(help="Which model to roll back.")],
+def models_rollback(kind: Annotated[Kind, typer.Argument(help="Which model to roll back.")],
                     as_json: JsonOpt = False) -> None:
     """Serve the previously promoted version of this kind again."""
-    registry = _registry(_settings(ctx))
+    registry = _registry(_common.settings())
     previous = registry.current(kind.value)
     version = registry.rollback(kind.value)
     _report_switch(kind.value, version, previous, as_json)
@@ -342,7 +295,7 @@ def models_rollback(ctx: typer.Context, kind: Annotated[Kind, typer.Argument(hel
 
 def _report_switch(kind: str, version: str, previous: str | None, as_json: bool) -> None:
     if as_json:
-        _emit_json({"kind": kind, "current": version, "previous": previous})
+        emit_json_line({"kind": kind, "current": version, "previous": previous})
         return
     out.print(f"{kind}: now serving {version} (was {previous or 'none'}). Restart running `triage serve` and "
               "`triage worker` processes to load it.", highlight=False)
@@ -350,7 +303,6 @@ def _report_switch(kind: str, version: str, previous: str | None, as_json: bool)
 
 @data_app.command("export")
 def data_export(
-    ctx: typer.Context,
     kind: Annotated[Kind, typer.Option("--kind", help="Which task's labelled set.")],
     out_path: Annotated[Path, typer.Option("--out", help="CSV file to write (text,label,origin).")],
     include_feedback: Annotated[bool, typer.Option(
@@ -362,7 +314,7 @@ def data_export(
     from training.datasets import BASELINE_FILES, load_csv, sample_path, write_csv
     from training.feedback import FEEDBACK, merge_feedback
 
-    settings = _settings(ctx)
+    settings = _common.settings()
     dataset = load_csv(sample_path(BASELINE_FILES[kind.value]))
     origins = ["data"] * len(dataset)
     if include_feedback:
@@ -375,7 +327,92 @@ def data_export(
     summary = {"kind": kind.value, "out": str(out_path), "rows": len(dataset),
                "feedback": origins.count(FEEDBACK), "data_sha256": dataset.sha256}
     if as_json:
-        _emit_json(summary)
+        emit_json_line(summary)
         return
     out.print(f"wrote {summary['rows']} {kind.value} examples ({summary['feedback']} from agents' corrections) "
               f"to {out_path}", highlight=False)
+
+
+# -- `triage models jobs ...`: training jobs queued over the API, listed, shown, or run without a server ----
+
+def _jobs_runtime() -> Any:
+    rt = _common.runtime()
+    rt.db.ensure_schema()
+    return rt
+
+
+@jobs_app.command("list")
+def jobs_list(
+    status: Annotated[str | None, typer.Option(help="queued, running, succeeded or failed.")] = None,
+    task: Annotated[str | None, typer.Option(help="intent, sentiment or urgency.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="How many, newest first.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Training jobs newest first, with status, progress and the model each produced."""
+    from triage.jobs.schemas import job_out
+    from triage.jobs.service import list_jobs
+
+    rt = _jobs_runtime()
+    with rt.db.session() as session:
+        rows = [job_out(j) for j in list_jobs(session=session, status=status, task=task, limit=limit)]
+    if as_json:
+        print_json([j.model_dump(mode="json") for j in rows])
+        return
+    if not rows:
+        out.print("No training jobs.")
+        return
+    table = Table(title="Training jobs")
+    for column in ("id", "task", "data", "status", "progress", "model", "promoted", "by", "created (UTC)"):
+        table.add_column(column, overflow="fold")
+    for j in rows:
+        progress = f"{j.progress.phase} {j.progress.done}/{j.progress.total}" if j.progress.phase else "-"
+        table.add_row(str(j.id), j.task, j.data_name or j.source, j.status, progress, j.model_version or "-",
+                      "-" if j.promoted is None else ("yes" if j.promoted else "no"), j.created_by,
+                      j.created_at.strftime("%Y-%m-%d %H:%M"))
+    out.print(table)
+
+
+@jobs_app.command("show")
+def jobs_show(job_id: Annotated[int, typer.Argument(help="The job id.")],
+              as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """One job: status, progress, metrics and the promotion decision, or the error."""
+    from triage.jobs.schemas import job_out
+    from triage.jobs.service import get_job
+
+    rt = _jobs_runtime()
+    with rt.db.session() as session:
+        job = job_out(get_job(job_id, session=session))
+    if as_json:
+        print_json(job.model_dump(mode="json"))
+        return
+    out.print(f"job #{job.id}: {job.task} on {job.data_name or job.source} data, {job.status} "
+              f"(by {job.created_by}, attempt {job.attempts})", highlight=False)
+    if job.error:
+        out.print(f"error: {job.error}", highlight=False)
+    if job.model_version:
+        m = job.metrics or {}
+        out.print(f"model {job.model_version}: accuracy {m.get('accuracy')}, macro-F1 {m.get('macro_f1')}; "
+                  f"{'promoted' if job.promoted else 'not promoted'}: {(job.result or {}).get('reason')}",
+                  highlight=False)
+
+
+@jobs_app.command("run")
+def jobs_run(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Run the queued jobs here, one after another, then exit (when no `triage serve` runs them)."""
+    from triage.jobs.runner import JobRunner
+    from triage.jobs.schemas import job_out
+    from triage.jobs.service import get_job
+
+    rt = _jobs_runtime()
+    ran = JobRunner(rt).run_pending()
+    with rt.db.session() as session:
+        jobs = [job_out(get_job(job_id, session=session)) for job_id in ran]
+    if as_json:
+        print_json([j.model_dump(mode="json") for j in jobs])
+        return
+    if not jobs:
+        out.print("No queued training jobs.")
+    for j in jobs:
+        out.print(f"job #{j.id}: {j.status}" + (f", model {j.model_version}" if j.model_version else "")
+                  + (f" ({'promoted' if j.promoted else 'not promoted'})" if j.status == "succeeded" else "")
+                  + (f": {j.error}" if j.error else ""), highlight=False)

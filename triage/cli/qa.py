@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
+from triage.cli import _common
+from triage.cli._common import out, print_json
+
 qa_app = typer.Typer(help="QA e-monitoring: sample agents' replies, list samples, calibration, agent reports.",
                      no_args_is_help=True)
 
 
-def _ctx() -> tuple[Any, Any]:
-    from triage.cli import out, runtime
-
-    rt = runtime()
+def _runtime() -> Any:
+    rt = _common.runtime()
     rt.db.ensure_schema()
-    return rt, out
+    return rt
 
 
 def _pct(value: float | None) -> str:
@@ -46,14 +46,14 @@ def sample_cmd(
     from triage.qa.periods import parse_period
     from triage.qa.service import create_run, run_out, suite_sentiment
 
-    rt, out = _ctx()
+    rt = _runtime()
     window = parse_period(period, kind=rt.config.qa.period)
     sentiment = suite_sentiment(rt.suite) if model and rt.config.qa.tone_model and rt.registry.has_all() else None
     with rt.db.transaction() as session:
         run = run_out(create_run(window, session=session, config=rt.config, seed=seed, sample_size=size,
                                  reviewers=reviewer, created_by="cli", sentiment=sentiment), session=session)
     if as_json:
-        out.print_json(run.model_dump_json())
+        print_json(run.model_dump_json())
         return
     table = Table(title=f"QA run #{run.id}: {run.period} ({run.period_start:%Y-%m-%d} to "
                         f"{run.period_end:%Y-%m-%d}, exclusive), seed {run.seed}, {run.sample_size} random per agent")
@@ -83,14 +83,14 @@ def list_cmd(
     """QA samples, newest first, with their pre-check verdicts and scores."""
     from triage.qa.service import list_samples, resolve_agent, resolve_reviewer, summaries
 
-    rt, out = _ctx()
+    rt = _runtime()
     with rt.db.session() as session:
         reviewer_id = resolve_reviewer(reviewer, session=session).id if reviewer else None
         agent_id = resolve_agent(agent, session=session).id if agent else None
         rows = summaries(list_samples(session=session, run_id=run, reviewer_id=reviewer_id, agent_id=agent_id,
                                       status=status, purpose=purpose, limit=limit), session=session)
     if as_json:
-        out.print_json(json.dumps([r.model_dump(mode="json") for r in rows]))
+        print_json([r.model_dump(mode="json") for r in rows])
         return
     table = Table(title=f"QA samples ({len(rows)})")
     for column in ("id", "period", "purpose", "agent", "ticket", "why", "reviewers", "status", "score",
@@ -112,11 +112,11 @@ def show_cmd(sample_id: Annotated[int, typer.Argument(min=1, max=2**31 - 1)],
     """One sample: the reply, what the customer wrote, the pre-checks and the scorecards."""
     from triage.qa.service import get_sample, sample_detail
 
-    rt, out = _ctx()
+    rt = _runtime()
     with rt.db.session() as session:
         detail = sample_detail(get_sample(sample_id, session=session), session=session)
     if as_json:
-        out.print_json(detail.model_dump_json())
+        print_json(detail.model_dump_json())
         return
     out.print(f"[bold]QA sample #{detail.id}[/bold] ({detail.purpose}, {detail.status}) - {escape(detail.agent)} on "
               f"ticket #{detail.ticket_id}, {detail.sent_at:%Y-%m-%d %H:%M} UTC; why: {', '.join(detail.reasons)}")
@@ -146,11 +146,11 @@ def report_cmd(
     """An agent's QA scores per period, per rubric item, the pre-check rates and the trend."""
     from triage.qa.service import agent_report
 
-    rt, out = _ctx()
+    rt = _runtime()
     with rt.db.session() as session:
         report = agent_report(agent, session=session, periods=periods)
     if as_json:
-        out.print_json(report.model_dump_json())
+        print_json(report.model_dump_json())
         return
     items = sorted({name for p in report.periods for name in p.items})
     table = Table(title=f"QA report: {report.agent} <{report.agent_email}>")
@@ -180,12 +180,12 @@ def calibration_cmd(
     from triage.qa.periods import parse_period
     from triage.qa.service import calibration_report
 
-    rt, out = _ctx()
+    rt = _runtime()
     window = parse_period(period, kind=rt.config.qa.period) if period else None
     with rt.db.session() as session:
         report = calibration_report(session=session, run_id=run, period=window)
     if as_json:
-        out.print_json(report.model_dump_json())
+        print_json(report.model_dump_json())
         return
     table = Table(title=f"Calibration: {report.complete_samples} of {report.samples} sample(s) fully scored")
     for column in ("item", "samples", "Fleiss kappa", "Cohen kappa", "Cohen (quadratic)", "exact", "within 1",

@@ -10,6 +10,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from triage.cli import _common
+from triage.cli._common import err, out
 from triage.errors import UserError
 from triage.reports.schemas import (
     REPORT_NAMES,
@@ -84,12 +86,11 @@ def report_cmd(
                                                        "in resolution times.")] = False,
 ) -> None:
     """Support reports: response-times, sla, volume, backlog, mix (intent and sentiment)."""
-    from triage.cli import err, out, settings
     from triage.db import Database
     from triage.reports.charts import render_png
 
     start, end = _parse_time(since, "--since"), _parse_time(until, "--until")
-    db = Database(settings())  # not the whole runtime: reports need no models, and start in a second
+    db = Database(_common.settings())  # not the whole runtime: reports need no models, and start in a second
     try:
         with db.session() as session:
             report = build_report(name, session=session, since=start, until=end, tz=tz, channel=channel,

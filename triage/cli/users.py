@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
 from rich.table import Table
+
+from triage.cli import _common
+from triage.cli._common import err, fmt_time, out, prepare, print_json
 
 users_app = typer.Typer(help="API users and their keys (sent as 'Authorization: Bearer KEY').", no_args_is_help=True)
 
@@ -18,11 +20,10 @@ def users_add(
     agent: Annotated[str | None, typer.Option(help="For the agent role: the agent's email in triage.toml.")] = None,
 ) -> None:
     """Create a user and print its API key once; only a hash is kept, so store the key now."""
-    from triage.cli import _init, err, out, runtime
     from triage.users.service import create_user
 
-    rt = runtime()
-    _init(rt, train=False)
+    rt = _common.runtime()
+    prepare(rt, train=False)
     with rt.db.transaction() as session:
         user, key = create_user(name, role.strip().lower(), session=session, agent_email=agent)
         role_name = user.role
@@ -33,36 +34,33 @@ def users_add(
 @users_app.command("list")
 def users_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List users, roles and when each key was last used (never the keys)."""
-    from triage.cli import _fmt_time, _init, out, runtime
     from triage.users.service import list_users
 
-    rt = runtime()
-    _init(rt, train=False)
+    rt = _common.runtime()
+    prepare(rt, train=False)
     with rt.db.session() as session:
         users = list_users(session=session)  # loaded, and nothing expires them: readable after the session
     if as_json:
-        out.print_json(json.dumps([{"name": u.name, "role": u.role, "active": u.active, "key_prefix": u.key_prefix,
-                                    "agent_id": u.agent_id, "created_at": u.created_at.isoformat(),
-                                    "last_used_at": u.last_used_at.isoformat() if u.last_used_at else None}
-                                   for u in users]))
+        print_json([{"name": u.name, "role": u.role, "active": u.active, "key_prefix": u.key_prefix,
+                     "agent_id": u.agent_id, "created_at": u.created_at.isoformat(),
+                     "last_used_at": u.last_used_at.isoformat() if u.last_used_at else None} for u in users])
         return
     table = Table(title="API users")
     for column in ("name", "role", "active", "key", "created", "last used"):
         table.add_column(column)
     for u in users:
         table.add_row(u.name, u.role, "yes" if u.active else "revoked", f"trg_{u.key_prefix}_…",
-                      _fmt_time(u.created_at), _fmt_time(u.last_used_at))
+                      fmt_time(u.created_at), fmt_time(u.last_used_at))
     out.print(table)
 
 
 @users_app.command("revoke")
 def users_revoke(name: Annotated[str, typer.Argument(help="The user's name.")]) -> None:
     """Disable a user's key at once; the row stays for the audit log."""
-    from triage.cli import _init, out, runtime
     from triage.users.service import revoke_user
 
-    rt = runtime()
-    _init(rt, train=False)
+    rt = _common.runtime()
+    prepare(rt, train=False)
     with rt.db.transaction() as session:
         revoke_user(name, session=session)
     out.print(f"Revoked {name!r}: its key no longer works.", highlight=False)
