@@ -32,10 +32,21 @@ def _team() -> list[Candidate]:
 
 def test_each_agent_gets_the_same_number_of_random_replies_when_he_has_them() -> None:
     picks, tallies = select_review(_team(), per_agent=5, seed=42, exclude=set())
-    random_per_agent = Counter(p.candidate.agent_id for p in picks if p.reasons == ["random"])
-    assert random_per_agent == {1: 5, 2: 5, 3: 2}  # agent 3 has only 2 replies left after the mandatory one
-    assert tallies[3].shortfall == 3 and tallies[1].shortfall == tallies[2].shortfall == 0
-    assert tallies[1].random_pool == 40 and tallies[2].random_pool == 10
+    random_per_agent = Counter(p.candidate.agent_id for p in picks if "random" in p.reasons)
+    assert random_per_agent == {1: 5, 2: 5, 3: 3}  # agent 3 wrote only 3 replies
+    assert tallies[3].shortfall == 2 and tallies[1].shortfall == tallies[2].shortfall == 0
+    assert tallies[1].random_pool == 40 and tallies[2].random_pool == 12
+
+
+def test_a_mass_breach_leaves_every_agents_random_sample_intact() -> None:
+    everything = frozenset({"sla_breach"})
+    team = _replies(1, 30, start=0, flags=dict.fromkeys(range(30), everything)) + _replies(2, 8, start=100)
+    picks, tallies = select_review(team, per_agent=4, seed=7, exclude=set())
+    random_per_agent = Counter(p.candidate.agent_id for p in picks if "random" in p.reasons)
+    assert random_per_agent == {1: 4, 2: 4}
+    assert sum(1 for p in picks if p.candidate.agent_id == 1) == 30  # each breached reply once, random ones included
+    assert len({p.candidate.message_id for p in picks}) == len(picks)
+    assert tallies[1].mandatory == 30 and tallies[1].random == 4
 
 
 def test_every_breached_or_negative_reply_is_included_with_its_reasons() -> None:

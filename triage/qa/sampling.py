@@ -60,8 +60,8 @@ def agent_rng(seed: int, agent_id: int, purpose: str = "review") -> random.Rando
 
 def select_review(candidates: Iterable[Candidate], *, per_agent: int, seed: int, exclude: set[int],
                   mandatory: Iterable[str] = MANDATORY_REASONS) -> tuple[list[Pick], dict[int, AgentTally]]:
-    """Every reply carrying a mandatory flag, plus `per_agent` random others per agent (fewer only when the
-    agent has fewer), never one in `exclude` (already sampled for review)."""
+    """Every reply carrying a mandatory flag, plus `per_agent` replies per agent drawn at random from all of its
+    replies (fewer only when the agent has fewer), never one in `exclude` (already sampled for review)."""
     wanted = set(mandatory)
     by_agent: dict[int, list[Candidate]] = defaultdict(list)
     for c in candidates:
@@ -73,23 +73,24 @@ def select_review(candidates: Iterable[Candidate], *, per_agent: int, seed: int,
         tally = tallies[agent_id] = AgentTally(agent_id=agent_id, replies=len(replies))
         fresh = [c for c in replies if c.message_id not in exclude]
         tally.already_sampled = len(replies) - len(fresh)
-        pool: list[Candidate] = []
-        for c in fresh:
-            reasons = sorted(c.flags & wanted)
-            if reasons:
-                picks.append(Pick(c, reasons))
-                tally.mandatory += 1
-                for reason in reasons:
-                    tally.reasons[reason] = tally.reasons.get(reason, 0) + 1
-            else:
-                pool.append(c)
-        tally.random_pool = len(pool)
-        chosen = agent_rng(seed, agent_id).sample(pool, min(per_agent, len(pool)))
+        # The random sample is drawn from every fresh reply, flagged or not: it estimates the agent's usual
+        # quality, which a mass breach (every reply flagged) must not empty. A reply drawn both ways is one pick.
+        chosen = {c.message_id for c in agent_rng(seed, agent_id).sample(fresh, min(per_agent, len(fresh)))}
+        tally.random_pool = len(fresh)
         tally.random = len(chosen)
         tally.shortfall = per_agent - len(chosen)
         if chosen:
             tally.reasons["random"] = len(chosen)
-        picks += [Pick(c, ["random"]) for c in sorted(chosen, key=lambda c: c.message_id)]
+        for c in fresh:
+            reasons = sorted(c.flags & wanted)
+            if reasons:
+                tally.mandatory += 1
+                for reason in reasons:
+                    tally.reasons[reason] = tally.reasons.get(reason, 0) + 1
+            if c.message_id in chosen:
+                reasons.append("random")
+            if reasons:
+                picks.append(Pick(c, reasons))
     return picks, tallies
 
 
