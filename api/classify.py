@@ -11,8 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.batching import MicroBatcher
 from api.deps import RuntimeDep, allow
 from models.language import CONFIDENT, LanguageGuess, detect_language
-from models.suite import OUT_OF_SCOPE
-from triage.config import URGENCY_TO_PRIORITY
+from models.vocabulary import OUT_OF_SCOPE, URGENCY_TO_PRIORITY
 from triage.errors import ModelMissingError
 from triage.runtime import Triage
 from triage.users.service import Role

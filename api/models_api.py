@@ -17,8 +17,9 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import Principal, RowId, RuntimeDep, SessionDep, allow
+from models.vocabulary import TASKS, Task
 from training.promotion import check_promotion, routed_intents
-from training.registry import KINDS, ModelInfo, Registry
+from training.registry import ModelInfo, Registry
 from triage.errors import UserError
 from triage.jobs import service as jobs
 from triage.jobs.runner import JobRunner
@@ -28,7 +29,6 @@ from triage.users.service import Role
 
 log = logging.getLogger(__name__)
 
-Task = Literal["intent", "sentiment", "urgency"]
 ReaderDep = Annotated[Principal, allow(Role.data_scientist, Role.supervisor)]
 TrainerDep = Annotated[Principal, allow(Role.data_scientist)]
 
@@ -252,7 +252,7 @@ def list_models(rt: RuntimeDep, _user: ReaderDep,
     """Model versions per task (intent, sentiment, urgency), newest first, with the one in service marked."""
     registry = rt.registry
     out = []
-    for kind in [task] if task else list(KINDS):
+    for kind in [task] if task else list(TASKS):
         active = registry.current(kind)
         versions = [_summary(info, active) for info in reversed(registry.versions(kind))]
         out.append(TaskModels(task=kind, active=active, versions=versions, history=registry.history(kind)))

@@ -16,7 +16,7 @@ from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import RuntimeDep, allow
-from training.registry import KINDS
+from models.vocabulary import TASKS
 from triage.monitoring import backlog, database_problems
 from triage.runtime import Triage
 from triage.users.service import Role
@@ -125,7 +125,7 @@ class StateCollector(Collector):
             yield from (up, inbox, outbox, open_tickets, waiting, breaches)
         loaded = self.rt.__dict__.get("suite")
         versions = loaded.versions() if loaded is not None else {}
-        for kind in KINDS:
+        for kind in TASKS:
             version = versions.get(kind) or self.rt.registry.current(kind)
             if version:
                 models.add_metric([kind], {"version": version, "loaded": str(kind in versions).lower()})

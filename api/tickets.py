@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.deps import MAX_ID, Principal, RowId, RuntimeDep, SessionDep, allow
+from models.vocabulary import Priority, Sentiment, Task
 from triage.agents.tables import Agent
 from triage.conversations.actions import MAX_REPLY, TicketConflict, TicketNotFound, change_status, relabel, reply
 from triage.conversations.schemas import MessageOut, TicketDetail, TicketSummary, ticket_detail, ticket_summary
@@ -74,8 +75,8 @@ def tickets(
     intent: Annotated[str | None, Query(max_length=100)] = None,
     needs_review: Annotated[bool | None, Query(description="true: only tickets whose intent was unsure or out of "
                                                            "scope and not yet relabelled by an agent")] = None,
-    sentiment: Annotated[Literal["negative", "neutral", "positive"] | None, Query()] = None,
-    priority: Annotated[Literal["low", "normal", "high", "urgent"] | None, Query()] = None,
+    sentiment: Annotated[Sentiment | None, Query()] = None,
+    priority: Annotated[Priority | None, Query()] = None,
     channel: Annotated[Literal["email", "chat"] | None, Query()] = None,
     created_since: Annotated[datetime | None, Query(description="ISO 8601, inclusive")] = None,
     created_until: Annotated[datetime | None, Query(description="ISO 8601, exclusive")] = None,
@@ -193,7 +194,7 @@ def reply_to_ticket(ticket_id: RowId, body: ReplyIn, session: SessionDep, rt: Ru
 class LabelIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    task: Literal["intent", "sentiment", "urgency"]
+    task: Task
     label: str = Field(min_length=1, max_length=100)
     message_id: int | None = Field(default=None, ge=1, le=MAX_ID,
                                    description="the customer message corrected (default: its latest)")

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import insert, select
 
 from benchmarks.common import Row, drop_database, postgres_url, temp_runtime, timed
+from models.vocabulary import PRIORITIES, SENTIMENTS
 from triage.agents.tables import Agent
 from triage.conversations.tables import Customer, Message, Ticket
 from triage.reports import service
@@ -25,7 +26,6 @@ NAME = "reports"
 UNTIL = datetime(2026, 11, 30, tzinfo=UTC)
 DAYS = 30
 INTENTS = ("order_status", "billing_charge", "refund", "tech_issue", "cancel", "other")
-SENTIMENTS = ("negative", "neutral", "positive")
 
 
 def populate(rt, tickets: int, seed: int = 7) -> None:  # type: ignore[no-untyped-def]
@@ -47,7 +47,7 @@ def populate(rt, tickets: int, seed: int = 7) -> None:  # type: ignore[no-untype
                 solved = None
             rows.append({"id": i + 1, "channel": rng.choice(("email", "chat")),
                          "queue": rng.choice(("customer-care", "billing", "technical")),
-                         "priority": rng.choice(("low", "normal", "high", "urgent")), "customer_id":
+                         "priority": rng.choice(PRIORITIES), "customer_id":
                          rng.choice(customers), "assignee_id": rng.choice(agents) if reply else None,
                          "intent": rng.choice(INTENTS), "sentiment": rng.choice(SENTIMENTS),
                          "status": "solved" if solved else ("open" if reply else "new"), "created_at": created,

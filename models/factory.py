@@ -6,8 +6,7 @@ from collections.abc import Iterable
 
 from models.classifiers import TextClassifier
 from models.tasks import SentimentClassifier, UrgencyClassifier
-
-KINDS = ("intent", "sentiment", "urgency")
+from models.vocabulary import TASKS
 
 
 def make_estimator(kind: str, *, oos_label: str | None = "oos", vip_emails: Iterable[str] = frozenset(),
@@ -34,4 +33,4 @@ def make_estimator(kind: str, *, oos_label: str | None = "oos", vip_emails: Iter
         return UrgencyClassifier(loss="hinge", C=0.3, embedding_weight=3.0, char_ngram_range=(1, 6),
                                  calibration="temperature", products=names,
                                  vip_emails=frozenset(e.strip().lower() for e in vip_emails if e.strip()))
-    raise ValueError(f"unknown model kind {kind!r}: choose one of {', '.join(KINDS)}")
+    raise ValueError(f"unknown model kind {kind!r}: choose one of {', '.join(TASKS)}")

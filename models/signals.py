@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 
 from models import lexicons as lex
 from models.memo import memo
+from models.vocabulary import OUT_OF_SCOPE, URGENCY_LEVELS
 
-URGENCY_LEVELS = ("low", "normal", "high", "critical")
 _ALIASES = {"medium": "normal", "moderate": "normal", "urgent": "critical", "very high": "critical",
             "highest": "critical", "lowest": "low", "minor": "low", "major": "high", "p1": "critical",
             "p2": "high", "p3": "normal", "p4": "low"}
 # Intent labels meaning "not a support request" (the suite reports out-of-scope as "other").
-OUT_OF_SCOPE_INTENTS = frozenset({"other", "oos"})
+OUT_OF_SCOPE_INTENTS = frozenset({OUT_OF_SCOPE, "oos"})
 
 
 def urgency_rank(label: str) -> int | None:

@@ -13,9 +13,10 @@ import numpy as np
 from models.classifiers import Context, Prediction, TextClassifier
 from models.encoder import shared_encoder
 from models.memo import shared_work
+from models.vocabulary import OUT_OF_SCOPE, URGENCY_LEVELS
 
-URGENCY_ORDER = ("low", "normal", "high", "critical")
-OUT_OF_SCOPE = "other"
+# The old name, still imported by triage/flows/processing.py: use models.vocabulary.URGENCY_LEVELS.
+URGENCY_ORDER = URGENCY_LEVELS
 
 
 @dataclass

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from models.vocabulary import TASKS
 from triage.errors import UserError
 
 
@@ -124,7 +125,7 @@ def sample_path(name: str) -> Path:
     return Path(str(resources.files("triage.samples") / "training" / name))
 
 
-BASELINE_FILES = {"intent": "intents.csv", "sentiment": "sentiment.csv", "urgency": "urgency.csv"}
+BASELINE_FILES = dict(zip(TASKS, ("intents.csv", "sentiment.csv", "urgency.csv"), strict=True))
 
 
 def write_csv(path: Path, dataset: Dataset, *, origins: list[str] | None = None) -> Path:

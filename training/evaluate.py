@@ -9,9 +9,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from models.vocabulary import TASKS
 from training.datasets import load_dataset
 from training.measure import Evaluation, evaluate, metrics, serving_contexts, serving_label
-from training.registry import KINDS, Registry
+from training.registry import Registry
 from training.reports import CONFUSION_PNG, RELIABILITY_PNG, plot_confusion, plot_reliability
 from training.train import embed
 from triage.errors import UserError
@@ -25,8 +26,8 @@ def run_evaluation(kind: str, data_path: Path, *, registry: Registry, version: s
 
     With `figures`, the confusion matrix and the reliability diagram are written there as PNG files.
     """
-    if kind not in KINDS:
-        raise UserError(f"unknown model kind {kind!r}: choose one of {', '.join(KINDS)}")
+    if kind not in TASKS:
+        raise UserError(f"unknown model kind {kind!r}: choose one of {', '.join(TASKS)}")
     model, info = registry.load(kind, version)
     dataset = load_dataset(Path(data_path), text_column=text_column, label_column=label_column)
     embeddings = embed(dataset.texts, progress)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from models.suite import OUT_OF_SCOPE
+from models.vocabulary import OUT_OF_SCOPE
 from training.datasets import Dataset
 
 DATA, FEEDBACK = "data", "feedback"

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from models import metrics as m
-from models.suite import OUT_OF_SCOPE
+from models.vocabulary import OUT_OF_SCOPE
 
 if TYPE_CHECKING:
     from training.registry import Registry

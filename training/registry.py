@@ -23,12 +23,12 @@ from typing import Any
 
 import joblib
 
+from models.vocabulary import TASKS
 from training.feedback import text_key
 from triage.errors import ModelMissingError, UserError
 
 log = logging.getLogger(__name__)
 
-KINDS = ("intent", "sentiment", "urgency")
 ARTIFACT = "model.joblib"
 META = "meta.json"
 HISTORY = "HISTORY.json"
@@ -88,8 +88,8 @@ class Registry:
         self.root = Path(root)
 
     def _kind_dir(self, kind: str) -> Path:
-        if kind not in KINDS:
-            raise UserError(f"unknown model kind {kind!r}: choose one of {', '.join(KINDS)}")
+        if kind not in TASKS:
+            raise UserError(f"unknown model kind {kind!r}: choose one of {', '.join(TASKS)}")
         return self.root / kind
 
     def _version_dir(self, kind: str, version: str) -> Path:
@@ -216,7 +216,7 @@ class Registry:
 
     def kind_of(self, version: str) -> str:
         """The kind a version belongs to (versions are unique across kinds)."""
-        for kind in KINDS:
+        for kind in TASKS:
             if (self._version_dir(kind, version) / META).exists():
                 return kind
         raise UserError(f"no model version {version!r} (see `triage models list`)")
@@ -292,7 +292,7 @@ class Registry:
         return model, info
 
     def has_all(self) -> bool:
-        return all(self.current(kind) for kind in KINDS)
+        return all(self.current(kind) for kind in TASKS)
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -311,7 +311,7 @@ def load_suite(registry: Registry):  # type: ignore[no-untyped-def]
     from models.suite import ClassifierSuite, LoadedModel
 
     loaded = {}
-    for kind in KINDS:
+    for kind in TASKS:
         model, info = registry.load(kind)
         loaded[kind] = LoadedModel(model=model, version=info.version)
     return ClassifierSuite(loaded)

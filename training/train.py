@@ -19,12 +19,12 @@ from sklearn.model_selection import train_test_split
 
 from models.encoder import shared_encoder
 from models.factory import make_estimator
-from models.suite import OUT_OF_SCOPE
+from models.vocabulary import OUT_OF_SCOPE, TASKS
 from training.datasets import BASELINE_FILES, Dataset, load_csv, load_dataset, sample_path
 from training.feedback import FEEDBACK, merge_feedback
 from training.measure import Context, Evaluation, evaluate, is_better, metrics, serving_contexts
 from training.promotion import FORCE_HINT, label_problem
-from training.registry import KINDS, ModelInfo, Registry, code_version, text_digest
+from training.registry import ModelInfo, Registry, code_version, text_digest
 from triage.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -238,8 +238,8 @@ def _store(kind: str, dataset: Dataset, registry: Registry, *, promote: bool | N
            config: TrainConfig, oos_label: str | None, progress: ProgressFn | None,
            extra: dict[str, Any] | None = None, ties: bool = False, routed: Collection[str] | None = None,
            force: bool = False) -> tuple[ModelInfo, dict[str, Any]]:
-    if kind not in KINDS:
-        raise UserError(f"unknown model kind {kind!r}: choose one of {', '.join(KINDS)}")
+    if kind not in TASKS:
+        raise UserError(f"unknown model kind {kind!r}: choose one of {', '.join(TASKS)}")
     result = train_classifier(dataset, config, progress, kind=kind, oos_label=oos_label, registry=registry)
     labels = None
     if compare:
@@ -317,8 +317,8 @@ def run_training(kind: str, data_path: Path, *, registry: Registry, text_column:
     leaves the current model in service. Returns what the CLI prints as JSON. `data_name` names the
     data in the model's provenance instead of its path.
     """
-    if kind not in KINDS:  # before reading any data
-        raise UserError(f"unknown model kind {kind!r}: choose one of {', '.join(KINDS)}")
+    if kind not in TASKS:  # before reading any data
+        raise UserError(f"unknown model kind {kind!r}: choose one of {', '.join(TASKS)}")
     dataset = load_dataset(Path(data_path), text_column=text_column, label_column=label_column, name=data_name)
     n_data = len(dataset)
     merged = None
@@ -358,7 +358,7 @@ def train_baselines(registry: Registry, *, only_missing: bool = True,
                     progress: Callable[[str], ProgressFn] | None = None) -> list[ModelInfo]:
     """Train the small baseline models from the bundled samples (intent, sentiment, urgency)."""
     trained = []
-    for kind in KINDS:
+    for kind in TASKS:
         if only_missing and registry.current(kind):
             continue
         dataset = load_csv(sample_path(BASELINE_FILES[kind]))

@@ -24,15 +24,15 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# PRIORITIES and URGENCY_TO_PRIORITY are also importable from here, where SLA code has long found them.
+from models.vocabulary import PRIORITIES as PRIORITIES
+from models.vocabulary import URGENCY_TO_PRIORITY as URGENCY_TO_PRIORITY
+from models.vocabulary import Priority
 from triage.errors import UserError
 from triage.sla.calendar import BusinessCalendar
 
 Channel = Literal["email", "chat"]
-Priority = Literal["low", "normal", "high", "urgent"]
 AgentStatus = Literal["online", "away", "offline"]
-PRIORITIES: tuple[str, ...] = ("low", "normal", "high", "urgent")
-# A ticket's priority follows its classified (or corrected) urgency.
-URGENCY_TO_PRIORITY = {"low": "low", "normal": "normal", "high": "high", "critical": "urgent"}
 
 _DEV_SECRET = "change-me"
 

@@ -9,8 +9,9 @@ import pytest
 from sklearn.base import clone
 
 from models.classifiers import TextClassifier
+from models.vocabulary import TASKS
 from training.datasets import Dataset, load_csv, sample_path
-from training.registry import KINDS, Registry, load_suite
+from training.registry import Registry, load_suite
 from training.train import train_and_register
 from triage.errors import ModelMissingError, UserError
 
@@ -24,7 +25,7 @@ TINY = Dataset(
 
 def test_baseline_models_are_real_and_recorded(models_path: Path) -> None:
     registry = Registry(models_path)
-    for kind in KINDS:
+    for kind in TASKS:
         version = registry.current(kind)
         assert version and version.startswith(kind)
         info = registry.info(kind, version)

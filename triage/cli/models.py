@@ -176,11 +176,11 @@ def models_list(
     as_json: JsonOpt = False,
 ) -> None:
     """List stored model versions, oldest first; the one in service is marked."""
-    from training.registry import KINDS
+    from models.vocabulary import TASKS
 
     registry = _registry(_common.settings())
     rows = []
-    for k in [kind.value] if kind else list(KINDS):
+    for k in [kind.value] if kind else list(TASKS):
         current = registry.current(k)
         for info in registry.versions(k):
             rows.append({"kind": k, "version": info.version, "current": info.version == current,
@@ -216,7 +216,7 @@ def _routed(settings: Settings) -> set[str] | None:
 
 def _unrouted_intents(settings: Settings, labels: list[str], oos_label: str | None) -> tuple[list[str], str] | None:
     """Intents no team lists in triage.toml (they go to the default queue), or None without a readable config."""
-    from models.suite import OUT_OF_SCOPE
+    from models.vocabulary import OUT_OF_SCOPE
     from triage.config import load_config
 
     try:

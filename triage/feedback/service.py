@@ -5,15 +5,13 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.suite import URGENCY_ORDER
-from triage.config import URGENCY_TO_PRIORITY
+from models.vocabulary import TASKS, URGENCY_LEVELS, URGENCY_TO_PRIORITY
 from triage.conversations.subjects import normalise_subject
 from triage.conversations.tables import Classification, Message, Ticket
 from triage.errors import UserError
 from triage.events.service import record
 from triage.feedback.tables import LabelFeedback
 
-TASKS = ("intent", "sentiment", "urgency")
 MAX_LABEL = 100
 
 
@@ -31,8 +29,8 @@ def record_correction(*, session: Session, message_id: int, task: str, label: st
     if not label or len(label) > MAX_LABEL or any(c in label for c in "\r\n\t"):
         raise UserError(f"label must be 1 to {MAX_LABEL} characters on one line")
     # Urgency drives priority and SLA clocks, so only the four known levels make sense.
-    if task == "urgency" and label not in URGENCY_ORDER:
-        raise UserError(f"unknown urgency {label!r}: choose one of {', '.join(URGENCY_ORDER)}")
+    if task == "urgency" and label not in URGENCY_LEVELS:
+        raise UserError(f"unknown urgency {label!r}: choose one of {', '.join(URGENCY_LEVELS)}")
     actor = (actor or "").strip()
     if not actor:
         raise UserError("a correction needs the actor who made it")

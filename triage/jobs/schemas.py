@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from models.vocabulary import Task
 from triage.jobs.tables import TrainingJob
 
 
@@ -18,7 +19,7 @@ class JobProgress(BaseModel):
 
 class JobOut(BaseModel):
     id: int
-    task: Literal["intent", "sentiment", "urgency"]
+    task: Task
     source: Literal["upload", "export"]
     status: Literal["queued", "running", "succeeded", "failed"]
     promote: bool = Field(description="promote the new model when it is not worse than the one in service")

@@ -18,9 +18,8 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from models.suite import URGENCY_ORDER
+from models.vocabulary import TASKS, URGENCY_LEVELS
 from training.datasets import JSONL_SUFFIXES, load_csv, load_jsonl, write_csv
-from training.registry import KINDS
 from training.train import check_splittable
 from triage.db import utcnow
 from triage.errors import UserError
@@ -80,10 +79,10 @@ def upload_format(filename: str | None, content_type: str | None) -> str:
 def check_labels(task: str, labels: list[str], source: str) -> None:
     """Urgency drives priority and SLA clocks, so its labels must be the known levels (as for corrections)."""
     if task == "urgency":
-        unknown = sorted(set(labels) - set(URGENCY_ORDER))
+        unknown = sorted(set(labels) - set(URGENCY_LEVELS))
         if unknown:
             raise UntrainableError(f"{source}: unknown urgency label(s) {', '.join(unknown)}; "
-                                   f"use {', '.join(URGENCY_ORDER)}")
+                                   f"use {', '.join(URGENCY_LEVELS)}")
 
 
 def stage_upload(data: bytes, *, filename: str | None, content_type: str | None, task: str,
@@ -95,8 +94,8 @@ def stage_upload(data: bytes, *, filename: str | None, content_type: str | None,
     written as a normalised text,label CSV named by its hash under TRIAGE_HOME/training-data, so the
     job can run after a restart.
     """
-    if task not in KINDS:
-        raise UserError(f"unknown task {task!r}: choose one of {', '.join(KINDS)}")
+    if task not in TASKS:
+        raise UserError(f"unknown task {task!r}: choose one of {', '.join(TASKS)}")
     fmt = upload_format(filename, content_type)
     name = Path(filename or f"upload.{fmt}").name[:300]
     if not data.strip():
@@ -130,8 +129,8 @@ def stage_upload(data: bytes, *, filename: str | None, content_type: str | None,
 def create_job(*, session: Session, task: str, source: str, created_by: str, user_id: int | None = None,
                promote: bool = False, force: bool = False, staged: StagedData | None = None) -> TrainingJob:
     """Queue a job; an upload job needs its data staged first, an export job reads its data when it runs."""
-    if task not in KINDS:
-        raise UserError(f"unknown task {task!r}: choose one of {', '.join(KINDS)}")
+    if task not in TASKS:
+        raise UserError(f"unknown task {task!r}: choose one of {', '.join(TASKS)}")
     if source not in SOURCES:
         raise UserError(f"unknown data source {source!r}: choose one of {', '.join(SOURCES)}")
     if (source == "upload") != (staged is not None):
@@ -160,8 +159,8 @@ def list_jobs(*, session: Session, status: str | None = None, task: str | None =
     """Jobs newest first, optionally only one status or task; `before_id` continues a page."""
     if status is not None and status not in STATUSES:
         raise UserError(f"unknown status {status!r}: choose one of {', '.join(STATUSES)}")
-    if task is not None and task not in KINDS:
-        raise UserError(f"unknown task {task!r}: choose one of {', '.join(KINDS)}")
+    if task is not None and task not in TASKS:
+        raise UserError(f"unknown task {task!r}: choose one of {', '.join(TASKS)}")
     stmt = select(TrainingJob).order_by(TrainingJob.id.desc()).limit(limit)
     if status is not None:
         stmt = stmt.where(TrainingJob.status == status)

@@ -30,6 +30,7 @@ import numpy as np
 from sqlalchemy import and_, case, func, literal_column, not_, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from models.vocabulary import PRIORITIES
 from triage.agents.tables import Agent
 from triage.conversations.tables import OPEN_STATUSES, Message, Ticket
 from triage.db import utcnow
@@ -229,8 +230,8 @@ def sla_attainment(*, session: Session, period: Period, channel: str | None = No
 
 
 def _priority_order(priority: str) -> int:
-    order = ("urgent", "high", "normal", "low")
-    return order.index(priority) if priority in order else len(order)
+    # Most pressing first.
+    return len(PRIORITIES) - 1 - PRIORITIES.index(priority) if priority in PRIORITIES else len(PRIORITIES)
 
 
 # -- volume by hour of week --------------------------------------------------------------------------------

@@ -11,9 +11,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from models.vocabulary import PRIORITIES
+
 CHANNELS: tuple[str, ...] = ("email", "chat")
 # Waiting tickets are served most urgent first; "critical" is the classifier's word for "urgent".
-PRIORITY_RANK = {"urgent": 0, "critical": 0, "high": 1, "normal": 2, "low": 3}
+PRIORITY_RANK = {level: rank for rank, level in enumerate(reversed(PRIORITIES))} | {"critical": 0}
 # Minutes of effort assumed for an intent and channel before history says otherwise.
 DEFAULT_EFFORT = {"email": 12.0, "chat": 8.0}
 # How many observations the learned mean needs before it outweighs the default (a Bayesian prior).

@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
+from models.vocabulary import PRIORITIES
 from triage.config import TriageConfig, parse_duration
 from triage.routing.balancer import (
     AgentSnapshot,
@@ -37,7 +38,6 @@ from triage.routing.balancer import (
 )
 
 POLICIES: tuple[str, ...] = ("router", "round_robin", "random")
-PRIORITIES: tuple[str, ...] = ("low", "normal", "high", "urgent")
 PRIORITY_MIX = (0.20, 0.55, 0.18, 0.07)
 INTENTS: tuple[str, ...] = ("order_status", "delivery_problem", "return_exchange", "product_question",
                             "refund_request", "billing_issue", "payment_problem", "cancel_subscription",
