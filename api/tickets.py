@@ -17,12 +17,11 @@ from sqlalchemy.orm import Session
 from api.deps import MAX_ID, Principal, RowId, RuntimeDep, SessionDep, allow
 from models.vocabulary import Priority, Sentiment, Task
 from triage.agents.tables import Agent
-from triage.conversations.actions import MAX_REPLY, TicketConflict, TicketNotFound, change_status, relabel, reply
 from triage.conversations.schemas import MessageOut, TicketDetail, TicketSummary, ticket_detail, ticket_summary
 from triage.conversations.service import TicketFilter, get_ticket, list_tickets
 from triage.conversations.tables import Ticket
-from triage.errors import UserError
-from triage.routing.service import reassign
+from triage.errors import Conflict, NotFound, UserError
+from triage.flows.tickets import MAX_REPLY, change_status, reassign, relabel, reply
 from triage.sla.schemas import SlaStateOut
 from triage.sla.service import sla_state
 from triage.users.service import Role
@@ -143,7 +142,7 @@ def set_ticket_status(ticket_id: RowId, body: StatusIn, session: SessionDep, rt:
     _visible(ticket_id, user, session=session)
     try:
         change = change_status(ticket_id, body.status, config=rt.config, session=session, actor=_actor(user))
-    except TicketNotFound as exc:
+    except NotFound as exc:
         raise HTTPException(404, str(exc)) from exc
     return StatusOut(ticket=ticket_summary(change.ticket), previous=change.old, assigned=change.assigned)
 
@@ -175,7 +174,7 @@ def reply_to_ticket(ticket_id: RowId, body: ReplyIn, session: SessionDep, rt: Ru
                      agent_id=user.agent_id)
         if body.status is not None:
             change_status(ticket_id, body.status, config=rt.config, session=session, actor=_actor(user))
-    except TicketConflict as exc:
+    except Conflict as exc:
         raise HTTPException(409, str(exc)) from exc
     except UserError as exc:
         raise HTTPException(422, str(exc)) from exc
@@ -217,9 +216,9 @@ def relabel_ticket(ticket_id: RowId, body: LabelIn, session: SessionDep, user: W
     try:
         feedback = relabel(ticket_id, body.task, body.label, session=session, actor=_actor(user),
                            message_id=body.message_id)
-    except TicketNotFound as exc:
+    except NotFound as exc:
         raise HTTPException(404, str(exc)) from exc
-    except TicketConflict as exc:
+    except Conflict as exc:
         raise HTTPException(409, str(exc)) from exc
     except UserError as exc:
         raise HTTPException(422, str(exc)) from exc

@@ -2,8 +2,8 @@
 
 The models are the ones `triage init` trains (`train_baselines` on the bundled samples, into a fresh registry);
 each evaluation message goes the way the pipeline takes it: an email is built and parsed (`parse_email`), the
-classifier sees the normalised subject and the stripped body (`triage.pipeline.email_classification_text`), a
-chat message its text, and `ClassifierSuite.classify` gives intent, sentiment and urgency (urgency with the
+classifier sees the normalised subject and the stripped body (`triage.flows.processing.email_classification_text`),
+a chat message its text, and `ClassifierSuite.classify` gives intent, sentiment and urgency (urgency with the
 intent and the sentiment as context). The language is `models.language.detect_language`. Baselines measured in
 the same run: TF-IDF alone and embeddings alone, trained on the same bundled intent examples.
 
@@ -40,7 +40,7 @@ def load_evaluation(path: Path = EVALUATION) -> list[dict[str, Any]]:
 def served_text(row: dict[str, Any]) -> str:
     """What the classifiers see for this message when it arrives (email parsed as the pipeline parses it)."""
     from mail.parse import parse_email
-    from triage.pipeline import email_classification_text
+    from triage.flows.processing import email_classification_text
 
     if row["channel"] != "email":
         return str(row["text"])

@@ -93,7 +93,7 @@ class Background:
 
 def _sla_step(rt: Triage) -> Callable[[], object]:
     """One scheduler pass; the first also recomputes open tickets, since triage.toml may have changed."""
-    from triage.sla.scheduler import check_due
+    from triage.flows.sla import check_due
     from triage.sla.service import refresh_open_tickets
 
     started = False

@@ -13,7 +13,7 @@ from training.registry import Registry, load_suite
 from triage.agents.service import sync_agents
 from triage.config import Settings, TriageConfig, default_config_text, load_config
 from triage.db import Database
-from triage.pipeline import Pipeline, Worker
+from triage.flows.processing import Pipeline, Worker
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 
 from triage.config import Settings
-from triage.pipeline import Pipeline
+from triage.flows.processing import Pipeline
 from triage.runtime import Triage
 
 

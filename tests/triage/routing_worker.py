@@ -1,5 +1,7 @@
 """One router process for the concurrency test: drain the waiting queue and solve tickets until none is open.
 
+Solving goes through `triage.flows.tickets.change_status`, as the API and CLI do (SLA half included).
+
 After every transaction's routing work, while it still holds every agent row lock (so no other router
 can be between its count and its commit), it checks that no agent holds more than capacity in any channel.
 """
@@ -12,10 +14,11 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from triage.config import Settings
+from triage.config import Settings, load_config
 from triage.conversations.tables import OPEN_STATUSES, Ticket
 from triage.db import Database
-from triage.routing.service import Board, agent_capacity, drain, solve
+from triage.flows.tickets import change_status
+from triage.routing.service import Board, agent_capacity, drain
 
 
 def check_capacity(session) -> None:  # type: ignore[no-untyped-def]
@@ -32,7 +35,9 @@ def check_capacity(session) -> None:  # type: ignore[no-untyped-def]
 def main() -> None:
     url, home = sys.argv[1], Path(sys.argv[2])
     rng = random.Random(sys.argv[3])
-    db = Database(Settings(home=home, database_url=url, environment="test"))
+    settings = Settings(home=home, database_url=url, environment="test")
+    db = Database(settings)
+    config = load_config(settings=settings)  # no triage.toml in home: the bundled default's SLA policies
     db._migrated = True  # the parent migrated; four processes racing Alembic is not what we test
     solved = assigned = 0
     while True:
@@ -44,7 +49,8 @@ def main() -> None:
                 Ticket.assignee_id.is_not(None), Ticket.status.in_(OPEN_STATUSES)).order_by(Ticket.id)
                 .limit(rng.randint(3, 12)).with_for_update(skip_locked=True)))
             for ticket_id in ids:
-                assigned += solve(ticket_id, session=session, actor="worker")["assigned"]
+                assigned += change_status(ticket_id, "solved", config=config, session=session,
+                                          actor="worker").assigned
                 solved += 1
             if ids:
                 check_capacity(session)

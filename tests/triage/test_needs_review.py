@@ -20,8 +20,8 @@ from triage.config import ReviewConfig, Settings
 from triage.conversations.service import TicketFilter, list_tickets
 from triage.conversations.tables import Message, Ticket
 from triage.feedback.service import record_correction
+from triage.flows.processing import Pipeline, Worker
 from triage.ingest.files import ingest_paths
-from triage.pipeline import Pipeline, Worker
 from triage.runtime import Triage
 
 # text marker -> (intent, confidence) the stand-in model serves

@@ -17,10 +17,11 @@ from sqlalchemy import select
 from mail.bounces import read_delivery_report
 from tests.conftest import cli_in_process
 from triage.config import SmtpRelayConfig
-from triage.conversations.actions import TicketConflict, reply
 from triage.conversations.bounces import bounce_reason
 from triage.conversations.tables import CustomerIdentity, Message, Ticket
+from triage.errors import Conflict
 from triage.events.tables import Event
+from triage.flows.tickets import reply
 from triage.inbox.service import enqueue
 from triage.inbox.tables import InboxItem
 from triage.outbox.service import deliver_due
@@ -78,7 +79,7 @@ def test_bounce_without_from_lands_on_the_ticket_and_stops_mail_until_cleared(
         reasons = session.scalars(select(Event.data).where(Event.kind == "auto_reply.suppressed",
                                                            Event.ticket_id == second.ticket_id)).all()
         assert any("bouncing" in r["reason"] for r in reasons)
-    with rt.db.session() as session, pytest.raises(TicketConflict, match="bounces"):
+    with rt.db.session() as session, pytest.raises(Conflict, match="bounces"):
         reply(second.ticket_id, "We ship to Prague.", config=rt.config, session=session, actor="t")
 
     cleared = cli_in_process(rt, monkeypatch, "customers", "clear-bounce", "Jana.Novak@customer.example")

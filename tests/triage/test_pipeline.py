@@ -176,7 +176,7 @@ def test_failing_row_is_kept_and_replayable(rt: Triage, tmp_path: Path, make_ema
         return real(text)
 
     monkeypatch.setattr(pipeline.suite, "classify_one", flaky)
-    from triage.pipeline import Worker
+    from triage.flows.processing import Worker
 
     with rt.db.transaction() as session:
         enqueue(session=session, kind="email", source="file", payload=raw, dedup_key="mid:fail@example.com")

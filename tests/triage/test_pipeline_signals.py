@@ -7,11 +7,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from triage.conversations.actions import change_status
 from triage.conversations.schemas import ticket_detail
 from triage.conversations.service import get_ticket
 from triage.conversations.tables import Ticket
 from triage.events.tables import Event
+from triage.flows.tickets import change_status
 from triage.ingest.files import ingest_paths
 from triage.runtime import Triage
 

@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 from triage.agents.tables import Agent, Assignment
 from triage.config import Settings
 from triage.conversations.tables import OPEN_STATUSES, Customer, Ticket
-from triage.errors import UserError
-from triage.routing.service import agent_capacity, assign, reassign, set_status, solve
+from triage.errors import NotFound, UserError
+from triage.flows.tickets import change_status
+from triage.routing.service import agent_capacity, assign, reassign, set_status
 from triage.routing.tables import HandlingStat
 from triage.runtime import Triage
 
@@ -117,13 +118,14 @@ def test_solving_frees_a_slot_for_the_most_urgent_waiting_ticket(router: Triage)
         normal = ticket(session, priority="normal", at=T0 + timedelta(minutes=1))
         urgent = ticket(session, priority="urgent", at=T0 + timedelta(minutes=2))
         assert normal.assignee_id is None and urgent.assignee_id is None
-        result = solve(first.id, session=session, now=T0 + timedelta(minutes=30))
-        assert result == {"assigned": 1}
+        result = change_status(first.id, "solved", config=router.config, session=session, actor="cli",
+                               now=T0 + timedelta(minutes=30))
+        assert result.assigned == 1
         assert urgent.assignee_id == a["Ann"].id and normal.assignee_id is None
         stat = session.get(HandlingStat, ("order_status", "email"))
         assert stat is not None and stat.count == 1 and stat.mean_minutes == pytest.approx(30.0)
-        with pytest.raises(UserError, match="already solved"):
-            solve(first.id, session=session)
+        again = change_status(first.id, "solved", config=router.config, session=session, actor="cli")
+        assert (again.old, again.assigned) == ("solved", 0)  # already solved: nothing freed twice
 
 
 def test_agent_coming_online_drains_the_queue(router: Triage) -> None:
@@ -222,7 +224,7 @@ def test_cli_agents_and_assignment_errors(tmp_path: Path) -> None:
     bad = _cli(home, config, "agents", "status", "ann@example.com", "asleep")
     assert bad.returncode == 2 and "unknown status 'asleep'" in bad.stderr and "Traceback" not in bad.stderr
     missing = _cli(home, config, "tickets", "assign", "999", "ann@example.com", "--reason", "x")
-    assert missing.returncode == 2 and "no ticket #999" in missing.stderr
+    assert missing.returncode == NotFound.exit_code and "no ticket #999" in missing.stderr
 
 
 def test_config_channels_and_capacities_are_checked(tmp_path: Path) -> None:

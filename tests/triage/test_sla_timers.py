@@ -19,12 +19,14 @@ from triage.agents.tables import Agent, Assignment
 from triage.config import Settings
 from triage.conversations.tables import Customer, Ticket
 from triage.db import utcnow
+from triage.errors import InvalidInput
 from triage.events.tables import Event
+from triage.flows.sla import check_due
+from triage.flows.tickets import apply_status
 from triage.outbox.service import deliver_due
 from triage.outbox.tables import OutboxItem
 from triage.runtime import Triage
-from triage.sla.scheduler import check_due
-from triage.sla.service import agent_replied, customer_wrote, refresh_sla, set_priority, set_status
+from triage.sla.service import agent_replied, customer_wrote, refresh_sla, set_priority
 from triage.sla.tables import SlaEvent, SlaPause
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -142,13 +144,13 @@ def test_pending_pause_pushes_the_deadline_out_and_silences_the_scheduler(rt: Tr
     with rt.db.transaction() as session:
         ticket = new_ticket(rt, session, local(2026, 11, 18, 10, 0))  # Wednesday, 4 h target
         assert ticket.first_response_due == local(2026, 11, 18, 14, 0)
-        set_status(ticket, "pending", config=rt.config, session=session, now=local(2026, 11, 18, 11, 0))
+        apply_status(ticket, "pending", config=rt.config, session=session, now=local(2026, 11, 18, 11, 0))
         ticket_id = ticket.id
     assert check_due(rt.db, rt.config, now=local(2026, 11, 18, 16, 0)) == []  # past due, but paused
     with rt.db.transaction() as session:
         ticket = session.get(Ticket, ticket_id)
         assert ticket is not None and ticket.sla_next_check_at is None
-        set_status(ticket, "open", config=rt.config, session=session, now=local(2026, 11, 19, 10, 0))
+        apply_status(ticket, "open", config=rt.config, session=session, now=local(2026, 11, 19, 10, 0))
         # paused 11:00-17:00 Wednesday and 09:00-10:00 Thursday: 7 business hours added
         assert ticket.first_response_due == local(2026, 11, 19, 13, 0)
         assert ticket.sla_paused_at is None
@@ -179,10 +181,10 @@ def test_priority_and_status_changes_move_or_stop_the_clocks(rt: Triage) -> None
         assert ticket.first_response_due == local(2026, 11, 18, 13, 0)
         set_priority(ticket, "high", config=rt.config, session=session)
         assert ticket.first_response_due == local(2026, 11, 18, 10, 0)
-        set_status(ticket, "solved", config=rt.config, session=session, now=local(2026, 11, 18, 9, 30))
+        apply_status(ticket, "solved", config=rt.config, session=session, now=local(2026, 11, 18, 9, 30))
         assert ticket.sla_next_check_at is None and ticket.solved_at == local(2026, 11, 18, 9, 30)
-        with pytest.raises(ValueError, match="unknown status 'done'"):
-            set_status(ticket, "done", config=rt.config, session=session)
+        with pytest.raises(InvalidInput, match="unknown status 'done'"):
+            apply_status(ticket, "done", config=rt.config, session=session)
         with pytest.raises(ValueError, match="unknown priority"):
             set_priority(ticket, "critical", config=rt.config, session=session)
 
@@ -315,8 +317,8 @@ def test_reopening_a_solved_ticket_restarts_the_checks(rt: Triage) -> None:
     """Reopening a solved ticket clears solved_at and brings the clocks back."""
     with rt.db.transaction() as session:
         ticket = new_ticket(rt, session, local(2026, 11, 18, 9, 0))
-        set_status(ticket, "solved", config=rt.config, session=session, now=local(2026, 11, 18, 10, 0))
+        apply_status(ticket, "solved", config=rt.config, session=session, now=local(2026, 11, 18, 10, 0))
         assert ticket.sla_next_check_at is None
-        set_status(ticket, "open", config=rt.config, session=session, now=local(2026, 11, 18, 10, 30))
+        apply_status(ticket, "open", config=rt.config, session=session, now=local(2026, 11, 18, 10, 30))
         assert ticket.solved_at is None and ticket.sla_next_check_at == local(2026, 11, 18, 12, 0)
         assert ticket.first_response_due == local(2026, 11, 18, 13, 0)

@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 
 from triage.agents.tables import Agent
 from triage.config import Settings
-from triage.conversations.actions import TicketConflict, TicketNotFound, change_status, relabel, reply
 from triage.conversations.service import TicketFilter, list_tickets
 from triage.conversations.tables import Customer, CustomerIdentity, Message, Ticket
-from triage.errors import UserError
+from triage.errors import Conflict, NotFound, UserError
+from triage.flows.tickets import change_status, relabel, reply
 from triage.outbox.tables import OutboxItem
 from triage.routing.service import assign, set_capacity
 from triage.routing.tables import HandlingStat
@@ -139,7 +139,7 @@ def test_solving_stops_the_clocks_frees_the_slot_and_learns(desk: Triage) -> Non
 
         with pytest.raises(UserError, match="unknown status 'done'"):
             change_status(first.id, "done", config=desk.config, session=session, actor="ann")
-        with pytest.raises(TicketNotFound):
+        with pytest.raises(NotFound):
             change_status(999999, "solved", config=desk.config, session=session, actor="ann")
 
 
@@ -208,7 +208,7 @@ def test_email_reply_goes_through_the_outbox_threaded(desk: Triage) -> None:
         with pytest.raises(UserError, match="empty"):
             reply(ticket.id, "  ", config=desk.config, session=session, actor="ann")
         change_status(ticket.id, "closed", config=desk.config, session=session, actor="ann")
-        with pytest.raises(TicketConflict, match="closed"):
+        with pytest.raises(Conflict, match="closed"):
             reply(ticket.id, "late", config=desk.config, session=session, actor="ann")
         assert len(list(session.scalars(select(OutboxItem)))) == 1
 
@@ -241,7 +241,7 @@ def test_relabel_records_feedback_on_the_latest_customer_message(desk: Triage) -
         feedback = relabel(ticket.id, "intent", "refund_request", session=session, actor="ann@larkspur.example")
         assert feedback.label == "refund_request" and ticket.intent == "refund_request"
         foreign = other.messages[0].id
-        with pytest.raises(TicketNotFound, match="no message"):
+        with pytest.raises(NotFound, match="no message"):
             relabel(ticket.id, "intent", "refund_request", session=session, actor="ann", message_id=foreign)
         with pytest.raises(UserError, match="unknown urgency"):
             relabel(ticket.id, "urgency", "whenever", session=session, actor="ann")

@@ -1,4 +1,4 @@
-"""The router on the database: assignment, the waiting queue, status changes, solving and manual moves.
+"""The router on the database: assignment, the waiting queue, agents' status, freed slots and manual moves.
 
 Decisions come from `triage.routing.balancer`; this module only gathers the facts and records why.
 
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from triage.agents.tables import Agent, Assignment
 from triage.conversations.tables import OPEN_STATUSES, Customer, Ticket
 from triage.db import utcnow
-from triage.errors import UserError
+from triage.errors import Conflict, InvalidInput, NotFound
 from triage.events.service import record
 from triage.routing.balancer import (
     CHANNELS,
@@ -249,9 +249,9 @@ def _claim_waiting(ticket_id: int, *, session: Session) -> Ticket | None:
 def _agent_by_email(email: str, *, session: Session) -> Agent:
     agent = session.scalar(select(Agent).where(Agent.email == email.strip().lower()))
     if agent is None:
-        raise UserError(f"no agent with email {email!r} (agents come from triage.toml; run `triage init`)")
+        raise NotFound(f"no agent with email {email!r} (agents come from triage.toml; run `triage init`)")
     if not agent.active:
-        raise UserError(f"agent {agent.email} is no longer in triage.toml (inactive)")
+        raise Conflict(f"agent {agent.email} is no longer in triage.toml (inactive)")
     return agent
 
 
@@ -259,7 +259,7 @@ def set_status(email: str, status: str, *, session: Session, now: datetime | Non
                actor: str = "cli") -> dict[str, int]:
     """Change an agent's status; offline sends their unanswered tickets back, online drains the queues."""
     if status not in AGENT_STATUSES:
-        raise UserError(f"unknown status {status!r}: use one of {', '.join(AGENT_STATUSES)}")
+        raise InvalidInput(f"unknown status {status!r}: use one of {', '.join(AGENT_STATUSES)}")
     now = now or utcnow()
     agent = _agent_by_email(email, session=session)
     unanswered: list[Ticket] = []
@@ -313,22 +313,6 @@ def lock_ticket(ticket_id: int, *, session: Session) -> Ticket | None:
     return session.get(Ticket, ticket_id, populate_existing=True)
 
 
-def solve(ticket_id: int, *, session: Session, now: datetime | None = None, actor: str = "cli") -> dict[str, int]:
-    """Mark a ticket solved, learn its handling time, and hand the freed slot to the waiting queue.
-
-    Routing's half only: `triage.conversations.actions.change_status` also keeps the SLA clocks right.
-    """
-    now = now or utcnow()
-    ticket = lock_ticket(ticket_id, session=session)
-    if ticket is None:
-        raise UserError(f"no ticket #{ticket_id}")
-    if ticket.status not in OPEN_STATUSES:
-        raise UserError(f"ticket #{ticket_id} is already {ticket.status}")
-    board = Board.load(session=session)
-    ticket.status, ticket.solved_at = "solved", now
-    return {"assigned": release(ticket, board=board, session=session, now=now, learn=True, actor=actor)}
-
-
 def release(ticket: Ticket, *, board: Board, session: Session, now: datetime, learn: bool, actor: str) -> int:
     """A locked ticket just left the open statuses: free its agent's slot and drain; returns how many were assigned.
 
@@ -356,14 +340,14 @@ def set_capacity(email: str, *, session: Session, capacity: int | None = None,
     source of truth, so a permanent change belongs there.
     """
     if capacity is None and by_channel is None:
-        raise UserError("give a capacity, a capacity per channel, or both")
+        raise InvalidInput("give a capacity, a capacity per channel, or both")
     if capacity is not None and not 0 <= capacity <= 1000:
-        raise UserError(f"capacity must be between 0 and 1000 (got {capacity})")
+        raise InvalidInput(f"capacity must be between 0 and 1000 (got {capacity})")
     for channel, value in (by_channel or {}).items():
         if channel not in CHANNELS:
-            raise UserError(f"unknown channel {channel!r}: use one of {', '.join(CHANNELS)}")
+            raise InvalidInput(f"unknown channel {channel!r}: use one of {', '.join(CHANNELS)}")
         if not 0 <= value <= 1000:
-            raise UserError(f"capacity for {channel} must be between 0 and 1000 (got {value})")
+            raise InvalidInput(f"capacity for {channel} must be between 0 and 1000 (got {value})")
     now = now or utcnow()
     agent = _agent_by_email(email, session=session)
     board = Board.load(session=session)
@@ -386,26 +370,26 @@ def reassign(ticket_id: int, email: str, *, session: Session, reason: str, actor
     """A supervisor moves a ticket; refused above capacity or to an agent not online unless forced."""
     now = now or utcnow()
     if not reason.strip():
-        raise UserError("give a --reason: the assignment history keeps why each move happened")
+        raise InvalidInput("give a --reason: the assignment history keeps why each move happened")
     _lock_tickets([ticket_id], session=session)
     ticket = session.get(Ticket, ticket_id, populate_existing=True)
     if ticket is None:
-        raise UserError(f"no ticket #{ticket_id}")
+        raise NotFound(f"no ticket #{ticket_id}")
     if ticket.status not in OPEN_STATUSES:
-        raise UserError(f"ticket #{ticket_id} is {ticket.status}; only open tickets are assigned")
+        raise Conflict(f"ticket #{ticket_id} is {ticket.status}; only open tickets are assigned")
     agent = _agent_by_email(email, session=session)
     if ticket.assignee_id == agent.id:
-        raise UserError(f"ticket #{ticket_id} is already assigned to {agent.email}")
+        raise Conflict(f"ticket #{ticket_id} is already assigned to {agent.email}")
     board = Board.load(session=session)
     agent = board.agents[agent.id]
     snap = board.snapshot(agent)
     if not force:
         if agent.status != "online":
-            raise UserError(f"{agent.email} is {agent.status}; use --force to assign anyway")
+            raise Conflict(f"{agent.email} is {agent.status}; use --force to assign anyway")
         if ticket.channel not in snap.capacity:
-            raise UserError(f"{agent.email} does not take {ticket.channel}; use --force to assign anyway")
+            raise Conflict(f"{agent.email} does not take {ticket.channel}; use --force to assign anyway")
         if snap.spare(ticket.channel) <= 0:
-            raise UserError(f"{agent.email} is at capacity for {ticket.channel} "
+            raise Conflict(f"{agent.email} is at capacity for {ticket.channel} "
                             f"({snap.open_count.get(ticket.channel, 0)}/{snap.capacity[ticket.channel]}); "
                             "use --force to go above it")
     previous = board.agents.get(ticket.assignee_id) if ticket.assignee_id is not None else None

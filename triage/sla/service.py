@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from triage.config import PRIORITIES, TriageConfig, parse_duration
-from triage.conversations.tables import TICKET_STATUSES, Ticket
+from triage.conversations.tables import Ticket
 from triage.db import utcnow
 from triage.events.service import record
 from triage.sla.calendar import BusinessCalendar
@@ -114,6 +116,21 @@ def pending_events(running: Iterable[Timer], fired: set[tuple[str, str, datetime
     return sorted(out, key=lambda e: (e[2], e[1] == "breach"))
 
 
+def claim_event(ticket_id: int, timer: Timer, kind: str, *, session: Session, now: datetime, name: str) -> bool:
+    """Insert the event row unless it exists; True only for the one caller whose insert took.
+
+    The unique key of `sla_events` is the real claim: two processes looking at the same ticket insert the
+    event once, and only the inserter acts on it.
+    """
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(SlaEvent).values(ticket_id=ticket_id, metric=timer.metric, kind=kind,
+                                   clock_started_at=timer.started_at, due_at=timer.due_at if kind == "breach"
+                                   else timer.warn_at, fired_at=now, fired_by=name[:200])
+    result = session.execute(stmt.on_conflict_do_nothing(
+        index_elements=["ticket_id", "metric", "kind", "clock_started_at"]))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 def refresh_sla(ticket: Ticket, config: TriageConfig, *, session: Session, now: datetime | None = None) -> list[Timer]:
     """Recompute and store the ticket's due times and when the scheduler must next look at it."""
     session.flush()
@@ -151,15 +168,10 @@ def agent_replied(ticket: Ticket, at: datetime, *, config: TriageConfig, session
     refresh_sla(ticket, config, session=session, now=at)
 
 
-def set_status(ticket: Ticket, status: str, *, config: TriageConfig, session: Session,
-               now: datetime | None = None, actor: str = "system") -> None:
-    """Change a ticket's status: pending pauses the SLA clocks, leaving pending resumes them."""
-    if status not in TICKET_STATUSES:
-        raise ValueError(f"unknown status {status!r}: use one of {', '.join(TICKET_STATUSES)}")
-    old = ticket.status
-    if status == old:
-        return
-    moment = now or utcnow()
+def follow_status(ticket: Ticket, *, config: TriageConfig, session: Session, now: datetime | None = None) -> None:
+    """The clocks after a status change (`ticket.status` is already the new one): pending pauses them,
+    leaving pending resumes them, solved and closed stop them. `triage.flows.tickets` changes statuses."""
+    status, moment = ticket.status, now or utcnow()
     if status == PAUSED_STATUS and ticket.sla_paused_at is None:
         ticket.sla_paused_at = moment
         session.add(SlaPause(ticket_id=ticket.id, started_at=moment))
@@ -172,8 +184,6 @@ def set_status(ticket: Ticket, status: str, *, config: TriageConfig, session: Se
         ticket.solved_at = moment
     elif status != "closed":
         ticket.solved_at = None
-    ticket.status = status
-    record("ticket.status", session=session, ticket_id=ticket.id, actor=actor, old=old, new=status)
     refresh_sla(ticket, config, session=session, now=moment)
 
 

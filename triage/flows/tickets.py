@@ -1,8 +1,9 @@
-"""What people do to tickets: change the status, reply, correct a label.
+"""What people do to tickets: change the status, reply, correct a label, move it to an agent.
 
 These join several domains in one place so that the CLI and the API behave the same: a status change
 is both an SLA event (clocks pause, stop or resume) and a routing event (a solved ticket frees its
-agent's slot and teaches the router how long such work takes).
+agent's slot and teaches the router how long such work takes); a reply is mail through the outbox and
+the agent's response for the SLA clocks; a correction is feedback for training and applies to the ticket.
 """
 
 from __future__ import annotations
@@ -10,38 +11,26 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from email.parser import BytesHeaderParser
-from email.policy import default as default_policy
-from email.utils import getaddresses
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mail.outgoing import compose
 from triage.agents.tables import Agent
 from triage.config import TriageConfig
 from triage.conversations.bounces import bounce_reason
 from triage.conversations.subjects import normalise_subject, ticket_token
 from triage.conversations.tables import OPEN_STATUSES, TICKET_STATUSES, Message, Ticket
 from triage.db import utcnow
-from triage.errors import UserError
+from triage.errors import Conflict, InvalidInput, NotFound
 from triage.events.service import record
 from triage.feedback.service import record_correction
 from triage.feedback.tables import LabelFeedback
-from triage.outbox.service import queue_mail
+from triage.flows.mail import queue_outgoing, sender_address, written_to
 from triage.outbox.tables import OutboxItem
-from triage.routing.service import Board, assign, lock_ticket, release
-from triage.sla.service import agent_replied, set_status
+from triage.routing import service as routing
+from triage.sla.service import agent_replied, follow_status
 
 MAX_REPLY = 50_000
-
-
-class TicketNotFound(UserError):
-    """No such ticket (HTTP 404, CLI exit 2)."""
-
-
-class TicketConflict(UserError):
-    """The ticket's state does not allow this (HTTP 409, CLI exit 2)."""
 
 
 @dataclass
@@ -54,31 +43,46 @@ class StatusChange:
 
 def change_status(ticket_id: int, status: str, *, config: TriageConfig, session: Session, actor: str,
                   now: datetime | None = None) -> StatusChange:
-    """Set a ticket's status with both halves: SLA clocks and the router's capacity and learning.
+    """Set a ticket's status (taken under its row lock) with both halves: SLA clocks and the router."""
+    status = status.strip().lower()
+    _check_status(status)
+    ticket = routing.lock_ticket(ticket_id, session=session)
+    if ticket is None:
+        raise NotFound(f"no ticket #{ticket_id}")
+    return apply_status(ticket, status, config=config, session=session, actor=actor, now=now)
+
+
+def apply_status(ticket: Ticket, status: str, *, config: TriageConfig, session: Session, actor: str = "system",
+                 now: datetime | None = None, reroute: bool = True) -> StatusChange:
+    """The one place a ticket's status changes: the SLA clocks follow, and so does the router.
 
     Leaving the open statuses (solved, closed) frees the assignee's slot for the most urgent waiting
-    ticket; solving also learns the handling time. Reopening an unassigned ticket routes it again.
+    ticket; solving also learns the handling time. Reopening an unassigned ticket routes it again, unless
+    `reroute` is False because the caller routes it itself (processing does, once the message is classified).
     """
-    status = status.strip().lower()
-    if status not in TICKET_STATUSES:
-        raise UserError(f"unknown status {status!r}: use one of {', '.join(TICKET_STATUSES)}")
-    now = now or utcnow()
-    ticket = lock_ticket(ticket_id, session=session)
-    if ticket is None:
-        raise TicketNotFound(f"no ticket #{ticket_id}")
+    _check_status(status)
     old = ticket.status
     if status == old:
         return StatusChange(ticket, old, status, 0)
-    freeing = old in OPEN_STATUSES and status not in OPEN_STATUSES
+    now = now or utcnow()
+    freeing = reroute and old in OPEN_STATUSES and status not in OPEN_STATUSES
     # Loaded while the ticket still counts as open work, so releasing it removes exactly its slot.
-    board = Board.load(session=session) if freeing else None
-    set_status(ticket, status, config=config, session=session, now=now, actor=actor)
+    board = routing.Board.load(session=session) if freeing else None
+    ticket.status = status
+    record("ticket.status", session=session, ticket_id=ticket.id, actor=actor, old=old, new=status)
+    follow_status(ticket, config=config, session=session, now=now)
     assigned = 0
     if board is not None:
-        assigned = release(ticket, board=board, session=session, now=now, learn=status == "solved", actor=actor)
-    elif old not in OPEN_STATUSES and ticket.assignee_id is None:
-        assign(ticket, session=session, now=now)
+        assigned = routing.release(ticket, board=board, session=session, now=now, learn=status == "solved",
+                                   actor=actor)
+    elif reroute and old not in OPEN_STATUSES and ticket.assignee_id is None:
+        routing.assign(ticket, session=session, now=now)
     return StatusChange(ticket, old, status, assigned)
+
+
+def _check_status(status: str) -> None:
+    if status not in TICKET_STATUSES:
+        raise InvalidInput(f"unknown status {status!r}: use one of {', '.join(TICKET_STATUSES)}")
 
 
 @dataclass
@@ -95,15 +99,15 @@ def reply(ticket_id: int, text: str, *, config: TriageConfig, session: Session, 
     when no agent is named).
     """
     if not text.strip():
-        raise UserError("the reply is empty")
+        raise InvalidInput("the reply is empty")
     if len(text) > MAX_REPLY:
-        raise UserError(f"the reply is longer than {MAX_REPLY} characters")
+        raise InvalidInput(f"the reply is longer than {MAX_REPLY} characters")
     now = now or utcnow()
-    ticket = lock_ticket(ticket_id, session=session)
+    ticket = routing.lock_ticket(ticket_id, session=session)
     if ticket is None:
-        raise TicketNotFound(f"no ticket #{ticket_id}")
+        raise NotFound(f"no ticket #{ticket_id}")
     if ticket.status == "closed":
-        raise TicketConflict(f"ticket #{ticket_id} is closed; a new message from the customer opens a new one")
+        raise Conflict(f"ticket #{ticket_id} is closed; a new message from the customer opens a new one")
     agent = session.get(Agent, agent_id) if agent_id is not None else None
     author = agent.email if agent is not None else actor
     queued: OutboxItem | None = None
@@ -133,7 +137,7 @@ def _last_customer_message(ticket: Ticket, *, session: Session) -> Message:
                               Message.auto_kind.is_(None))
         .order_by(Message.sent_at.desc(), Message.id.desc()).limit(1)).first()
     if found is None:
-        raise TicketConflict(f"ticket #{ticket.id} has no message from the customer to answer")
+        raise Conflict(f"ticket #{ticket.id} has no message from the customer to answer")
     return found
 
 
@@ -149,40 +153,20 @@ def _queue_email(ticket: Ticket, last: Message, text: str, agent: Agent | None, 
     if recipient is None and ticket.customer is not None:
         recipient = next((i.value for i in ticket.customer.identities if i.kind == "email"), None)
     if recipient is None:
-        raise TicketConflict(f"the customer of ticket #{ticket.id} has no email address to answer")
+        raise Conflict(f"the customer of ticket #{ticket.id} has no email address to answer")
     bouncing = bounce_reason(recipient, session=session)
     if bouncing is not None:  # issue 14: nothing more goes to an address that bounced until a person clears it
-        raise TicketConflict(f"mail to the customer of ticket #{ticket.id} bounces ({bouncing}); "
-                             "clear it with `triage customers clear-bounce` once the address is fixed")
-    sender = _sender_for(ticket, last, config)
+        raise Conflict(f"mail to the customer of ticket #{ticket.id} bounces ({bouncing}); "
+                       "clear it with `triage customers clear-bounce` once the address is fixed")
+    sender = sender_address(config, kind="agent_reply", team=ticket.queue, written_to=written_to(last.raw))
+    if sender is None:
+        raise Conflict("no mailbox to send from: add one under [[mailboxes]] in triage.toml")
     subject = normalise_subject(ticket.subject) or "your message"
     name = f"{agent.name} ({config.company})" if agent is not None else f"{config.company} Support"
-    msg = compose(sender=sender, sender_name=name, to=recipient,
-                  to_name=ticket.customer.name if ticket.customer else None,
-                  subject=f"Re: {subject} {ticket_token(ticket.id)}", body=text,
-                  instance_id=config.mail.instance_id, in_reply_to=last.message_id,
-                  references=list(last.references or []), date=now)
-    return queue_mail(msg, session=session, kind="agent_reply", ticket_id=ticket.id, recipient=recipient,
-                      sender=sender)
-
-
-def _sender_for(ticket: Ticket, last: Message, config: TriageConfig) -> str:
-    """The team's mailbox, else the one the customer wrote to, else the configured reply address, else any of ours."""
-    for box in config.mailboxes:
-        if box.team and box.team == ticket.queue:
-            return box.address
-    ours = config.our_addresses()
-    if last.raw:
-        headers = BytesHeaderParser(policy=default_policy).parsebytes(last.raw)
-        fields = [str(v) for k, v in headers.raw_items() if k.lower() in ("to", "cc")]
-        written_to = next((a.lower() for _, a in getaddresses(fields) if a.lower() in ours), None)
-        if written_to is not None:
-            return written_to
-    if config.auto_reply.from_address:
-        return config.auto_reply.from_address
-    if not ours:
-        raise TicketConflict("no mailbox to send from: add one under [[mailboxes]] in triage.toml")
-    return sorted(ours)[0]
+    return queue_outgoing("agent_reply", config=config, session=session, ticket_id=ticket.id, sender=sender,
+                          sender_name=name, to=recipient, to_name=ticket.customer.name if ticket.customer else None,
+                          subject=f"Re: {subject} {ticket_token(ticket.id)}", body=text,
+                          in_reply_to=last.message_id, references=list(last.references or []), date=now)
 
 
 def relabel(ticket_id: int, task: str, label: str, *, session: Session, actor: str,
@@ -190,11 +174,20 @@ def relabel(ticket_id: int, task: str, label: str, *, session: Session, actor: s
     """Record an agent's correction of a customer message's label (default: the latest one) as feedback."""
     ticket = session.get(Ticket, ticket_id)
     if ticket is None:
-        raise TicketNotFound(f"no ticket #{ticket_id}")
+        raise NotFound(f"no ticket #{ticket_id}")
     if message_id is None:
         message_id = _last_customer_message(ticket, session=session).id
     else:
         message = session.get(Message, message_id)
         if message is None or message.ticket_id != ticket_id:
-            raise TicketNotFound(f"ticket #{ticket_id} has no message #{message_id}")
+            raise NotFound(f"ticket #{ticket_id} has no message #{message_id}")
     return record_correction(session=session, message_id=message_id, task=task, label=label, actor=actor)
+
+
+def reassign(ticket_id: int, email: str, *, session: Session, reason: str, actor: str, force: bool = False,
+             now: datetime | None = None) -> dict[str, int]:
+    """A supervisor moves a ticket to an agent: refused above capacity or to an agent not online unless forced.
+
+    Routing's rules decide; this is the ticket action the API and the CLI call, beside the others here.
+    """
+    return routing.reassign(ticket_id, email, session=session, reason=reason, actor=actor, force=force, now=now)

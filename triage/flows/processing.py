@@ -22,11 +22,12 @@ from sqlalchemy.orm import Session
 
 from mail.bounces import read_delivery_report
 from mail.loops import auto_reply_blocker
-from mail.outgoing import LOOP_HEADER, compose
+from mail.outgoing import LOOP_HEADER
 from mail.parse import ParsedEmail, parse_email
 from models.language import detect_language
 from models.suite import OUT_OF_SCOPE, URGENCY_ORDER, ClassifierSuite
-from triage.config import URGENCY_TO_PRIORITY, TriageConfig, parse_duration
+from models.vocabulary import URGENCY_TO_PRIORITY
+from triage.config import TriageConfig, parse_duration
 from triage.conversations.bounces import bounce_reason, mark_bouncing
 from triage.conversations.sentiment import ANSWERED_STATUSES, conversation_sentiment
 from triage.conversations.service import find_message, resolve_customer, thread_chat, thread_email
@@ -34,13 +35,15 @@ from triage.conversations.subjects import normalise_subject
 from triage.conversations.tables import AttachmentBlob, Classification, Message, Ticket
 from triage.db import Database, utcnow
 from triage.events.service import record
+from triage.flows.mail import queue_outgoing, sender_address
+from triage.flows.tickets import apply_status
 from triage.inbox.service import Orphaned, claim_next, quarantine_if_exhausted, record_attempt
 from triage.inbox.tables import DONE, FAILED, ORPHAN, PENDING, QUARANTINED, InboxItem
 from triage.ingest.chat import ChatRecord
-from triage.outbox.service import queue_mail, sent_count
+from triage.outbox.service import sent_count
 from triage.routing.service import assign
 from triage.sla.expected import expected_reply, template_values
-from triage.sla.service import agent_replied, customer_wrote, refresh_sla, set_status
+from triage.sla.service import agent_replied, customer_wrote, refresh_sla
 
 log = logging.getLogger(__name__)
 
@@ -202,8 +205,7 @@ class Pipeline:
         if reason is not None:
             record("auto_reply.suppressed", session=session, ticket_id=ticket.id, reason=reason)
             return
-        recipients = [a for a in parsed.to + parsed.cc if a in ours]
-        sender = conf.from_address or (recipients[0] if recipients else sorted(ours)[0] if ours else None)
+        sender = sender_address(self.config, kind="auto_reply", written_to=parsed.to + parsed.cc)
         if sender is None:
             record("auto_reply.suppressed", session=session, ticket_id=ticket.id, reason="no mailbox to send from")
             return
@@ -216,11 +218,10 @@ class Pipeline:
         # The language this ticket was written in, else the customer's (issue 12).
         language = ticket.language or (ticket.customer.language if ticket.customer is not None else None)
         subject, body = render_auto_reply(*conf.template_for(language, ticket.intent), values)
-        msg = compose(sender=sender, sender_name=f"{self.config.company} Support", to=parsed.from_address,
-                      to_name=name, subject=subject, body=body, instance_id=self.config.mail.instance_id,
-                      in_reply_to=parsed.message_id, references=parsed.references, auto_reply=True)
-        queued = queue_mail(msg, session=session, kind="auto_reply", ticket_id=ticket.id,
-                            recipient=parsed.from_address, sender=sender)
+        queued = queue_outgoing("auto_reply", config=self.config, session=session, ticket_id=ticket.id,
+                                sender=sender, sender_name=f"{self.config.company} Support", to=parsed.from_address,
+                                to_name=name, subject=subject, body=body, in_reply_to=parsed.message_id,
+                                references=parsed.references)
         # On the ticket too: its history shows it, and replies or bounces to it thread by Message-ID.
         session.add(Message(ticket_id=ticket.id, direction="out", author_kind="bot", author=sender,
                             dedup_key=f"mid:{queued.message_id}"[:600], message_id=queued.message_id,
@@ -327,7 +328,8 @@ class Pipeline:
         ticket.urgency = _max_urgency(previous, urgency.label)
         ticket.priority = URGENCY_TO_PRIORITY.get(ticket.urgency, "normal")
         if ticket.status in ("solved", "pending"):
-            set_status(ticket, "open", config=self.config, session=session, now=message.sent_at)  # resumes SLA
+            # Resumes the SLA clocks; routing waits until the queue is known (below).
+            apply_status(ticket, "open", config=self.config, session=session, now=message.sent_at, reroute=False)
             record("ticket.reopened", session=session, ticket_id=ticket.id)
         if ticket.assignee_id is None:
             ticket.queue = team or self.config.team_for_intent(ticket.intent)

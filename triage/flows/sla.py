@@ -1,5 +1,8 @@
 """The SLA scheduler: fires each warning and breach once, then runs the configured escalations.
 
+The clocks themselves are `triage.sla.service` (pure timer logic and the event claim); this flow adds what
+reaches other domains: notification mail through the one composer, webhooks, moving a ticket to the lead.
+
 Safe in several processes: a ticket is taken with FOR UPDATE SKIP LOCKED on PostgreSQL (SQLite has
 one writer anyway), and the unique key of `sla_events` is the real claim, so even two processes
 looking at the same ticket insert the event once and only the inserter runs the actions. Actions
@@ -16,19 +19,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from mail.outgoing import compose
 from triage.agents.tables import Agent, Assignment
 from triage.config import PRIORITIES, EscalationRule, TriageConfig
 from triage.conversations.tables import Ticket
 from triage.db import Database, utcnow
 from triage.events.service import record
-from triage.outbox.service import queue_mail, queue_webhook
-from triage.sla.service import Timer, fired_keys, pending_events, refresh_sla, set_priority, ticket_pauses, timers
-from triage.sla.tables import SlaEvent
+from triage.flows.mail import queue_outgoing, sender_address
+from triage.outbox.service import queue_webhook
+from triage.sla.service import claim_event, fired_keys, pending_events, refresh_sla, set_priority, ticket_pauses, timers
 
 log = logging.getLogger(__name__)
 
@@ -70,17 +70,6 @@ def check_due(db: Database, config: TriageConfig, *, now: datetime | None = None
     return fired
 
 
-def _claim(session: Session, ticket_id: int, timer: Timer, kind: str, now: datetime, name: str) -> bool:
-    """Insert the event row unless it exists; True only for the one caller whose insert took."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(SlaEvent).values(ticket_id=ticket_id, metric=timer.metric, kind=kind,
-                                   clock_started_at=timer.started_at, due_at=timer.due_at if kind == "breach"
-                                   else timer.warn_at, fired_at=now, fired_by=name[:200])
-    result = session.execute(stmt.on_conflict_do_nothing(
-        index_elements=["ticket_id", "metric", "kind", "clock_started_at"]))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
 def fire_due(ticket: Ticket, config: TriageConfig, *, session: Session, now: datetime,
              name: str = "") -> list[Fired]:
     """Claim and act on the ticket's events that are due; then schedule its next check."""
@@ -92,7 +81,7 @@ def fire_due(ticket: Ticket, config: TriageConfig, *, session: Session, now: dat
     for timer, kind, at in due:
         if kind == "warning" and timer.metric in breached:
             continue  # the scheduler was behind: the breach says it all
-        if not _claim(session, ticket.id, timer, kind, now, name):
+        if not claim_event(ticket.id, timer, kind, session=session, now=now, name=name):
             continue
         priority = ticket.priority
         record(f"sla.{kind}", session=session, ticket_id=ticket.id, actor="sla", metric=timer.metric,
@@ -171,8 +160,7 @@ def _notify(ticket: Ticket, rule: EscalationRule, *, config: TriageConfig, sessi
             address = target
         if address and address.lower() not in recipients:
             recipients.append(address.lower())
-    ours = sorted(config.our_addresses())
-    sender = config.auto_reply.from_address or (ours[0] if ours else None)
+    sender = sender_address(config, kind="notification")
     if not recipients or sender is None:
         record("sla.escalation_skipped", session=session, ticket_id=ticket.id, actor="sla", action="notify_email",
                reason="no recipient" if not recipients else "no mailbox to send from")
@@ -186,8 +174,6 @@ def _notify(ticket: Ticket, rule: EscalationRule, *, config: TriageConfig, sessi
             f"Queue: {ticket.queue or '-'}  priority: {ticket.priority}  status: {ticket.status}  "
             f"assignee: {ticket.assignee.email if ticket.assignee else 'nobody'}\n")
     for address in recipients:
-        msg = compose(sender=sender, sender_name=f"{config.company} SLA", to=address, subject=subject, body=body,
-                      instance_id=config.mail.instance_id)
-        msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: nobody should answer this automatically
-        queue_mail(msg, session=session, kind="notification", ticket_id=ticket.id, recipient=address, sender=sender)
+        queue_outgoing("notification", config=config, session=session, ticket_id=ticket.id, sender=sender,
+                       sender_name=f"{config.company} SLA", to=address, subject=subject, body=body)
 

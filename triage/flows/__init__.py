@@ -1,0 +1,1 @@
+"""Flows: the work that strings several domains together; domain services stay leaves."""
