@@ -462,6 +462,31 @@ class ReviewConfig(_Strict):
     intent_confidence: Annotated[float, Field(ge=0, le=1)] = 0.5
 
 
+class CustomersConfig(_Strict):
+    """What the urgency classifier is told about a message's sender (models.signals: VIP, repeat contact)."""
+
+    # VIP customers: addresses ("ceo@client.example") or whole domains ("client.example"). A customer
+    # whose vip flag is set (`set_vip`) counts too.
+    vip: list[str] = Field(default_factory=list)
+    # The customer's own messages received within this window before a new one count as repeat contact.
+    contact_window: Annotated[str, AfterValidator(_duration_field)] = "7d"
+
+    @field_validator("vip")
+    @classmethod
+    def _vip(cls, v: list[str]) -> list[str]:
+        entries = [e.strip().lower().removeprefix("@") for e in v]  # "@client.example" is the domain too
+        bad = [e for e in entries if e.startswith("@") or e.count("@") > 1 or "." not in e.rsplit("@", 1)[-1]]
+        if bad:
+            raise ValueError(f"vip needs addresses or domains such as ceo@client.example, client.example: {bad}")
+        return entries
+
+    def is_vip_address(self, address: str) -> bool:
+        """Whether an address is listed, itself or by its domain."""
+        address = address.strip().lower()
+        domain = address.rsplit("@", 1)[-1] if "@" in address else ""
+        return address in self.vip or (bool(domain) and domain in self.vip)
+
+
 class QaConfig(_Strict):
     """QA e-monitoring: how replies are sampled for review and the scorecard they are scored on."""
 
@@ -506,6 +531,7 @@ class TriageConfig(_Strict):
     qa: QaConfig = Field(default_factory=QaConfig)
     language: LanguageConfig = Field(default_factory=LanguageConfig)
     review: ReviewConfig = Field(default_factory=ReviewConfig)
+    customers: CustomersConfig = Field(default_factory=CustomersConfig)
 
     @model_validator(mode="after")
     def _consistent(self) -> TriageConfig:
