@@ -21,11 +21,10 @@ from imapclient import IMAPClient
 from imapclient.exceptions import CapabilityError, IMAPClientAbortError, IMAPClientError, LoginError
 from sqlalchemy import Select, select
 
-from mail.parse import email_dedup_key
 from triage.config import ImapConfig, MailboxConfig, parse_duration, read_secret
 from triage.db import Database
 from triage.errors import UserError
-from triage.inbox.service import enqueue
+from triage.flows.intake import Envelope, accept_email
 from triage.inbox.tables import ImapCheckpoint
 
 log = logging.getLogger(__name__)
@@ -247,7 +246,7 @@ class ImapIngestor:
                                            uidvalidity=uidvalidity, last_uid=0))
                 return 0
             if cp.uidvalidity != uidvalidity:
-                # RFC 3501 §2.3.1.1: the old UIDs mean nothing now. Start over; enqueue's Message-ID
+                # RFC 3501 §2.3.1.1: the old UIDs mean nothing now. Start over; the intake door's Message-ID
                 # dedup keeps the messages already stored from coming in twice.
                 log.warning("IMAP %s: UIDVALIDITY changed from %s to %s; reading the folder again",
                             self.label, cp.uidvalidity, uidvalidity)
@@ -262,26 +261,25 @@ class ImapIngestor:
     def _store(self, uid: int, uidvalidity: int, raw: bytes) -> bool | None:
         """Enqueue one message and advance the checkpoint in one transaction; None if it was already past.
 
-        Returns whether the message was new (False: the same Message-ID was already in the inbox).
+        Returns whether the message was new (False: the same message was already in the inbox). A message
+        the intake door refuses (empty, not a message at all) is passed over and left in the folder as it is.
         """
         ref = f"{self.mailbox.address}/{self.config.folder}/{uidvalidity}:{uid}"
-        try:
-            dedup_key = email_dedup_key(raw)
-        except Exception:  # unparseable headers: the UID still identifies the message
-            dedup_key = f"imap:{ref}"
+        origin = Envelope(extra={"mailbox": self.mailbox.address, "folder": self.config.folder, "uid": uid,
+                                 "uidvalidity": uidvalidity})
         with self.db.transaction() as session:
             cp = session.scalar(self._checkpoint_query())
             if cp is None or cp.uidvalidity != uidvalidity:
                 raise FolderChanged(f"the checkpoint of IMAP {self.label} changed while polling; starting over")
             if cp.last_uid >= uid:
                 return None
-            item, created = enqueue(session=session, kind="email", source="imap", payload=raw,
-                                    dedup_key=dedup_key, source_ref=ref)
-            if created:
-                item.envelope = {"mailbox": self.mailbox.address, "folder": self.config.folder, "uid": uid,
-                                 "uidvalidity": uidvalidity}
             cp.last_uid = uid
-        return created
+            try:
+                accepted = accept_email(session, raw, source="imap", ref=ref, envelope=origin)
+            except UserError as exc:
+                log.warning("IMAP %s: UID %d left in the folder, not stored: %s", self.label, uid, exc)
+                return None
+        return accepted.created
 
     # -- after storing -----------------------------------------------------------------------
 

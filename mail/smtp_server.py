@@ -30,19 +30,20 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from mail.parse import email_dedup_key
 from triage.config import SmtpServerConfig, TriageConfig, read_secret
 from triage.db import Database
-from triage.errors import UserError
-from triage.inbox.service import enqueue
+from triage.errors import TooLarge, TriageError, UserError
+from triage.flows.intake import Envelope as IntakeEnvelope
+from triage.flows.intake import accept_email
 
 log = logging.getLogger(__name__)
 
 # RFC 5321 §4.5.3.1.8: a server must accept at least 100 recipients per transaction.
 MAX_RECIPIENTS = 100
 
-TOO_BIG = "552 5.3.4 Message too big"
+TOO_BIG = TooLarge.smtp_reply
 STORAGE_FAILURE = "451 4.3.0 Temporary storage failure, try again later"
+LOCAL_ERROR = "451 4.3.0 Local error, try again later"
 
 # aiosmtpd answers these itself, before our hooks run, without RFC 3463 enhanced codes.
 _REPLIES = {
@@ -52,7 +53,6 @@ _REPLIES = {
 }
 
 _HELO_UNSAFE = re.compile(r"[^A-Za-z0-9.\-:\[\]_]")
-_FIELD_NAME_START = re.compile(rb"[!-9;-~]+:")
 
 
 class IntakeHandler:
@@ -80,59 +80,47 @@ class IntakeHandler:
         self, server: SMTP, session: Session, envelope: Envelope
     ) -> str:
         raw = envelope.original_content or b""
-        if len(raw) > self.max_message_bytes:
-            return TOO_BIG
         trace = uuid.uuid4().hex[:12]
         now = datetime.now(UTC)
         peer = _peer_ip(session)
-        # NUL is legal nowhere in an address or a host name, and PostgreSQL's JSONB refuses it: a sender
-        # who sends one would get 451 forever (issue 14).
-        mail_from = _no_nul(envelope.mail_from or "")
-        meta: dict[str, Any] = {
-            # RFC 5321 §4.5.5: the null reverse-path (bounces) is stored as "".
-            "mail_from": "" if mail_from == "<>" else mail_from,
-            "rcpt_tos": [_no_nul(rcpt) for rcpt in envelope.rcpt_tos],
-            "peer": peer,
-            "helo": _no_nul(session.host_name or ""),
-            "tls": session.ssl is not None,
-            "auth": session.auth_data if session.authenticated else None,
-            "received_at": now.isoformat(),
-        }
+        meta = IntakeEnvelope(
+            mail_from=envelope.mail_from or "", rcpt_tos=tuple(envelope.rcpt_tos), peer=peer,
+            helo=session.host_name or "",
+            extra={"tls": session.ssl is not None, "auth": session.auth_data if session.authenticated else None,
+                   "received_at": now.isoformat()},
+        )
         stamp = trace_header(helo=session.host_name or "", peer=peer, hostname=self.hostname,
                              protocol=_protocol(session, envelope), trace=trace, when=now)
         try:
-            item_id, created = await asyncio.to_thread(self._store, raw, stamp, meta, peer)
-        except Exception:
-            log.exception("smtp: storing a message from %s failed (trace %s)", peer, trace)
-            return f"{STORAGE_FAILURE} (trace {trace})"
-        if created:
+            accepted = await asyncio.to_thread(
+                accept_email, self.db, raw, source="smtp", ref=f"smtp:{peer}", envelope=meta,
+                max_bytes=self.max_message_bytes, trace_header=stamp)
+        except Exception as exc:
+            return smtp_reply(exc, trace=trace, peer=peer)
+        if accepted.created:
             log.info("smtp: queued inbox %d from %s (%d bytes, %d recipients, trace %s)",
-                     item_id, peer, len(raw), len(meta["rcpt_tos"]), trace)
+                     accepted.inbox_id, peer, len(raw), len(envelope.rcpt_tos), trace)
         else:
-            log.info("smtp: inbox %d already holds this message from %s (trace %s)", item_id, peer, trace)
-        return f"250 2.0.0 Ok: queued as {item_id}"
+            log.info("smtp: inbox %d already holds this message from %s (trace %s)", accepted.inbox_id, peer, trace)
+        return f"250 2.0.0 Ok: queued as {accepted.inbox_id}"
 
     async def handle_exception(self, error: Exception) -> str:
         """Ours, not the sender's: log with a trace id and ask the sender to retry (never leak details)."""
-        trace = uuid.uuid4().hex[:12]
-        log.error("smtp: session error (trace %s)", trace, exc_info=error)
-        return f"451 4.3.0 Local error, try again later (trace {trace})"
+        return smtp_reply(error, trace=uuid.uuid4().hex[:12], fallback=LOCAL_ERROR)
 
-    def _store(self, raw: bytes, stamp: bytes, meta: dict[str, Any], peer: str) -> tuple[int, bool]:
-        """Blocking: one transaction, committed before the caller answers 250."""
-        try:
-            key = email_dedup_key(raw)
-        except Exception:  # never drop a message because its headers defeat the parser
-            log.warning("smtp: could not read the Message-ID; deduplicating by content", exc_info=True)
-            key = "sha256:" + hashlib.sha256(raw).hexdigest()
-        payload = stamp + raw if _stamp_keeps_dedup_key(raw) else raw
-        with self.db.transaction() as session:
-            item, created = enqueue(session=session, kind="email", source="smtp", payload=payload,
-                                    dedup_key=key, source_ref=f"smtp:{peer}")
-            if created:
-                item.envelope = meta
-                session.flush()
-            return item.id, created
+
+def smtp_reply(exc: BaseException, *, trace: str, peer: str = "", fallback: str = STORAGE_FAILURE) -> str:
+    """The one place an error becomes an SMTP reply: the typed error's own, else `fallback`; ours carry the trace.
+
+    The sender's fault (a UserError: too big, not a message) is answered 5xx with the reason, so the
+    sending MTA bounces it at once; anything else is 4xx, so it retries (RFC 5321 §4.2.1).
+    """
+    if isinstance(exc, UserError):
+        log.info("smtp: refused a message from %s: %s (trace %s)", peer or "a client", exc, trace)
+        return f"{exc.smtp_reply} ({_one_line(str(exc))})"
+    log.error("smtp: error in a session with %s (trace %s)", peer or "a client", trace, exc_info=exc)
+    reply = exc.smtp_reply if isinstance(exc, TriageError) else fallback
+    return f"{reply} (trace {trace})"
 
 
 def trace_header(*, helo: str, peer: str, hostname: str, protocol: str, trace: str, when: datetime) -> bytes:
@@ -287,15 +275,6 @@ def _quiet_aiosmtpd_log() -> None:
         aiosmtpd_log.addFilter(_DropLoginDataNotice())  # logged on every successful AUTH by aiosmtpd itself
 
 
-def _stamp_keeps_dedup_key(raw: bytes) -> bool:
-    """A prepended header keeps `email_dedup_key` when raw starts with a header field and has a body.
-
-    Headers and body are then parsed the same after the stamp. Without a header/body separator the
-    content hash covers the header block, so the stamp would change the key: store such mail as is.
-    """
-    return bool(_FIELD_NAME_START.match(raw)) and (b"\n\n" in raw or b"\n\r\n" in raw)
-
-
 def _protocol(session: Session, envelope: Envelope) -> str:
     """The `with` keyword of the Received line (RFC 3848, RFC 6531 §3.7.3)."""
     if not session.extended_smtp:
@@ -304,8 +283,8 @@ def _protocol(session: Session, envelope: Envelope) -> str:
     return base + ("S" if session.ssl is not None else "") + ("A" if session.authenticated else "")
 
 
-def _no_nul(value: str) -> str:
-    return value.replace("\x00", "")
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _peer_ip(session: Session) -> str:

@@ -29,6 +29,14 @@ class InvalidInput(UserError):
     """The input itself is wrong (a malformed value, a missing field, an unknown label)."""
 
 
+class TooLarge(InvalidInput):
+    """The input is bigger than a configured limit (a message over the size limit)."""
+
+    http_status = 413
+    title = "Content too large"
+    smtp_reply = "552 5.3.4 Message too big"  # RFC 5321 §4.5.3.1.10, RFC 3463 X.3.4
+
+
 class NotFound(UserError):
     """The thing named does not exist (or is not visible to the caller)."""
 

@@ -15,6 +15,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 import mail.smtp_server as smtp_server
+import triage.flows.intake as intake
 from mail.parse import email_dedup_key
 from mail.smtp_server import parse_hostport, start_smtp_server, trace_header
 from triage.config import SmtpServerConfig, SmtpUser, TriageConfig
@@ -215,20 +216,20 @@ def test_storage_failure_is_451_and_nothing_is_half_stored(
     rt: Triage, server: Server, make_email, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,  # type: ignore[no-untyped-def]
 ) -> None:
     port = server()
-    real_enqueue = smtp_server.enqueue
+    real_enqueue = intake.enqueue
 
     def enqueue_then_fail(**kwargs):  # type: ignore[no-untyped-def]
         real_enqueue(**kwargs)  # the row is added and flushed...
         raise RuntimeError("disk on fire")  # ...then the transaction fails before the commit
 
-    monkeypatch.setattr(smtp_server, "enqueue", enqueue_then_fail)
+    monkeypatch.setattr(intake, "enqueue", enqueue_then_fail)
     code, reply = _deliver(port, make_email(), [SUPPORT])
     assert code == 451 and reply.startswith(b"4.3.0 Temporary storage failure, try again later (trace ")
     trace = reply.decode().rsplit(" ", 1)[-1].rstrip(")")
     assert any(trace in r.getMessage() and r.exc_info for r in caplog.records)
     assert _rows(rt) == []
 
-    monkeypatch.setattr(smtp_server, "enqueue", real_enqueue)
+    monkeypatch.setattr(intake, "enqueue", real_enqueue)
     code, _ = _deliver(port, make_email(), [SUPPORT])
     assert code == 250 and len(_rows(rt)) == 1
 

@@ -94,7 +94,7 @@ def test_ingest_reports_unknown_and_missing_paths(rt: Triage, tmp_path: Path, ma
     reasons = sorted(str(r) for r in report.rejected)
     assert report.accepted == 1
     assert any("blob.bin: unrecognised file type" in r for r in reasons)
-    assert any("empty.eml: empty file" in r for r in reasons)
+    assert any("empty.eml: the message is empty" in r for r in reasons)
     assert any("nope: no such file" in r for r in reasons)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -11,13 +13,18 @@ from triage.inbox.tables import FAILED, ORPHAN, PENDING, QUARANTINED, STATUSES, 
 
 
 def enqueue(
-    *, session: Session, kind: str, source: str, payload: bytes, dedup_key: str, source_ref: str = ""
+    *, session: Session, kind: str, source: str, payload: bytes, dedup_key: str, source_ref: str = "",
+    envelope: dict[str, Any] | None = None,
 ) -> tuple[InboxItem, bool]:
-    """Store one accepted message; returns (row, created). The same message offered twice is one row."""
+    """Store one accepted message; returns (row, created). The same message offered twice is one row.
+
+    Channels go through `triage.flows.intake`, which makes the key; this only stores.
+    """
     existing = session.scalar(select(InboxItem).where(InboxItem.dedup_key == dedup_key))
     if existing is not None:
         return existing, False
-    item = InboxItem(kind=kind, source=source, source_ref=source_ref, payload=payload, dedup_key=dedup_key)
+    item = InboxItem(kind=kind, source=source, source_ref=source_ref, payload=payload, dedup_key=dedup_key,
+                     envelope=envelope)
     try:
         with session.begin_nested():  # a concurrent writer may insert the same key first
             session.add(item)

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from mail.parse import email_dedup_key
-from triage.inbox.service import enqueue
-from triage.ingest.chat import read_csv, read_jsonl
+from triage.errors import UserError
+from triage.flows.intake import accept_chat, accept_email, email_key
+from triage.ingest.chat import ChatRecord, read_csv, read_jsonl
 
 MAX_MESSAGE_BYTES = 50 * 1024 * 1024
 CHAT_SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
@@ -27,9 +27,13 @@ SKIP_NAMES = {"README.md", ".DS_Store"}
 @dataclass
 class Record:
     kind: str  # email | chat
-    payload: bytes
-    dedup_key: str
+    payload: bytes  # the raw email; for chat, the record as stored
     ref: str  # where it came from, for messages and provenance
+    chat: ChatRecord | None = None
+
+    @property
+    def dedup_key(self) -> str:
+        return self.chat.dedup_key() if self.chat is not None else email_key(self.payload)
 
 
 @dataclass
@@ -93,14 +97,6 @@ def expand(paths: list[Path]) -> Iterator[tuple[Path, str | None]]:
             yield path, kind
 
 
-def _email_record(data: bytes, ref: str) -> Record | Rejection:
-    if len(data) > MAX_MESSAGE_BYTES:
-        return Rejection(ref, f"message is {len(data)} bytes, above the {MAX_MESSAGE_BYTES}-byte limit")
-    if not data.strip():
-        return Rejection(ref, "empty file")
-    return Record("email", data, email_dedup_key(data), ref)
-
-
 def read_path(path: Path, kind: str | None) -> Iterator[Record | Rejection]:
     """Records (or rejections) from one file or Maildir."""
     ref = str(path)
@@ -109,25 +105,25 @@ def read_path(path: Path, kind: str | None) -> Iterator[Record | Rejection]:
     elif kind is None:
         yield Rejection(ref, "unrecognised file type (expected .eml, mbox, Maildir, .jsonl or .csv)")
     elif kind == "eml":
-        yield _email_record(path.read_bytes(), ref)
+        yield Record("email", path.read_bytes(), ref)
     elif kind == "mbox":
         box = mailbox.mbox(path, create=False)
         try:
             for n, key in enumerate(box.iterkeys(), start=1):
-                yield _email_record(box.get_bytes(key), f"{ref}#{n}")
+                yield Record("email", box.get_bytes(key), f"{ref}#{n}")
         finally:
             box.close()
     elif kind == "maildir":
         box = mailbox.Maildir(path, factory=None, create=False)
         for key in sorted(box.iterkeys()):
-            yield _email_record(box.get_bytes(key), f"{ref}/{key}")
+            yield Record("email", box.get_bytes(key), f"{ref}/{key}")
     elif kind in ("jsonl", "csv"):
         reader = read_jsonl if kind == "jsonl" else read_csv
         for line, rec, error in reader(path.read_bytes()):
             if rec is None:
                 yield Rejection(f"{ref}:{line}", error or "invalid record")
             else:
-                yield Record("chat", rec.model_dump_json().encode("utf-8"), rec.dedup_key(), f"{ref}:{line}")
+                yield Record("chat", rec.model_dump_json().encode("utf-8"), f"{ref}:{line}", chat=rec)
 
 
 def ingest_paths(
@@ -146,11 +142,18 @@ def ingest_paths(
                 if isinstance(item, Rejection):
                     report.rejected.append(item)
                     continue
-                row, created = enqueue(session=session, kind=item.kind, source=source, payload=item.payload,
-                                       dedup_key=item.dedup_key, source_ref=item.ref)
-                if created:
+                try:
+                    if item.chat is not None:
+                        accepted = accept_chat(session, item.chat, source=source, ref=item.ref)
+                    else:
+                        accepted = accept_email(session, item.payload, source=source, ref=item.ref,
+                                                max_bytes=MAX_MESSAGE_BYTES)
+                except UserError as exc:
+                    report.rejected.append(Rejection(item.ref, str(exc)))
+                    continue
+                if accepted.created:
                     report.accepted += 1
-                    report.inbox_ids.append(row.id)
+                    report.inbox_ids.append(accepted.inbox_id)
                     pending += 1
                 else:
                     report.duplicates += 1
