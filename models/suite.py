@@ -13,10 +13,7 @@ import numpy as np
 from models.classifiers import Context, Prediction, TextClassifier
 from models.encoder import shared_encoder
 from models.memo import shared_work
-from models.vocabulary import OUT_OF_SCOPE, URGENCY_LEVELS
-
-# The old name, still imported by triage/flows/processing.py: use models.vocabulary.URGENCY_LEVELS.
-URGENCY_ORDER = URGENCY_LEVELS
+from models.vocabulary import OUT_OF_SCOPE
 
 
 @dataclass

@@ -24,9 +24,6 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# PRIORITIES and URGENCY_TO_PRIORITY are also importable from here, where SLA code has long found them.
-from models.vocabulary import PRIORITIES as PRIORITIES
-from models.vocabulary import URGENCY_TO_PRIORITY as URGENCY_TO_PRIORITY
 from models.vocabulary import Priority
 from triage.errors import UserError
 from triage.sla.calendar import BusinessCalendar

@@ -25,8 +25,8 @@ from mail.loops import auto_reply_blocker
 from mail.outgoing import LOOP_HEADER
 from mail.parse import ParsedEmail, parse_email
 from models.language import detect_language
-from models.suite import OUT_OF_SCOPE, URGENCY_ORDER, ClassifierSuite
-from models.vocabulary import URGENCY_TO_PRIORITY
+from models.suite import ClassifierSuite
+from models.vocabulary import OUT_OF_SCOPE, URGENCY_LEVELS, URGENCY_TO_PRIORITY
 from triage.config import TriageConfig, parse_duration
 from triage.conversations.bounces import bounce_reason, mark_bouncing
 from triage.conversations.sentiment import ANSWERED_STATUSES, conversation_sentiment
@@ -355,9 +355,9 @@ def _chat_subject(text: str) -> str:
 
 
 def _max_urgency(a: str | None, b: str) -> str:
-    if a not in URGENCY_ORDER:
+    if a not in URGENCY_LEVELS:
         return b
-    return max(a, b, key=lambda u: URGENCY_ORDER.index(u) if u in URGENCY_ORDER else 1)
+    return max(a, b, key=lambda u: URGENCY_LEVELS.index(u) if u in URGENCY_LEVELS else 1)
 
 
 def _envelope_sender(item: InboxItem) -> str:

@@ -21,8 +21,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models.vocabulary import PRIORITIES
 from triage.agents.tables import Agent, Assignment
-from triage.config import PRIORITIES, EscalationRule, TriageConfig
+from triage.config import EscalationRule, TriageConfig
 from triage.conversations.tables import Ticket
 from triage.db import Database, utcnow
 from triage.events.service import record

@@ -17,7 +17,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from triage.config import PRIORITIES, TriageConfig, parse_duration
+from models.vocabulary import PRIORITIES
+from triage.config import TriageConfig, parse_duration
 from triage.conversations.tables import Ticket
 from triage.db import utcnow
 from triage.events.service import record
