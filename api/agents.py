@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.orm import Session
 
 from api.deps import Principal, SessionDep, allow
-from triage.errors import UserError
+from triage.errors import NotFound
 from triage.routing.service import agent_rows, set_capacity, set_status, waiting_count
 from triage.users.service import Role
 
@@ -60,10 +60,6 @@ class CapacityIn(BaseModel):
         return self
 
 
-def _user_error(exc: UserError) -> HTTPException:
-    return HTTPException(404 if str(exc).startswith("no agent") else 409, str(exc))
-
-
 @router.get("", response_model=AgentList)
 def list_agents(session: SessionDep,
                 _user: Annotated[Principal, allow(Role.agent, Role.qa, Role.supervisor)]) -> AgentList:
@@ -76,7 +72,7 @@ def _row(email: str, *, session: Session) -> AgentOut:
     wanted = email.strip().lower()
     row = next((r for r in agent_rows(session=session) if r["email"] == wanted), None)
     if row is None:
-        raise HTTPException(404, f"no agent with email {email!r}")
+        raise NotFound(f"no agent with email {email!r}")
     return AgentOut.model_validate(row)
 
 
@@ -90,10 +86,7 @@ def change_agent_status(email: Email, body: StatusIn, session: SessionDep,
     email = email.strip().lower()
     if user.role == Role.agent and user.agent_email != email:
         raise HTTPException(403, "agents may set only their own status")
-    try:
-        result = set_status(email, body.status, session=session, actor=user.name)
-    except UserError as exc:
-        raise _user_error(exc) from exc
+    result = set_status(email, body.status, session=session, actor=user.name)
     return StatusOut(email=email, status=body.status, **result)
 
 
@@ -105,9 +98,6 @@ def change_agent_capacity(email: Email, body: CapacityIn, session: SessionDep,
     Lasts until triage.toml is applied again (`triage init`, restarting `triage serve`): put a permanent
     change in the file.
     """
-    try:
-        set_capacity(email, session=session, capacity=body.capacity,
-                     by_channel=dict(body.by_channel) if body.by_channel else None, actor=user.name)
-    except UserError as exc:
-        raise _user_error(exc) from exc
+    set_capacity(email, session=session, capacity=body.capacity,
+                 by_channel=dict(body.by_channel) if body.by_channel else None, actor=user.name)
     return _row(email, session=session)

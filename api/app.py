@@ -5,14 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from http import HTTPStatus
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 from fastapi.routing import APIRoute
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.agents import router as agents_router
 from api.classify import router as classify_router
@@ -21,6 +17,7 @@ from api.knowledge import router as knowledge_router
 from api.models_api import router as models_router
 from api.ops import ApiMetrics, BodyLimitMiddleware, RequestMetricsMiddleware, Warmup
 from api.ops import router as ops_router
+from api.problems import install as install_problem_handlers
 from api.qa import router as qa_router
 from api.reports import router as reports_router
 from api.tickets import router as tickets_router
@@ -44,9 +41,11 @@ def api_routes(router: Any) -> Iterator[APIRoute]:
 
 _PROBLEM_SCHEMA = {
     "title": "Problem", "type": "object", "description": "RFC 9457 problem details",
-    "required": ["type", "title", "status", "detail"],
+    "required": ["type", "title", "status", "detail", "trace_id"],
     "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
                    "detail": {"type": "string"},
+                   "trace_id": {"type": "string", "description": "quote it when reporting a problem; errors "
+                                                                 "that are ours are logged with it"},
                    "errors": {"type": "array", "items": {"type": "object"},
                               "description": "per-field messages for 422"}},
 }
@@ -76,13 +75,6 @@ def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
     schema["components"]["schemas"].pop("HTTPValidationError", None)
     schema["components"]["schemas"].pop("ValidationError", None)
     return schema
-
-
-def _problem(status: int, title: str, detail: str, headers: dict[str, str] | None = None,
-             **extra: object) -> JSONResponse:
-    """RFC 9457 problem details."""
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
-    return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
 
 
 def create_app(rt: Triage, *, run_worker: bool = False, background: BackgroundOptions | None = None) -> FastAPI:
@@ -125,20 +117,7 @@ def create_app(rt: Triage, *, run_worker: bool = False, background: BackgroundOp
     app.add_middleware(BodyLimitMiddleware, max_body=rt.settings.api_max_body)
     app.add_middleware(RequestMetricsMiddleware, metrics=app.state.metrics)  # outermost: sees the 413s too
 
-    # Starlette's own errors (unknown path, 405, 413 body too large) are problem+json too.
-    @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        try:
-            title = HTTPStatus(exc.status_code).phrase
-        except ValueError:
-            title = "Error"
-        return _problem(exc.status_code, title, str(exc.detail), headers=exc.headers)
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
-        return _problem(422, "Invalid request", "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
-                                                             for e in errors), errors=errors)
+    install_problem_handlers(app)
 
     @app.get("/health", tags=["ops"])
     def health() -> dict[str, str]:

@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.batching import MicroBatcher
 from api.deps import RuntimeDep, allow
 from models.language import CONFIDENT, LanguageGuess, detect_language
 from models.vocabulary import OUT_OF_SCOPE, URGENCY_TO_PRIORITY
-from triage.errors import ModelMissingError
 from triage.runtime import Triage
 from triage.users.service import Role
 
@@ -90,10 +89,7 @@ async def classify(body: ClassifyIn, rt: RuntimeDep, request: Request) -> Classi
     state = request.app.state
     if getattr(state, "classify_batcher", None) is None:
         state.classify_batcher = MicroBatcher(lambda texts, contexts: _classify_batch(rt, texts, contexts))
-    try:
-        results, guess = await state.classify_batcher.submit(body.text, context)
-    except ModelMissingError as exc:
-        raise HTTPException(503, str(exc)) from exc
+    results, guess = await state.classify_batcher.submit(body.text, context)  # ModelMissingError: 503
     tasks = {task: _result(pred, version) for task, (pred, version) in results.items()}
     intent, urgency = tasks["intent"], tasks["urgency"]
     return ClassifyOut(intent=intent, sentiment=tasks["sentiment"], urgency=urgency,

@@ -12,7 +12,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from api.deps import Principal, RowId, RuntimeDep, SessionDep, allow
 from triage.conversations.tables import Ticket
-from triage.errors import UserError
 from triage.knowledge.index import KnowledgeIndex, knowledge_index
 from triage.knowledge.schemas import (
     ArticleCreate,
@@ -26,8 +25,6 @@ from triage.knowledge.schemas import (
     SuggestionOut,
 )
 from triage.knowledge.service import (
-    ConflictError,
-    NotFoundError,
     chunk_counts,
     create_article,
     delete_article,
@@ -89,11 +86,8 @@ def create_suggestion(ticket_id: RowId, _slot: SuggestSlot, rt: RuntimeDep, sess
                       request: Annotated[SuggestionRequest | None, Body()] = None) -> SuggestionOut:
     """Knowledge-base snippets, similar past replies (masked) and a draft reply in the customer's language."""
     _visible(ticket_id, user, session)
-    try:
-        return suggest(ticket_id, session=session, index=index, config=rt.config,
-                       k=(request or SuggestionRequest()).k)
-    except NotFoundError as exc:
-        raise HTTPException(404, str(exc)) from exc
+    return suggest(ticket_id, session=session, index=index, config=rt.config,
+                   k=(request or SuggestionRequest()).k)
 
 
 @router.post("/tickets/{ticket_id}/suggestions/{suggestion_id}/feedback", response_model=FeedbackOut,
@@ -102,10 +96,7 @@ def suggestion_feedback(ticket_id: RowId, suggestion_id: RowId, feedback: Feedba
                         user: AgentDep) -> FeedbackOut:
     """Record that the agent used, edited (with the text sent) or rejected a suggestion."""
     _visible(ticket_id, user, session)
-    try:
-        return record_feedback(ticket_id, suggestion_id, feedback, session=session)
-    except NotFoundError as exc:
-        raise HTTPException(404, str(exc)) from exc
+    return record_feedback(ticket_id, suggestion_id, feedback, session=session)
 
 
 @router.get("/kb/search", response_model=list[SearchResult],
@@ -117,10 +108,7 @@ def kb_search(session: SessionDep, index: KnowledgeDep,
               product: Annotated[str | None, Query(max_length=100)] = None,
               intent: Annotated[str | None, Query(max_length=100)] = None) -> list[SearchResult]:
     """Hybrid (BM25 + dense) search of the knowledge base, filtered by language and product."""
-    try:
-        return search(q, session=session, index=index, k=k, language=language, product=product, intent=intent)
-    except UserError as exc:
-        raise HTTPException(400, str(exc)) from exc
+    return search(q, session=session, index=index, k=k, language=language, product=product, intent=intent)
 
 
 # ---------------------------------------------------------------------------- knowledge-base articles
@@ -167,11 +155,8 @@ def kb_import(
     Records that cannot be read are listed in `rejected` and skipped; the rest are imported.
     """
     name = source or (Path(files[0].filename or "upload").name if len(files) == 1 else "upload")
-    try:
-        report = import_files([(f.filename or "", f.file.read()) for f in files], session=session, index=index,
-                              source=f"upload:{name}", prune=prune)
-    except UserError as exc:
-        raise HTTPException(400, str(exc)) from exc
+    report = import_files([(f.filename or "", f.file.read()) for f in files], session=session, index=index,
+                          source=f"upload:{name}", prune=prune)
     return ImportOut(**report.as_dict())  # type: ignore[arg-type]
 
 
@@ -203,10 +188,7 @@ def kb_articles(
 @router.get("/kb/articles/{article_id}", response_model=ArticleOut)
 def kb_article(article_id: str, session: SessionDep, _user: EditorDep) -> ArticleOut:
     """One article with its Markdown body."""
-    try:
-        return _article(get_article(article_id, session=session))
-    except NotFoundError as exc:
-        raise HTTPException(404, str(exc)) from exc
+    return _article(get_article(article_id, session=session))
 
 
 @router.post("/kb/articles", response_model=ArticleOut, status_code=201)
@@ -218,10 +200,7 @@ def kb_create_article(article: ArticleCreate, response: Response, session: Sessi
         item = ArticleIn.model_validate(data | {"external_id": data.pop("id")})
     except ValidationError as exc:
         raise _invalid(exc) from exc
-    try:
-        created = create_article(item, session=session, index=index)
-    except ConflictError as exc:
-        raise HTTPException(409, str(exc)) from exc
+    created = create_article(item, session=session, index=index)
     response.headers["Location"] = f"{router.prefix}/kb/articles/{created.external_id}"
     return _article(created)
 
@@ -233,8 +212,6 @@ def kb_update_article(article_id: str, changes: ArticleUpdate, session: SessionD
     try:
         return _article(update_article(article_id, changes.model_dump(exclude_unset=True), session=session,
                                        index=index))
-    except NotFoundError as exc:
-        raise HTTPException(404, str(exc)) from exc
     except ValidationError as exc:
         raise _invalid(exc) from exc
 
@@ -242,8 +219,5 @@ def kb_update_article(article_id: str, changes: ArticleUpdate, session: SessionD
 @router.delete("/kb/articles/{article_id}", status_code=204)
 def kb_delete_article(article_id: str, session: SessionDep, index: KnowledgeDep, _user: EditorDep) -> Response:
     """Delete an article; it disappears from search results at once."""
-    try:
-        delete_article(article_id, session=session, index=index)
-    except NotFoundError as exc:
-        raise HTTPException(404, str(exc)) from exc
+    delete_article(article_id, session=session, index=index)
     return Response(status_code=204)

@@ -124,11 +124,7 @@ def _summary(info: ModelInfo, active: str | None) -> ModelSummary:
 
 
 def _find(registry: Registry, version: str) -> ModelInfo:
-    try:
-        kind = registry.kind_of(version)
-        return registry.info(kind, version)
-    except UserError as exc:
-        raise HTTPException(404, str(exc)) from exc
+    return registry.info(registry.kind_of(version), version)  # NotFound (404) when there is none
 
 
 def _routed(rt: Triage) -> set[str] | None:
@@ -194,15 +190,9 @@ def create_job(
         if len(data) > limit:
             raise HTTPException(413, f"{file.filename or 'the upload'}: larger than {limit} bytes "
                                      "(TRIAGE_API_MAX_BODY)")
-        try:
-            staged = jobs.stage_upload(data, filename=file.filename, content_type=file.content_type, task=task,
-                                       home=rt.settings.home, text_column=text_column, label_column=label_column)
-        except jobs.UnsupportedFormatError as exc:
-            raise HTTPException(415, str(exc)) from exc
-        except jobs.UntrainableError as exc:
-            raise HTTPException(422, str(exc)) from exc
-        except UserError as exc:  # unreadable: not UTF-8, malformed, missing columns
-            raise HTTPException(400, str(exc)) from exc
+        # Refused here, before any job exists: 415 not CSV/JSONL, 400 unreadable, 422 cannot train a model.
+        staged = jobs.stage_upload(data, filename=file.filename, content_type=file.content_type, task=task,
+                                   home=rt.settings.home, text_column=text_column, label_column=label_column)
     with rt.db.transaction() as session:
         job = jobs.create_job(session=session, task=task, source=source, created_by=user.name, user_id=user.user_id,
                               promote=promote, force=force, staged=staged)
@@ -237,10 +227,7 @@ def list_jobs(
 @router.get("/jobs/{job_id}", response_model=JobOut)
 def get_job(job_id: RowId, session: SessionDep, _user: TrainerDep) -> JobOut:
     """One job: status, progress (phase, done/total), and when finished the model version, metrics or error."""
-    try:
-        return job_out(jobs.get_job(job_id, session=session))
-    except jobs.NotFoundError as exc:
-        raise HTTPException(404, str(exc)) from exc
+    return job_out(jobs.get_job(job_id, session=session))
 
 
 # ---------------------------------------------------------------------------- model versions
@@ -290,10 +277,7 @@ def compare_models(rt: RuntimeDep, _user: ReaderDep,
 def rollback_model(task: Task, rt: RuntimeDep, user: TrainerDep) -> Switch:
     """Serve the previously promoted version of this task again; this server switches at once."""
     previous = rt.registry.current(task)
-    try:
-        version = rt.registry.rollback(task)
-    except UserError as exc:
-        raise HTTPException(409, str(exc)) from exc
+    version = rt.registry.rollback(task)
     log.info("%s model rolled back from %s to %s by %s", task, previous, version, user.name)
     _use_new_models(rt)
     return Switch(task=task, active=version, previous=previous)
@@ -339,12 +323,9 @@ def promote_model(version: str, rt: RuntimeDep, user: TrainerDep,
     """Serve this version from now on (its artifact must load); this server switches at once."""
     info = _find(rt.registry, version)
     previous = rt.registry.current(info.kind)
-    try:
-        overridden = check_promotion(rt.registry, info.kind, version, routed=_routed(rt) if info.kind == "intent"
-                                     else None, force=force)
-        rt.registry.promote(info.kind, version, action="force" if overridden else "promote")
-    except UserError as exc:
-        raise HTTPException(409, str(exc)) from exc
+    overridden = check_promotion(rt.registry, info.kind, version, routed=_routed(rt) if info.kind == "intent"
+                                 else None, force=force)
+    rt.registry.promote(info.kind, version, action="force" if overridden else "promote")
     if overridden:
         log.warning("%s model %s promoted by %s although %s", info.kind, version, user.name, overridden)
     log.info("%s model %s promoted (was %s) by %s", info.kind, version, previous, user.name)

@@ -9,13 +9,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import RuntimeDep, allow
+from api.problems import problem
 from models.vocabulary import TASKS
 from triage.monitoring import backlog, database_problems
 from triage.runtime import Triage
@@ -176,7 +177,7 @@ class BodyLimitMiddleware:
             return
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body:
-            await _problem(413, "Content Too Large", self._detail())(scope, receive, send)
+            await problem(scope, 413, "Content Too Large", self._detail())(scope, receive, send)
             return
         received = 0
 
@@ -196,11 +197,6 @@ class BodyLimitMiddleware:
         return f"the request body is larger than {self.max_body} bytes (TRIAGE_API_MAX_BODY)"
 
 
-def _problem(status: int, title: str, detail: str, **extra: object) -> JSONResponse:
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
-    return JSONResponse(body, status_code=status, media_type="application/problem+json")
-
-
 @router.get("/ready", responses={503: {"description": "Not ready: the problem lists why"}})
 def ready(request: Request, rt: RuntimeDep) -> Any:
     """Readiness: 200 only when the database answers, its schema is at the newest migration and the models are loaded.
@@ -210,7 +206,7 @@ def ready(request: Request, rt: RuntimeDep) -> Any:
     problems = database_problems(rt.db)
     problems += request.app.state.warmup.problems()
     if problems:
-        return _problem(503, "Service Unavailable", "; ".join(problems), problems=problems)
+        return problem(request.scope, 503, "Service Unavailable", "; ".join(problems), problems=problems)
     return {"status": "ready"}
 
 

@@ -49,18 +49,6 @@ StaffDep = Annotated[Principal, allow(Role.qa, Role.supervisor)]
 ReaderDep = Annotated[Principal, allow(Role.qa, Role.supervisor, Role.agent)]
 
 
-def _http(exc: UserError) -> HTTPException:
-    if isinstance(exc, service.NotFoundError):
-        return HTTPException(404, str(exc))
-    if isinstance(exc, service.NotAssignedError):
-        return HTTPException(403, str(exc))
-    if isinstance(exc, service.ConflictError):
-        return HTTPException(409, str(exc))
-    if isinstance(exc, service.ScorecardError):
-        return HTTPException(422, str(exc))
-    return HTTPException(400, str(exc))
-
-
 def _cursor(cursor: str | None) -> int | None:
     if cursor is None:
         return None
@@ -103,14 +91,11 @@ def create_sampling_run(rt: RuntimeDep, session: SessionDep, user: StaffDep,
     replies go to a panel of reviewers. The summary reports per agent what was available and drawn.
     """
     request = request or RunRequest()
-    try:
-        period = parse_period(request.period, kind=rt.config.qa.period)
-        run = service.create_run(period, session=session, config=rt.config, seed=request.seed,
-                                 sample_size=request.sample_size, reviewers=request.reviewers,
-                                 created_by=user.name, sentiment=_sentiment(rt))
-        return service.run_out(run, session=session)
-    except UserError as exc:
-        raise _http(exc) from exc
+    period = parse_period(request.period, kind=rt.config.qa.period)
+    run = service.create_run(period, session=session, config=rt.config, seed=request.seed,
+                             sample_size=request.sample_size, reviewers=request.reviewers,
+                             created_by=user.name, sentiment=_sentiment(rt))
+    return service.run_out(run, session=session)
 
 
 @router.get("/runs", response_model=list[RunOut])
@@ -123,10 +108,7 @@ def sampling_runs(session: SessionDep, _user: StaffDep,
 @router.get("/runs/{run_id}", response_model=RunOut, responses=MISSING)
 def sampling_run(run_id: RowId, session: SessionDep, _user: StaffDep) -> RunOut:
     """One sampling run: period, seed, rubric and what was drawn per agent and assigned per reviewer."""
-    try:
-        return service.run_out(service.get_run(run_id, session=session), session=session)
-    except UserError as exc:
-        raise _http(exc) from exc
+    return service.run_out(service.get_run(run_id, session=session), session=session)
 
 
 @router.get("/rubric", response_model=list[RubricItemOut])
@@ -152,25 +134,22 @@ def samples(
     Agents see only their own scored review samples.
     """
     after = _cursor(cursor)
-    try:
-        reviewer_id = None
-        if reviewer is not None:
-            reviewer_id = user.user_id if reviewer == "me" else service.resolve_reviewer(reviewer,
-                                                                                         session=session).id
-        agent_id = service.resolve_agent(agent, session=session).id if agent is not None else None
-        if user.role == Role.agent:
-            if agent_id is not None and agent_id != user.agent_id:
-                raise HTTPException(403, "agents see only their own QA samples")
-            if user.agent_id is None:
-                return SamplePage(items=[], next_cursor=None)
-            agent_id, purpose = user.agent_id, "review"
-            if status not in (None, "scored"):
-                return SamplePage(items=[], next_cursor=None)
-            status = "scored"
-        rows = service.list_samples(session=session, run_id=run_id, reviewer_id=reviewer_id, agent_id=agent_id,
-                                    status=status, purpose=purpose, limit=limit + 1, after_id=after)
-    except UserError as exc:
-        raise _http(exc) from exc
+    reviewer_id = None
+    if reviewer is not None:
+        reviewer_id = user.user_id if reviewer == "me" else service.resolve_reviewer(reviewer,
+                                                                                     session=session).id
+    agent_id = service.resolve_agent(agent, session=session).id if agent is not None else None
+    if user.role == Role.agent:
+        if agent_id is not None and agent_id != user.agent_id:
+            raise HTTPException(403, "agents see only their own QA samples")
+        if user.agent_id is None:
+            return SamplePage(items=[], next_cursor=None)
+        agent_id, purpose = user.agent_id, "review"
+        if status not in (None, "scored"):
+            return SamplePage(items=[], next_cursor=None)
+        status = "scored"
+    rows = service.list_samples(session=session, run_id=run_id, reviewer_id=reviewer_id, agent_id=agent_id,
+                                status=status, purpose=purpose, limit=limit + 1, after_id=after)
     page = rows[:limit]
     items = service.summaries(page, session=session)
     if user.role == Role.qa:  # calibration is blind: no panel totals before the panel is done
@@ -181,10 +160,7 @@ def samples(
 
 
 def _visible_sample(sample_id: int, user: Principal, *, session: SessionDep) -> QaSample:
-    try:
-        sample = service.get_sample(sample_id, session=session)
-    except UserError as exc:
-        raise _http(exc) from exc
+    sample = service.get_sample(sample_id, session=session)
     if user.role == Role.agent and (sample.agent_id != user.agent_id or sample.purpose != "review"
                                     or sample.status != "scored"):
         raise HTTPException(404, f"no QA sample #{sample_id}")  # not his: it does not exist for him
@@ -214,23 +190,17 @@ def submit_scorecard(sample_id: RowId, card: ScorecardIn, session: SessionDep, u
 
     The weighted total is returned as a percentage. A second submission is refused (409): amend with PUT.
     """
-    try:
-        review = service.submit_scorecard(sample_id, card, reviewer_id=user.user_id, session=session,
-                                          actor=user.name)
-    except UserError as exc:
-        raise _http(exc) from exc
+    review = service.submit_scorecard(sample_id, card, reviewer_id=user.user_id, session=session,
+                                      actor=user.name)
     return _review(sample_id, review, user, session=session)
 
 
 @router.put("/samples/{sample_id}/scorecard", response_model=ReviewOut, responses=SCORING)
 def amend_scorecard(sample_id: RowId, card: ScorecardAmend, session: SessionDep, user: StaffDep) -> ReviewOut:
     """Amend your submitted scorecard; the reason and the previous scores are kept in the audit log."""
-    try:
-        review = service.submit_scorecard(sample_id, ScorecardIn(**card.model_dump(exclude={"reason"})),
-                                          reviewer_id=user.user_id, session=session, amend_reason=card.reason,
-                                          actor=user.name)
-    except UserError as exc:
-        raise _http(exc) from exc
+    review = service.submit_scorecard(sample_id, ScorecardIn(**card.model_dump(exclude={"reason"})),
+                                      reviewer_id=user.user_id, session=session, amend_reason=card.reason,
+                                      actor=user.name)
     return _review(sample_id, review, user, session=session)
 
 
@@ -245,11 +215,8 @@ def calibration(rt: RuntimeDep, session: SessionDep, _user: StaffDep,
     Fleiss' kappa over the panel, Cohen's kappa per pair of reviewers (plain and quadratic-weighted, which
     credits near misses on the 1-5 scale), raw and within-one-point agreement, and each reviewer's bias.
     """
-    try:
-        window = parse_period(period, kind=rt.config.qa.period) if period is not None else None
-        return service.calibration_report(session=session, run_id=run_id, period=window)
-    except UserError as exc:
-        raise _http(exc) from exc
+    window = parse_period(period, kind=rt.config.qa.period) if period is not None else None
+    return service.calibration_report(session=session, run_id=run_id, period=window)
 
 
 @router.get("/agents/{agent}/report", response_model=AgentReport, responses=MISSING)
@@ -263,10 +230,7 @@ def agent_report(session: SessionDep, user: ReaderDep,
         if user.agent_id is None:
             raise HTTPException(404, "'me' is for agents' keys; give an agent id or email")
         agent = str(user.agent_id)
-    try:
-        found = service.resolve_agent(agent, session=session)
-        if user.role == Role.agent and found.id != user.agent_id:
-            raise HTTPException(403, "agents may read only their own QA report")
-        return service.agent_report(found.id, session=session, periods=periods)
-    except UserError as exc:
-        raise _http(exc) from exc
+    found = service.resolve_agent(agent, session=session)
+    if user.role == Role.agent and found.id != user.agent_id:
+        raise HTTPException(403, "agents may read only their own QA report")
+    return service.agent_report(found.id, session=session, periods=periods)

@@ -10,11 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel
 
 from api.deps import SessionDep, allow
-from triage.errors import UserError
 from triage.reports import service
 from triage.reports.charts import render_png
 from triage.reports.periods import Period, make_period
@@ -45,10 +44,7 @@ def report_period(
     tz: Annotated[str, Query(max_length=64, pattern=PRINTABLE,
                              description="IANA time zone for days and hours")] = "UTC",
 ) -> Period:
-    try:
-        return make_period(since, until, tz=tz)
-    except UserError as exc:
-        raise HTTPException(400, str(exc)) from exc
+    return make_period(since, until, tz=tz)  # BadRequest (400) names what to fix
 
 
 PeriodDep = Annotated[Period, Depends(report_period)]

@@ -20,7 +20,6 @@ from triage.agents.tables import Agent
 from triage.conversations.schemas import MessageOut, TicketDetail, TicketSummary, ticket_detail, ticket_summary
 from triage.conversations.service import TicketFilter, get_ticket, list_tickets
 from triage.conversations.tables import Ticket
-from triage.errors import Conflict, NotFound, UserError
 from triage.flows.tickets import MAX_REPLY, change_status, reassign, relabel, reply
 from triage.sla.schemas import SlaStateOut
 from triage.sla.service import sla_state
@@ -140,10 +139,7 @@ def set_ticket_status(ticket_id: RowId, body: StatusIn, session: SessionDep, rt:
     """Change the status: pending pauses the SLA clocks; solved and closed stop them and free the agent's
     slot for the most urgent waiting ticket (solving also teaches the router how long such work takes)."""
     _visible(ticket_id, user, session=session)
-    try:
-        change = change_status(ticket_id, body.status, config=rt.config, session=session, actor=_actor(user))
-    except NotFound as exc:
-        raise HTTPException(404, str(exc)) from exc
+    change = change_status(ticket_id, body.status, config=rt.config, session=session, actor=_actor(user))
     return StatusOut(ticket=ticket_summary(change.ticket), previous=change.old, assigned=change.assigned)
 
 
@@ -169,15 +165,10 @@ def reply_to_ticket(ticket_id: RowId, body: ReplyIn, session: SessionDep, rt: Ru
     message, retried until the relay takes it); a chat answer is stored for the chat widget. Either way
     it is the agent's response for the SLA clocks."""
     _visible(ticket_id, user, session=session)
-    try:
-        sent = reply(ticket_id, body.text, config=rt.config, session=session, actor=_actor(user),
-                     agent_id=user.agent_id)
-        if body.status is not None:
-            change_status(ticket_id, body.status, config=rt.config, session=session, actor=_actor(user))
-    except Conflict as exc:
-        raise HTTPException(409, str(exc)) from exc
-    except UserError as exc:
-        raise HTTPException(422, str(exc)) from exc
+    sent = reply(ticket_id, body.text, config=rt.config, session=session, actor=_actor(user),
+                 agent_id=user.agent_id)
+    if body.status is not None:
+        change_status(ticket_id, body.status, config=rt.config, session=session, actor=_actor(user))
     message = sent.message
     ticket = session.get(Ticket, ticket_id)
     assert ticket is not None
@@ -213,15 +204,8 @@ def relabel_ticket(ticket_id: RowId, body: LabelIn, session: SessionDep, user: W
     """Correct the intent, sentiment or urgency of a customer message; kept as feedback for retraining
     and applied to the ticket (urgency also sets the priority)."""
     ticket = _visible(ticket_id, user, session=session)
-    try:
-        feedback = relabel(ticket_id, body.task, body.label, session=session, actor=_actor(user),
-                           message_id=body.message_id)
-    except NotFound as exc:
-        raise HTTPException(404, str(exc)) from exc
-    except Conflict as exc:
-        raise HTTPException(409, str(exc)) from exc
-    except UserError as exc:
-        raise HTTPException(422, str(exc)) from exc
+    feedback = relabel(ticket_id, body.task, body.label, session=session, actor=_actor(user),
+                       message_id=body.message_id)
     assert feedback.message_id is not None
     return LabelOut(feedback_id=feedback.id, message_id=feedback.message_id, task=feedback.task,
                     old_label=feedback.old_label, label=feedback.label, ticket=ticket_summary(ticket))
@@ -246,11 +230,8 @@ def reassign_ticket(ticket_id: RowId, body: AssigneeIn, session: SessionDep, use
     `force`. The reason and who decided go into the assignment history."""
     _visible(ticket_id, user, session=session)
     _agent_id(body.agent, session=session)
-    try:
-        result = reassign(ticket_id, body.agent, session=session, reason=body.reason, actor=user.name,
-                          force=body.force)
-    except UserError as exc:
-        raise HTTPException(409, str(exc)) from exc
+    result = reassign(ticket_id, body.agent, session=session, reason=body.reason, actor=user.name,
+                      force=body.force)
     ticket = session.get(Ticket, ticket_id)
     assert ticket is not None
     session.refresh(ticket, ["assignee"])

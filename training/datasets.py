@@ -10,7 +10,7 @@ from importlib import resources
 from pathlib import Path
 
 from models.vocabulary import TASKS
-from triage.errors import UserError
+from triage.errors import BadRequest, NotFound
 
 
 @dataclass
@@ -39,7 +39,7 @@ def load_csv(path: Path, *, text_column: str = "text", label_column: str = "labe
     `name` stands for the file in messages and provenance (an upload's own name rather than a temporary path).
     """
     if not path.exists():
-        raise UserError(f"{name or path}: no such file")
+        raise NotFound(f"{name or path}: no such file")
     source = name or str(path)
     try:
         with path.open(newline="", encoding="utf-8-sig") as fh:
@@ -47,7 +47,7 @@ def load_csv(path: Path, *, text_column: str = "text", label_column: str = "labe
             columns = reader.fieldnames or []
             for needed in (text_column, label_column):
                 if needed not in columns:
-                    raise UserError(f"{source}: no column {needed!r} (columns are: {', '.join(columns) or 'none'})")
+                    raise BadRequest(f"{source}: no column {needed!r} (columns are: {', '.join(columns) or 'none'})")
             texts, labels, skipped = [], [], []
             for row in reader:
                 text = (row.get(text_column) or "").strip()
@@ -58,11 +58,11 @@ def load_csv(path: Path, *, text_column: str = "text", label_column: str = "labe
                 texts.append(text)
                 labels.append(label)
     except UnicodeDecodeError as exc:
-        raise UserError(f"{source}: not UTF-8 text ({exc})") from exc
+        raise BadRequest(f"{source}: not UTF-8 text ({exc})") from exc
     except csv.Error as exc:
-        raise UserError(f"{source}: malformed CSV ({exc})") from exc
+        raise BadRequest(f"{source}: malformed CSV ({exc})") from exc
     if not texts:
-        raise UserError(f"{source}: no labelled rows")
+        raise BadRequest(f"{source}: no labelled rows")
     return Dataset(texts, labels, source, skipped)
 
 
@@ -71,7 +71,7 @@ def load_jsonl(path: Path, *, text_column: str = "text", label_column: str = "la
     """Read JSON Lines, one object with a text and a label per line; like CSV, rows lacking either are skipped."""
     source = name or str(path)
     if not path.exists():
-        raise UserError(f"{source}: no such file")
+        raise NotFound(f"{source}: no such file")
     texts, labels, skipped = [], [], []
     seen_columns: set[str] = set()
     try:
@@ -82,9 +82,9 @@ def load_jsonl(path: Path, *, text_column: str = "text", label_column: str = "la
                 try:
                     row = json.loads(line)
                 except (ValueError, RecursionError) as exc:  # nesting deep enough to exhaust the parser
-                    raise UserError(f"{source}:{line_num}: not a JSON object ({exc})") from exc
+                    raise BadRequest(f"{source}:{line_num}: not a JSON object ({exc})") from exc
                 if not isinstance(row, dict):
-                    raise UserError(f"{source}:{line_num}: expected a JSON object with {text_column!r} and "
+                    raise BadRequest(f"{source}:{line_num}: expected a JSON object with {text_column!r} and "
                                     f"{label_column!r}, got {type(row).__name__}")
                 seen_columns.update(row)
                 text, label = row.get(text_column), row.get(label_column)
@@ -100,13 +100,13 @@ def load_jsonl(path: Path, *, text_column: str = "text", label_column: str = "la
                 texts.append(text)
                 labels.append(label)
     except UnicodeDecodeError as exc:
-        raise UserError(f"{source}: not UTF-8 text ({exc})") from exc
+        raise BadRequest(f"{source}: not UTF-8 text ({exc})") from exc
     for needed in (text_column, label_column):
         if seen_columns and needed not in seen_columns:
-            raise UserError(f"{source}: no field {needed!r} in any line "
+            raise BadRequest(f"{source}: no field {needed!r} in any line "
                             f"(fields are: {', '.join(sorted(seen_columns))})")
     if not texts:
-        raise UserError(f"{source}: no labelled rows")
+        raise BadRequest(f"{source}: no labelled rows")
     return Dataset(texts, labels, source, skipped)
 
 

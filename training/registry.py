@@ -25,7 +25,7 @@ import joblib
 
 from models.vocabulary import TASKS
 from training.feedback import text_key
-from triage.errors import ModelMissingError, UserError
+from triage.errors import Conflict, ModelMissingError, NotFound, UserError
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ class Registry:
     def _version_dir(self, kind: str, version: str) -> Path:
         # Versions come from the command line: never let one name a path outside the registry.
         if not _VERSION.fullmatch(version):
-            raise UserError(f"{version!r} is not a model version (see `triage models list`)")
+            raise NotFound(f"{version!r} is not a model version (see `triage models list`)")
         return self._kind_dir(kind) / version
 
     def new_version(self, kind: str, data_sha256: str) -> str:
@@ -146,8 +146,8 @@ class Registry:
     def promote(self, kind: str, version: str, *, action: str = "promote") -> None:
         """Make `version` the one in service and push it on the promotion history."""
         if not (self._version_dir(kind, version) / META).exists():
-            raise UserError(f"no {kind} model version {version!r}")
-        self.load(kind, version)  # never serve an artifact that cannot load
+            raise NotFound(f"no {kind} model version {version!r}")
+        _loadable(self, kind, version)  # never serve an artifact that cannot load
         history = self._history(kind)
         stack = self._stack(kind, history)
         if not stack or stack[-1] != version:
@@ -162,7 +162,7 @@ class Registry:
         """Serve the previously promoted version again (skipping deleted ones); returns it."""
         current = self.current(kind)
         if current is None:
-            raise UserError(f"no current {kind} model to roll back from")
+            raise Conflict(f"no current {kind} model to roll back from")
         history = self._history(kind)
         stack = self._stack(kind, history)
         while stack and stack[-1] == current:
@@ -170,9 +170,9 @@ class Registry:
         while stack and not (self._kind_dir(kind) / stack[-1] / META).exists():
             stack.pop()
         if not stack:
-            raise UserError(f"no earlier promoted {kind} model to roll back to (current: {current})")
+            raise Conflict(f"no earlier promoted {kind} model to roll back to (current: {current})")
         target = stack[-1]
-        self.load(kind, target)  # refuse to roll back onto a broken artifact
+        _loadable(self, kind, target)  # refuse to roll back onto a broken artifact
         history["stack"] = stack
         history["log"].append({"at": datetime.now(UTC).isoformat(), "action": "rollback", "version": target,
                                "previous": current})
@@ -208,7 +208,7 @@ class Registry:
     def info(self, kind: str, version: str) -> ModelInfo:
         path = self._version_dir(kind, version) / META
         if not path.exists():
-            raise UserError(f"no {kind} model version {version!r}")
+            raise NotFound(f"no {kind} model version {version!r}")
         try:
             return ModelInfo(**json.loads(path.read_text()))
         except (OSError, ValueError, TypeError) as exc:
@@ -219,7 +219,7 @@ class Registry:
         for kind in TASKS:
             if (self._version_dir(kind, version) / META).exists():
                 return kind
-        raise UserError(f"no model version {version!r} (see `triage models list`)")
+        raise NotFound(f"no model version {version!r} (see `triage models list`)")
 
     def path(self, kind: str, version: str) -> Path:
         return self._version_dir(kind, version)
@@ -293,6 +293,14 @@ class Registry:
 
     def has_all(self) -> bool:
         return all(self.current(kind) for kind in TASKS)
+
+
+def _loadable(registry: Registry, kind: str, version: str) -> None:
+    """Refuse to serve a version whose artifact cannot load: a conflict with the stored state, not bad input."""
+    try:
+        registry.load(kind, version)
+    except UserError as exc:
+        raise Conflict(str(exc)) from exc
 
 
 def _write_atomic(path: Path, text: str) -> None:

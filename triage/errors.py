@@ -29,6 +29,17 @@ class InvalidInput(UserError):
     """The input itself is wrong (a malformed value, a missing field, an unknown label)."""
 
 
+class BadRequest(InvalidInput):
+    """A request parameter or upload the service cannot use (a period, time zone, search query, file format).
+
+    HTTP 400 rather than 422: the report, QA, knowledge-import and training-upload routes have answered
+    these with 400 since they were published, and their clients may rely on it. New code raises InvalidInput.
+    """
+
+    http_status = 400
+    title = "Bad request"
+
+
 class TooLarge(InvalidInput):
     """The input is bigger than a configured limit (a message over the size limit)."""
 

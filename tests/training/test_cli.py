@@ -67,7 +67,7 @@ def test_train_evaluate_and_manage_versions(tmp_path: Path, intent_csv: Path, ru
     assert "per_class.md" in human and "macro-F1" in human
 
     # the routing in triage.toml sends intents this small model lacks: promoting it needs --force
-    refused = _one_error_line(run_triage(home, "models", "promote", new, code=2))
+    refused = _one_error_line(run_triage(home, "models", "promote", new, code=5))  # a Conflict
     assert refused.startswith(f"error: not promoting {new}: it lacks") and "--force" in refused
     assert registry.current("intent") == weak
     proc = run_triage(home, "models", "promote", new, "--force")
@@ -108,7 +108,7 @@ def test_bad_input_is_one_line_and_exit_code_2(tmp_path: Path, run_triage: Run,
         assert line.startswith("error:") and message in line
     line = _one_error_line(run_triage(home, "evaluate", "sentiment", "--data", str(tmp_path / "one.csv"), code=2))
     assert "no sentiment model is trained yet" in line
-    assert "no model version 'nope'" in _one_error_line(run_triage(home, "models", "show", "nope", code=2))
+    assert "no model version 'nope'" in _one_error_line(run_triage(home, "models", "show", "nope", code=4))
     registry = Registry(home / "models")
     with pytest.raises(UserError, match="not a model version"):
         registry.kind_of("../x")
@@ -127,7 +127,7 @@ def test_broken_artifact_gives_a_clear_error(tmp_path: Path, intent_csv: Path, r
     assert f"intent model {bad}: artifact" in line and "unreadable" in line and "rollback" in line
     run_triage(home, "models", "rollback", "intent")
     assert registry.load("intent")[1].version == good
-    assert "unreadable" in _one_error_line(run_triage(home, "models", "promote", bad, "--force", code=2))
+    assert "unreadable" in _one_error_line(run_triage(home, "models", "promote", bad, "--force", code=5))
     assert registry.current("intent") == good
 
 
@@ -181,7 +181,7 @@ def test_a_foreign_label_set_needs_force(tmp_path: Path, intent_csv: Path, run_t
         ("utterance", "category"))
 
     proc = run_triage(home, "train", "intent", "--data", str(banking), "--text-column", "utterance",
-                      "--label-column", "category", "--promote", "--json", code=2)
+                      "--label-column", "category", "--promote", "--json", code=5)
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["promoted"] is False and result["n_examples"] == 20
     assert result["labels"] == ["card_arrival", "pending_top_up"]
@@ -190,7 +190,7 @@ def test_a_foreign_label_set_needs_force(tmp_path: Path, intent_csv: Path, run_t
     assert f"it shares no label with {served} in service" in line and "--force" in line
     assert registry.current("intent") == served
 
-    refused = _one_error_line(run_triage(home, "models", "promote", result["version"], code=2))
+    refused = _one_error_line(run_triage(home, "models", "promote", result["version"], code=5))
     assert "shares no label" in refused and "--force" in refused
     switched = last_json(run_triage(home, "models", "promote", result["version"], "--force", "--json"))
     assert switched == {"kind": "intent", "current": result["version"], "previous": served}

@@ -36,7 +36,7 @@ def test_import_search_and_unknown_ticket_with_real_encoder(tmp_path: Path) -> N
     assert "Rückgabe" in table.stdout or "Rücksendung" in table.stdout
 
     missing = _run(home, "suggest", "4242")
-    assert missing.returncode == 2
+    assert missing.returncode == 4  # NotFound
     assert missing.stderr.strip() == "error: no ticket #4242" and "Traceback" not in missing.stderr
     bad = _run(home, "kb", "import", str(tmp_path / "nowhere"))
     assert bad.returncode == 2 and "does not exist" in bad.stderr

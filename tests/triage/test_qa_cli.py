@@ -67,6 +67,6 @@ def test_qa_commands(tmp_path: Path) -> None:
     bad = _run(home, "qa", "sample", "--period", "2026-W99", "--no-model")
     assert bad.returncode == 2 and bad.stderr.startswith("error: period '2026-W99' is not a real date")
     missing = _run(home, "qa", "report", "nobody@larkspur.example")
-    assert missing.returncode == 2 and "no agent 'nobody@larkspur.example'" in missing.stderr
+    assert missing.returncode == 4 and "no agent 'nobody@larkspur.example'" in missing.stderr
     unknown = _run(home, "qa", "list", "--status", "done")
     assert unknown.returncode == 2 and "unknown status 'done'" in unknown.stderr

@@ -22,7 +22,7 @@ from models.vocabulary import TASKS, URGENCY_LEVELS
 from training.datasets import JSONL_SUFFIXES, load_csv, load_jsonl, write_csv
 from training.train import check_splittable
 from triage.db import utcnow
-from triage.errors import UserError
+from triage.errors import BadRequest, InvalidInput, NotFound, UserError
 from triage.jobs.tables import SOURCES, STATUSES, TrainingJob
 
 log = logging.getLogger(__name__)
@@ -31,15 +31,18 @@ MIN_ROWS = 10  # fewer cannot give a model and a validation split worth measurin
 MAX_ATTEMPTS = 3  # a job that took its server down this often is failed rather than requeued forever
 
 
-class NotFoundError(UserError):
-    """A job or model version that does not exist (HTTP 404)."""
+class NotFoundError(NotFound):
+    """A job or model version that does not exist."""
 
 
-class UnsupportedFormatError(UserError):
-    """An upload that is neither CSV nor JSON Lines (HTTP 415)."""
+class UnsupportedFormatError(BadRequest):
+    """An upload that is neither CSV nor JSON Lines."""
+
+    http_status = 415
+    title = "Unsupported media type"
 
 
-class UntrainableError(UserError):
+class UntrainableError(InvalidInput):
     """Data that was read but cannot give a model (one label, too few rows, unknown labels): HTTP 422."""
 
 
@@ -99,7 +102,7 @@ def stage_upload(data: bytes, *, filename: str | None, content_type: str | None,
     fmt = upload_format(filename, content_type)
     name = Path(filename or f"upload.{fmt}").name[:300]
     if not data.strip():
-        raise UserError(f"{name}: the file is empty")
+        raise BadRequest(f"{name}: the file is empty")
     folder = home / "training-data"
     folder.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".upload-", suffix=f".{fmt}", dir=folder)

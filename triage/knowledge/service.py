@@ -16,7 +16,7 @@ from models.retrieval import Hit, Mode
 from triage.config import TriageConfig
 from triage.conversations.subjects import normalise_subject
 from triage.conversations.tables import Message, Ticket
-from triage.errors import UserError
+from triage.errors import BadRequest, Conflict, NotFound, UserError
 from triage.knowledge.drafts import DraftInput, compose, draft_language
 from triage.knowledge.index import ChunkRecord, KnowledgeIndex, embed_text, text_hash
 from triage.knowledge.prose import guess_language, to_sentences
@@ -35,8 +35,8 @@ from triage.knowledge.tables import KbArticle, KbChunk, Suggestion, SuggestionFe
 MAX_K = 50
 
 
-class NotFoundError(UserError):
-    """A ticket or suggestion that does not exist (HTTP 404, CLI exit 2)."""
+class NotFoundError(NotFound):
+    """A ticket, suggestion or article that does not exist."""
 
 
 # ---------------------------------------------------------------------------- import
@@ -110,8 +110,8 @@ def delete_article(external_id: str, *, session: Session, index: KnowledgeIndex)
 API_SOURCE = "api"  # articles created one by one over the API
 
 
-class ConflictError(UserError):
-    """An article id that is already taken (HTTP 409)."""
+class ConflictError(Conflict):
+    """An article id that is already taken."""
 
 
 def import_files(files: list[tuple[str, bytes]], *, session: Session, index: KnowledgeIndex, source: str,
@@ -124,16 +124,16 @@ def import_files(files: list[tuple[str, bytes]], *, session: Session, index: Kno
     import tempfile
 
     if not files:
-        raise UserError("no files to import")
+        raise BadRequest("no files to import")
     with tempfile.TemporaryDirectory(prefix="kb-upload-") as tmp:
         folder = Path(tmp)
         names: set[str] = set()
         for raw_name, data in files:
             name = Path(raw_name or "").name
             if not name or Path(name).suffix.lower() not in SUFFIXES:
-                raise UserError(f"{raw_name or 'a file'}: unsupported file type; use Markdown (.md), .csv or .json")
+                raise BadRequest(f"{raw_name or 'a file'}: unsupported file type; use Markdown (.md), .csv or .json")
             if name in names:
-                raise UserError(f"{name}: sent twice")
+                raise BadRequest(f"{name}: sent twice")
             names.add(name)
             (folder / name).write_bytes(data)
         result = read_path(folder)
@@ -222,11 +222,11 @@ def search(query: str, *, session: Session, index: KnowledgeIndex, k: int = 5, m
            language: str | None = None, product: str | None = None, intent: str | None = None) -> list[SearchResult]:
     """Ranked knowledge-base chunks for a query, with the reasons each matched."""
     if not query.strip():
-        raise UserError("the search query is empty")
+        raise BadRequest("the search query is empty")
     if not 1 <= k <= MAX_K:
-        raise UserError(f"k must be between 1 and {MAX_K}")
+        raise BadRequest(f"k must be between 1 and {MAX_K}")
     if mode not in ("hybrid", "bm25", "dense"):
-        raise UserError(f"unknown mode {mode!r}: use hybrid, bm25 or dense")
+        raise BadRequest(f"unknown mode {mode!r}: use hybrid, bm25 or dense")
     hits = index.search(query, session=session, k=k, mode=mode, language=language, product=product, intent=intent)
     return [SearchResult(id=f"kb:{r.chunk_id}", article=r.external_id, title=r.title, heading=r.heading,
                          text=r.text, score=round(h.score, 6), language=r.language, product=r.product,

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from triage.errors import UserError
+from triage.errors import BadRequest
 
 HELP = ("use 2026-W47 (ISO week), 2026-11 (month), 2026-11-16 (the configured period containing that day), "
         "2026-11-01..2026-11-15 (days, inclusive), 'current' or 'previous'")
@@ -64,8 +64,8 @@ def parse_period(text: str | None, *, kind: str, today: date | None = None) -> P
         if m := re.fullmatch(r"(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})", spec):
             first, last = date.fromisoformat(m.group(1)), date.fromisoformat(m.group(2))
             if last < first:
-                raise UserError(f"period {spec!r}: the range ends before it starts")
+                raise BadRequest(f"period {spec!r}: the range ends before it starts")
             return Period(spec, _at(first), _at(last + timedelta(days=1)))
     except (ValueError, OverflowError) as exc:  # a week 54, a month 13, a 31 February, the year 10000
-        raise UserError(f"period {spec!r} is not a real date: {exc}; {HELP}") from exc
-    raise UserError(f"period {spec!r} not understood: {HELP}")
+        raise BadRequest(f"period {spec!r} is not a real date: {exc}; {HELP}") from exc
+    raise BadRequest(f"period {spec!r} not understood: {HELP}")

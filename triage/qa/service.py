@@ -23,7 +23,7 @@ from triage.agents.tables import Agent, Assignment
 from triage.config import RubricItem, TriageConfig, parse_duration
 from triage.conversations.tables import Customer, Message, Ticket
 from triage.db import utcnow
-from triage.errors import UserError
+from triage.errors import BadRequest, Conflict, InvalidInput, NotFound, UserError
 from triage.events.service import record
 from triage.knowledge.prose import guess_language
 from triage.knowledge.tables import KbArticle, Suggestion, SuggestionFeedback
@@ -53,19 +53,22 @@ from triage.users.tables import User
 Sentiment = Callable[[list[str]], list[tuple[str, float]]]
 
 
-class NotFoundError(UserError):
+class NotFoundError(NotFound):
     """A sample, run, agent or reviewer that does not exist (HTTP 404)."""
 
 
 class NotAssignedError(UserError):
     """Someone other than the assigned reviewer tried to score a sample (HTTP 403)."""
 
+    http_status = 403
+    title = "Forbidden"
 
-class ConflictError(UserError):
+
+class ConflictError(Conflict):
     """A second submission without amending, or an amendment of nothing (HTTP 409)."""
 
 
-class ScorecardError(UserError):
+class ScorecardError(InvalidInput):
     """Scores that do not fit the rubric (HTTP 422)."""
 
 
@@ -361,7 +364,7 @@ def qa_reviewers(*, session: Session, names: Sequence[str] | None = None) -> lis
         by_name = {u.name: u for u in users}
         missing = [n for n in names if n not in by_name]
         if missing:
-            raise UserError(f"not an active QA reviewer (users with role qa): {', '.join(missing)}")
+            raise BadRequest(f"not an active QA reviewer (users with role qa): {', '.join(missing)}")
         users = [by_name[n] for n in dict.fromkeys(names)]
     return users
 
@@ -397,13 +400,13 @@ def create_run(period: Period, *, session: Session, config: TriageConfig, seed: 
     qa = config.qa
     size = qa.sample_size if sample_size is None else sample_size
     if not 0 <= size <= 1000:
-        raise UserError("sample size must be between 0 and 1000")
+        raise BadRequest("sample size must be between 0 and 1000")
     seed = secrets.randbelow(2**31) if seed is None else seed
     if not 0 <= seed < 2**31:
-        raise UserError("seed must be between 0 and 2147483647")
+        raise BadRequest("seed must be between 0 and 2147483647")
     staff = qa_reviewers(session=session, names=reviewers)
     if not staff:
-        raise UserError("no QA reviewers to assign samples to: add one with `triage users add NAME --role qa`")
+        raise BadRequest("no QA reviewers to assign samples to: add one with `triage users add NAME --role qa`")
     _one_run_at_a_time(session)
 
     candidates, unattributed = period_candidates(period, session=session)
@@ -556,9 +559,9 @@ def list_samples(*, session: Session, run_id: int | None = None, reviewer_id: in
                  limit: int = 50, after_id: int | None = None) -> list[QaSample]:
     """Samples newest first; `after_id` pages by id (cursor pagination)."""
     if status is not None and status not in SAMPLE_STATUSES:
-        raise UserError(f"unknown status {status!r}: one of {', '.join(SAMPLE_STATUSES)}")
+        raise BadRequest(f"unknown status {status!r}: one of {', '.join(SAMPLE_STATUSES)}")
     if purpose is not None and purpose not in SAMPLE_PURPOSES:
-        raise UserError(f"unknown purpose {purpose!r}: one of {', '.join(SAMPLE_PURPOSES)}")
+        raise BadRequest(f"unknown purpose {purpose!r}: one of {', '.join(SAMPLE_PURPOSES)}")
     query = (select(QaSample).options(selectinload(QaSample.reviews), selectinload(QaSample.run))
              .order_by(QaSample.id.desc()).limit(limit))
     if run_id is not None:

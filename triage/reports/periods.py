@@ -18,7 +18,7 @@ from sqlalchemy import BigInteger, cast, func
 from sqlalchemy.orm import Session
 
 from triage.db import utcnow
-from triage.errors import UserError
+from triage.errors import BadRequest
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 731  # two years of daily points is as much as a chart (or a person) can read
@@ -30,11 +30,11 @@ LATEST = datetime(9999, 12, 1, tzinfo=UTC)  # leaves room for the last local day
 
 
 def zone(name: str) -> ZoneInfo:
-    """The IANA time zone, or a UserError that says what to write."""
+    """The IANA time zone, or BadRequest saying what to write."""
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise UserError(f"unknown time zone {name!r}: use an IANA name such as 'Europe/Berlin' or 'UTC'") from exc
+        raise BadRequest(f"unknown time zone {name!r}: use an IANA name such as 'Europe/Berlin' or 'UTC'") from exc
 
 
 @dataclass(frozen=True)
@@ -69,17 +69,17 @@ def make_period(since: datetime | None = None, until: datetime | None = None, *,
         try:
             return (value.replace(tzinfo=where) if value.tzinfo is None else value).astimezone(UTC)
         except OverflowError as exc:
-            raise UserError(f"{value.isoformat()} is out of range: use a time between 1970 and 9999") from exc
+            raise BadRequest(f"{value.isoformat()} is out of range: use a time between 1970 and 9999") from exc
 
     end = aware(until) if until is not None else (now or utcnow()).astimezone(UTC)
     start = aware(since) if since is not None else end - timedelta(days=days)
     for name, moment in (("since", start), ("until", end)):
         if not EARLIEST <= moment <= LATEST:
-            raise UserError(f"{name} ({moment.isoformat()}) must be between 1970 and 9999")
+            raise BadRequest(f"{name} ({moment.isoformat()}) must be between 1970 and 9999")
     if start >= end:
-        raise UserError(f"since ({start.isoformat()}) must be before until ({end.isoformat()})")
+        raise BadRequest(f"since ({start.isoformat()}) must be before until ({end.isoformat()})")
     if end - start > timedelta(days=MAX_DAYS):
-        raise UserError(f"the period is longer than {MAX_DAYS} days: narrow since/until")
+        raise BadRequest(f"the period is longer than {MAX_DAYS} days: narrow since/until")
     return Period(start, end, tz)
 
 
