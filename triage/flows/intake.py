@@ -43,17 +43,17 @@ class Envelope:
     extra: Mapping[str, Any] = field(default_factory=dict)  # TLS and AUTH, the API user, the IMAP folder and UID
 
     def as_json(self) -> dict[str, Any]:
-        """The stored form. NUL is legal nowhere in an address or a host name, and PostgreSQL's JSONB refuses it:
-        a sender who sent one would get 451 forever (issue 14)."""
+        """The form stored in the inbox row's `envelope` column."""
+        # NUL is legal nowhere in an address or a host name, and PostgreSQL's JSONB refuses it: a sender
+        # who sent one would get 451 forever (issue 14).
         data: dict[str, Any] = {}
-        if self.mail_from is not None:
+        if self.mail_from is not None:  # an SMTP envelope
             sender = _no_nul(self.mail_from)
-            data["mail_from"] = "" if sender == "<>" else sender  # RFC 5321 §4.5.5: the null sender is stored as ""
-            data["rcpt_tos"] = [_no_nul(rcpt) for rcpt in self.rcpt_tos]
-        if self.peer or self.mail_from is not None:
+            data = {"mail_from": "" if sender == "<>" else sender,  # RFC 5321 §4.5.5: the null sender is ""
+                    "rcpt_tos": [_no_nul(rcpt) for rcpt in self.rcpt_tos], "peer": _no_nul(self.peer),
+                    "helo": _no_nul(self.helo)}
+        elif self.peer:
             data["peer"] = _no_nul(self.peer)
-        if self.mail_from is not None:
-            data["helo"] = _no_nul(self.helo)
         return data | dict(self.extra)
 
     @property
