@@ -35,6 +35,7 @@ from triage.conversations.subjects import normalise_subject
 from triage.conversations.tables import AttachmentBlob, Classification, Message, Ticket
 from triage.db import Database, utcnow
 from triage.events.service import record
+from triage.flows.expected import expected_reply, template_values
 from triage.flows.mail import queue_outgoing, sender_address
 from triage.flows.tickets import apply_status
 from triage.inbox.service import Orphaned, claim_next, quarantine_if_exhausted, record_attempt
@@ -42,7 +43,6 @@ from triage.inbox.tables import DONE, FAILED, ORPHAN, PENDING, QUARANTINED, Inbo
 from triage.ingest.chat import ChatRecord
 from triage.outbox.service import sent_count
 from triage.routing.service import assign
-from triage.sla.expected import expected_reply, template_values
 from triage.sla.service import agent_replied, customer_wrote, refresh_sla
 
 log = logging.getLogger(__name__)

@@ -4,6 +4,8 @@ The SLA deadline is what we promise; the queue says what is likely. When agents 
 ticket are online, the estimate is the work ahead of it shared among them plus its own handling,
 laid onto the business calendar (nobody answers at night). Without anyone online there is no
 honest queue estimate, so the SLA deadline stands.
+
+A flow because it joins two domains: the SLA deadline and calendar, and routing's live queue.
 """
 
 from __future__ import annotations
