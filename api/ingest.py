@@ -7,11 +7,7 @@ message again is safe: the inbox deduplicates by Message-ID or content hash.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import re
-from email.parser import BytesHeaderParser
-from email.policy import default as default_policy
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Request, Response
@@ -19,11 +15,9 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import Principal, RuntimeDep, allow
-from mail.parse import email_dedup_key
 from triage.db import utcnow
-from triage.inbox.service import enqueue
+from triage.flows.intake import API, Accepted, Envelope, accept_chat, accept_email
 from triage.ingest.chat import ChatRecord
-from triage.runtime import Triage
 from triage.users.service import Role
 
 log = logging.getLogger(__name__)
@@ -33,7 +27,6 @@ router = APIRouter(prefix="/api/v1", tags=["ingest"])
 Ingestor = Annotated[Principal, allow(Role.integration, Role.supervisor)]
 
 RFC822 = "message/rfc822"
-_FIELD = re.compile(rb"^[!-9;-~]+:")  # RFC 5322 §2.2: a header field name, then a colon
 
 
 class IntakeOut(BaseModel):
@@ -48,22 +41,17 @@ _ACCEPTED: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _store(rt: Triage, *, kind: str, payload: bytes, dedup_key: str, user: Principal,
-           peer: str | None) -> IntakeOut:
-    """Blocking: one transaction, committed before the route answers."""
-    with rt.db.transaction() as session:
-        item, created = enqueue(session=session, kind=kind, source="api", payload=payload, dedup_key=dedup_key,
-                                source_ref=f"api:{user.name}"[:300])
-        if created:
-            item.envelope = {"api_user": user.name, "peer": peer or "", "received_at": utcnow().isoformat()}
-            session.flush()
-        return IntakeOut(intake_id=item.id, duplicate=not created, status=item.status)
+def _origin(request: Request, user: Principal) -> tuple[str, Envelope]:
+    """The inbox row's source_ref and envelope for a call by this user."""
+    peer = request.client.host if request.client else ""
+    return f"api:{user.name}"[:300], Envelope(peer=peer, extra={"api_user": user.name,
+                                                                  "received_at": utcnow().isoformat()})
 
 
-def _answer(out: IntakeOut, response: Response) -> IntakeOut:
-    if out.duplicate:
+def _answer(accepted: Accepted, response: Response) -> IntakeOut:
+    if accepted.duplicate:
         response.status_code = 200
-    return out
+    return IntakeOut(intake_id=accepted.inbox_id, duplicate=accepted.duplicate, status=accepted.status)
 
 
 @router.post("/messages", status_code=202, response_model=IntakeOut, responses=_ACCEPTED)
@@ -75,24 +63,11 @@ def ingest_chat_message(record: ChatRecord, request: Request, response: Response
     worker has processed it. A customer's first message in a conversation gets the bot's answer with
     the queue position and expected wait.
     """
-    out = _store(rt, kind="chat", payload=record.model_dump_json().encode("utf-8"), dedup_key=record.dedup_key(),
-                 user=user, peer=request.client.host if request.client else None)
-    log.info("api: chat message %s inbox %d for %s", "already in" if out.duplicate else "queued as",
-             out.intake_id, user.name)
-    return _answer(out, response)
-
-
-def email_problem(raw: bytes) -> str | None:
-    """Why these bytes are not an email we can make a ticket from, or None (headers only: cheap)."""
-    if not raw.strip():
-        return "the body is empty: send the raw RFC 5322 message"
-    if not _FIELD.match(raw.lstrip(b"\r\n")):
-        return "the body does not start with a header field (e.g. 'From: ...'): send the raw RFC 5322 message"
-    headers = BytesHeaderParser(policy=default_policy).parsebytes(raw)
-    sender = next((str(v) for k, v in headers.raw_items() if k.lower() == "from"), "")
-    if "@" not in sender:
-        return "the message has no From header with an address, so there is nobody to answer"
-    return None
+    ref, origin = _origin(request, user)
+    accepted = accept_chat(rt.db, record, source=API, ref=ref, envelope=origin)
+    log.info("api: chat message %s inbox %d for %s", "already in" if accepted.duplicate else "queued as",
+             accepted.inbox_id, user.name)
+    return _answer(accepted, response)
 
 
 @router.post("/emails", status_code=202, response_model=IntakeOut,
@@ -103,22 +78,17 @@ async def ingest_email(request: Request, response: Response, rt: RuntimeDep, use
     """A raw email (`Content-Type: message/rfc822`), e.g. from a mail relay or an MTA pipe.
 
     Answers 202 once the bytes are stored (200 when the same Message-ID was stored before); the size
-    limit is `TRIAGE_API_MAX_BODY`. Automatic mail and acknowledgements follow the same rules as SMTP.
+    limit is `TRIAGE_API_MAX_BODY`. An empty body, one that is not a message, or a message without a From
+    address is refused with 422 and the reason. Automatic mail and acknowledgements follow the same rules
+    as SMTP.
     """
     content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if content_type != RFC822:
         raise HTTPException(415, f"send the raw message with Content-Type: {RFC822} (got {content_type or 'none'})")
     raw = await request.body()
-    problem = email_problem(raw)
-    if problem is not None:
-        raise HTTPException(422, problem)
-    try:
-        key = email_dedup_key(raw)
-    except Exception:  # never refuse a message because its headers defeat the parser
-        log.warning("api: could not read the Message-ID; deduplicating by content", exc_info=True)
-        key = "sha256:" + hashlib.sha256(raw).hexdigest()
-    out = await run_in_threadpool(_store, rt, kind="email", payload=raw, dedup_key=key, user=user,
-                                  peer=request.client.host if request.client else None)
-    log.info("api: email %s inbox %d (%d bytes) for %s", "already in" if out.duplicate else "queued as",
-             out.intake_id, len(raw), user.name)
-    return _answer(out, response)
+    ref, origin = _origin(request, user)
+    accepted = await run_in_threadpool(accept_email, rt.db, raw, source=API, ref=ref, envelope=origin,
+                                       max_bytes=rt.settings.api_max_body)
+    log.info("api: email %s inbox %d (%d bytes) for %s", "already in" if accepted.duplicate else "queued as",
+             accepted.inbox_id, len(raw), user.name)
+    return _answer(accepted, response)
