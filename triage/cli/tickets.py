@@ -35,8 +35,8 @@ def tickets_assign(
 @tickets_app.command("solve")
 def tickets_solve(ticket_id: Annotated[int, typer.Argument(help="The ticket number.")]) -> None:
     """Mark a ticket solved; its agent's freed slot goes to the most urgent waiting ticket at once."""
-    from triage.flows.tickets import change_status
     from triage.conversations.tables import OPEN_STATUSES, Ticket
+    from triage.flows.tickets import change_status
 
     rt = _common.runtime()
     prepare(rt, train=False)
