@@ -48,7 +48,8 @@ def test_reviewer_workflow(rt: Triage, world: dict[str, tuple[int, str]], api_ke
     assert run["samples"] == 2 + 2 + 1 and run["calibration_samples"] == 2
     assert [item["name"] for item in run["rubric"]][:2] == ["accuracy", "spelling"]
     per_agent = {a["email"]: a for a in run["summary"]["agents"]}
-    assert per_agent[OMAR]["reasons"] == {"sla_breach": 1} and per_agent[NADIA]["random"] == 2
+    # Omar's only reply is breached: it is sampled once, as the mandatory sample and as his random one.
+    assert per_agent[OMAR]["reasons"] == {"sla_breach": 1, "random": 1} and per_agent[NADIA]["random"] == 2
     assert client.get(f"/api/v1/qa/runs/{run['id']}", headers=ana).json()["seed"] == 4
     assert _problem(client.post("/api/v1/qa/runs", json={"period": "last week"}, headers=lead), 400)["detail"]\
         .startswith("period 'last week' not understood")
@@ -71,7 +72,7 @@ def test_reviewer_workflow(rt: Triage, world: dict[str, tuple[int, str]], api_ke
     # The breached, rude reply: its pre-checks say why.
     omar = client.get("/api/v1/qa/samples", params={"agent": OMAR, "purpose": "review"}, headers=lead).json()
     [rude] = omar["items"]
-    assert rude["reasons"] == ["sla_breach"] and rude["checks"]["tone"] == "concern"
+    assert rude["reasons"] == ["sla_breach", "random"] and rude["checks"]["tone"] == "concern"
     assert rude["checks"]["spelling_errors"] == 1 and rude["checks"]["personalisation"] == "generic"
     detail = client.get(f"/api/v1/qa/samples/{rude['id']}", headers=lead).json()
     assert detail["reply"]["text"].startswith("Dear customer") and detail["customer_message"]["direction"] == "in"
