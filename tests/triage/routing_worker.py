@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import sys
+import time
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -40,6 +41,7 @@ def main() -> None:
     config = load_config(settings=settings)  # no triage.toml in home: the bundled default's SLA policies
     db._migrated = True  # the parent migrated; four processes racing Alembic is not what we test
     solved = assigned = 0
+    started = time.time()  # wall clock, comparable across processes: the parent checks that all four overlapped
     while True:
         with db.transaction() as session:
             assigned += drain(session=session, limit=40)
@@ -58,7 +60,7 @@ def main() -> None:
             left = session.scalar(select(func.count()).select_from(Ticket).where(Ticket.status.in_(OPEN_STATUSES)))
         if not left:
             break
-    print(f"{solved} {assigned}")
+    print(f"{solved} {assigned} {started} {time.time()}")
     db.dispose()
 
 

@@ -20,14 +20,14 @@ from triage.inbox.tables import InboxItem
 from triage.ingest.chat import ChatRecord
 from triage.runtime import Triage
 
-ROWS = 500
+ROWS = 150  # enough that both workers take rows while the other is busy; throughput is benchmarks' job
 TEXTS = ["Where is my order? It was due yesterday.", "I was charged twice for the same purchase",
          "The app crashes when I open settings", "Please cancel my Larkspur Plus membership",
          "I can't log in, the reset email never comes", "Do you ship to Norway?"]
 
 
 @pytest.mark.slow
-def test_two_worker_processes_drain_500_rows_exactly_once(tmp_path: Path, pg_database: str,
+def test_two_worker_processes_drain_150_rows_exactly_once(tmp_path: Path, pg_database: str,
                                                           models_path: Path) -> None:
     from sqlalchemy import create_engine, text
 
