@@ -31,6 +31,31 @@ def run_triage(home: Path, *args: str, timeout: float = 600) -> subprocess.Compl
     return subprocess.run([*cmd, *args], capture_output=True, text=True, env=env, timeout=timeout)
 
 
+def main_in_process(home: Path, monkeypatch: pytest.MonkeyPatch, *args: str,
+                    env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """What run_triage returns, without a new interpreter: `triage.cli.main` (errors translated to one stderr line
+    and an exit code, as in the shell) in this process, with TRIAGE_HOME=home and no other TRIAGE_ settings.
+
+    A subprocess pays the imports (and the sentence encoder) again on every call; use run_triage only where the
+    process boundary itself is under test.
+    """
+    from triage.cli import main
+
+    for key in [k for k in os.environ if k.startswith("TRIAGE_")]:
+        monkeypatch.delenv(key)
+    for key, value in {"TRIAGE_HOME": str(home), **(env or {})}.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setattr(sys, "argv", ["triage", *args])
+    with CliRunner().isolation() as (stdout, stderr, _):
+        try:
+            main()
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
+        out, err = stdout.getvalue().decode(), stderr.getvalue().decode()
+    return subprocess.CompletedProcess(["triage", *args], code, out, err)
+
+
 @pytest.fixture(scope="session")
 def pg_database() -> Iterator[str]:
     """A database created for this test session on the local PostgreSQL, dropped afterwards."""
