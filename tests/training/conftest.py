@@ -1,19 +1,19 @@
-"""Small deterministic labelled data and a `triage` subprocess runner for the retraining-loop tests."""
+"""Small deterministic labelled data and a `triage` command runner for the retraining-loop tests."""
 
 from __future__ import annotations
 
 import csv
 import itertools
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+
+from tests.conftest import main_in_process
 
 # Three intents and out-of-scope examples, 10 of each, written for these tests.
 _TEMPLATES = {
@@ -87,26 +87,25 @@ def cached_embeddings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Encoder, "encode", encode)
 
 
-def _cli_env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRIAGE_")}
-    env["TRIAGE_HOME"] = str(home)
-    return env
-
-
-def _run_cli(home: Path, *args: str, code: int = 0,
-             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    home.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.run([sys.executable, "-m", "triage.cli", *args], capture_output=True, text=True,
-                          env=_cli_env(home) | (env or {}), cwd=home.parent, timeout=300)
-    assert proc.returncode == code, f"exit {proc.returncode}\nstdout:\n{proc.stdout[-3000:]}\nstderr:\n" \
-                                    f"{proc.stderr[-3000:]}"
-    return proc
-
-
 @pytest.fixture
-def run_triage() -> Callable[..., subprocess.CompletedProcess[str]]:
-    """run_triage(home, *args, code=0, env=None): `python -m triage.cli ARGS` in TRIAGE_HOME=home, exit code checked."""
-    return _run_cli
+def run_triage(monkeypatch: pytest.MonkeyPatch) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """run_triage(home, *args, code=0, env=None): `triage ARGS` in TRIAGE_HOME=home, exit code checked.
+
+    In this process, through the console entry point (the same error translation and exit codes): the imports are
+    paid once and `cached_embeddings` reaches the commands. `python -m triage.cli` itself is exercised by
+    tests/triage/test_workers.py.
+    """
+
+    def run(home: Path, *args: str, code: int = 0,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        home.mkdir(parents=True, exist_ok=True)
+        monkeypatch.chdir(home.parent)
+        proc = main_in_process(home, monkeypatch, *args, env=env)
+        assert proc.returncode == code, f"exit {proc.returncode}\nstdout:\n{proc.stdout[-3000:]}\nstderr:\n" \
+                                        f"{proc.stderr[-3000:]}"
+        return proc
+
+    return run
 
 
 @pytest.fixture

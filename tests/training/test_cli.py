@@ -1,4 +1,4 @@
-"""The data scientist's CLI contract through `python -m triage.cli`: JSON last lines, exit codes, files."""
+"""The data scientist's CLI contract through the `triage` entry point: JSON last lines, exit codes, files."""
 
 from __future__ import annotations
 
@@ -33,11 +33,12 @@ def test_train_evaluate_and_manage_versions(tmp_path: Path, intent_csv: Path, ru
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     home = tmp_path / "home"
     registry = Registry(home / "models")
-    # in service: a model that always answers the most frequent label
-    monkeypatch.setattr(training.train, "make_estimator",
-                        lambda kind, **_: TextClassifier(use_tfidf=False, embedding_weight=0.0))
-    # stored as fitted on its training split, so the next run (same split) has validation rows it never saw
-    weak = run_training("intent", intent_csv, registry=registry, config=TrainConfig(refit=False))["version"]
+    # in service: a model that always answers the most frequent label (only this run: the CLI below trains the real one)
+    with monkeypatch.context() as patch:
+        patch.setattr(training.train, "make_estimator",
+                      lambda kind, **_: TextClassifier(use_tfidf=False, embedding_weight=0.0))
+        # stored as fitted on its training split, so the next run (same split) has validation rows it never saw
+        weak = run_training("intent", intent_csv, registry=registry, config=TrainConfig(refit=False))["version"]
 
     proc = run_triage(home, "train", "intent", "--data", str(intent_csv), "--no-promote", "--json",
                       env={"TRIAGE_PROGRESS": "1"})
@@ -165,7 +166,6 @@ def test_data_export_round_trip_with_feedback(tmp_path: Path, run_triage: Run, l
     assert load_csv(with_feedback).sha256 == summary["data_sha256"]
 
 
-@pytest.mark.slow
 @pytest.mark.usefixtures("cached_embeddings")
 def test_a_foreign_label_set_needs_force(tmp_path: Path, intent_csv: Path, run_triage: Run, last_json: LastJson,
                                          write_rows: Callable[..., Path]) -> None:
