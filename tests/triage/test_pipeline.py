@@ -169,11 +169,11 @@ def test_failing_row_is_kept_and_replayable(rt: Triage, tmp_path: Path, make_ema
     calls = {"n": 0}
     real = pipeline.suite.classify_one
 
-    def flaky(text: str):  # type: ignore[no-untyped-def]
+    def flaky(text: str, context=None):  # type: ignore[no-untyped-def]
         calls["n"] += 1
         if calls["n"] == 1:
             raise RuntimeError("model server hiccup")
-        return real(text)
+        return real(text, context)
 
     monkeypatch.setattr(pipeline.suite, "classify_one", flaky)
     from triage.flows.processing import Worker

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
+from triage.config import CustomersConfig
 from triage.conversations.schemas import ticket_detail
 from triage.conversations.service import get_ticket
 from triage.conversations.tables import Ticket
 from triage.events.tables import Event
+from triage.flows.processing import Pipeline, Worker
 from triage.flows.tickets import change_status
 from triage.ingest.files import ingest_paths
 from triage.runtime import Triage
@@ -66,3 +69,33 @@ def test_a_closing_thanks_keeps_the_customer_negative_until_the_ticket_is_answer
     with rt.db.session() as session:
         ticket = session.get(Ticket, ticket_id)
         assert ticket is not None and ticket.sentiment == "positive"  # thanks for a resolution
+
+
+def _emails(rt: Triage, tmp_path: Path, make_email: Any, *mails: tuple[str, str, str]) -> dict[str, list[str]]:
+    """(sender, subject, hour) -> the urgency reasons of each new ticket, by subject."""
+    paths = []
+    for i, (sender, subject, hour) in enumerate(mails):
+        paths.append(tmp_path / f"{i}.eml")
+        paths[-1].write_bytes(make_email(sender=sender, subject=subject, message_id=f"<c{i}@mail.example>",
+                                         body="Hello, could you tell me how I change the address on my order?",
+                                         date=f"Mon, 16 Nov 2026 {hour}:00:00 +0000"))
+    with rt.db.session() as session:
+        ingest_paths(paths, session=session, commit=session.commit)
+    config = rt.config.model_copy(update={"customers": CustomersConfig(vip=["bigclient.example"])})
+    Worker(rt.db, Pipeline(config, rt.suite), "test").drain()
+    with rt.db.session() as session:
+        return {t.subject: ticket_detail(get_ticket(t.id, session=session)).urgency_reasons  # type: ignore[arg-type]
+                for t in session.scalars(select(Ticket))}
+
+
+def test_vip_and_repeated_contact_reach_the_urgency_model(rt: Triage, tmp_path: Path, make_email: Any) -> None:
+    reasons = _emails(rt, tmp_path, make_email,
+                      ("Lea <lea@bigclient.example>", "Address change", "09"),
+                      ("Tom <tom@small.example>", "First try", "09"),
+                      ("Tom <tom@small.example>", "Second try", "10"),
+                      ("Tom <tom@small.example>", "Third try", "11"))
+    assert "VIP customer" in reasons["Address change"]
+    assert not any("VIP" in r for r in reasons["First try"])
+    # Two earlier messages within the contact window make the third one a repeated contact; the first two are not.
+    assert any(r.startswith("repeated contact: 2 earlier") for r in reasons["Third try"])
+    assert not any(r.startswith("repeated contact") for r in reasons["First try"] + reasons["Second try"])

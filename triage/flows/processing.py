@@ -33,6 +33,7 @@ from triage.conversations.sentiment import ANSWERED_STATUSES, conversation_senti
 from triage.conversations.service import find_message, resolve_customer, thread_chat, thread_email
 from triage.conversations.subjects import normalise_subject
 from triage.conversations.tables import AttachmentBlob, Classification, Message, Ticket
+from triage.customers.service import urgency_context
 from triage.db import Database, utcnow
 from triage.events.service import record
 from triage.flows.expected import expected_reply, template_values
@@ -309,7 +310,11 @@ class Pipeline:
     def _classify_and_route(self, ticket: Ticket, message: Message, text: str, *, created: bool,
                             session: Session, team: str | None = None) -> None:
         self._set_language(ticket, message, text)
-        results = self.suite.classify_one(text)
+        # What the text alone does not say: a VIP, or a customer who keeps writing, raises urgency.
+        session.flush()
+        context = urgency_context(ticket.customer, session=session, config=self.config,
+                                  now=message.sent_at or message.created_at)
+        results = self.suite.classify_one(text, dict(context))
         for task, (pred, version) in results.items():
             session.add(Classification(message_id=message.id, task=task, label=pred.label,
                                        confidence=pred.confidence, model_version=version,
