@@ -20,3 +20,10 @@ def ticket_token(ticket_id: int) -> str:
 def normalise_subject(subject: str) -> str:
     """Subject without reply/forward prefixes (Re:, Fwd:, AW:, SV:, RE[2]:) or our ticket token."""
     return " ".join(TICKET_TOKEN.sub("", REPLY_PREFIX.sub("", subject or "")).split())
+
+
+def classification_text(subject: str | None, body: str) -> str:
+    """What the classifiers see of an email: its normalised subject, then the body (one rule for serving,
+    evaluation and the feedback that retrains on it)."""
+    normalised = normalise_subject(subject or "")
+    return f"{normalised}\n{body}" if normalised else body

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.vocabulary import TASKS, URGENCY_LEVELS, URGENCY_TO_PRIORITY
-from triage.conversations.subjects import normalise_subject
+from triage.conversations.subjects import classification_text
 from triage.conversations.tables import Classification, Message, Ticket
 from triage.errors import UserError
 from triage.events.service import record
@@ -17,8 +17,7 @@ MAX_LABEL = 100
 
 def classified_text(message: Message) -> str:
     """The text the pipeline classified for this message: the normalised subject line, then the body."""
-    subject = normalise_subject(message.subject or "")
-    return f"{subject}\n{message.text}" if subject else message.text
+    return classification_text(message.subject, message.text)
 
 
 def record_correction(*, session: Session, message_id: int, task: str, label: str, actor: str) -> LabelFeedback:

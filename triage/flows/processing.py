@@ -31,7 +31,7 @@ from triage.config import TriageConfig, parse_duration
 from triage.conversations.bounces import bounce_reason, mark_bouncing
 from triage.conversations.sentiment import ANSWERED_STATUSES, conversation_sentiment
 from triage.conversations.service import find_message, resolve_customer, thread_chat, thread_email
-from triage.conversations.subjects import normalise_subject
+from triage.conversations.subjects import classification_text, normalise_subject
 from triage.conversations.tables import AttachmentBlob, Classification, Message, Ticket
 from triage.customers.service import urgency_context
 from triage.db import Database, utcnow
@@ -350,8 +350,7 @@ class Pipeline:
 
 def email_classification_text(parsed: ParsedEmail) -> str:
     """What the classifiers see of an email: its normalised subject, then the body without quotes or signature."""
-    subject = normalise_subject(parsed.subject)
-    return f"{subject}\n{parsed.text}" if subject else parsed.text
+    return classification_text(parsed.subject, parsed.text)
 
 
 def _chat_subject(text: str) -> str:
