@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint install clean bench
+.PHONY: demo test lint typecheck install clean bench
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,10 @@ demo: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 
-test: $(VENV)/.installed lint
+typecheck: $(VENV)/.installed
+	$(BIN)/mypy
+
+test: $(VENV)/.installed lint typecheck
 	$(BIN)/pytest
 
 bench: $(VENV)/.installed

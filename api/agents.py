@@ -99,5 +99,5 @@ def change_agent_capacity(email: Email, body: CapacityIn, session: SessionDep,
     change in the file.
     """
     set_capacity(email, session=session, capacity=body.capacity,
-                 by_channel=dict(body.by_channel) if body.by_channel else None, actor=user.name)
+                 by_channel={ch: n for ch, n in body.by_channel.items()} if body.by_channel else None, actor=user.name)
     return _row(email, session=session)

@@ -101,5 +101,5 @@ def allow(*roles: Role) -> Any:
 
 def route_roles(route: APIRoute) -> frozenset[Role] | None:
     """The roles a route admits, read from its `allow(...)` dependency; None when it has no role check."""
-    found = [d.call.roles for d in route.dependant.dependencies if hasattr(d.call, "roles")]
+    found = [roles for d in route.dependant.dependencies if (roles := getattr(d.call, "roles", None)) is not None]
     return found[0] if found else None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping
 from http import HTTPStatus
 
 from fastapi import FastAPI, Request
@@ -35,7 +36,7 @@ def trace_id(scope: Scope) -> str:
     return str(state["trace_id"])
 
 
-def problem(scope: Scope, status: int, title: str, detail: str, *, headers: dict[str, str] | None = None,
+def problem(scope: Scope, status: int, title: str, detail: str, *, headers: Mapping[str, str] | None = None,
             **extra: object) -> JSONResponse:
     """RFC 9457 problem details with the request's trace id."""
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra,

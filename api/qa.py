@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
@@ -31,16 +31,18 @@ from triage.users.service import Role
 
 log = logging.getLogger(__name__)
 
-def _problem(description: str) -> dict[str, object]:
+def _problem(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/problem+json": {}}}
 
 
 router = APIRouter(prefix="/api/v1/qa", tags=["qa"], responses={
     401: _problem("no API key, or an unknown or revoked one"),
     403: _problem("the caller's role may not use this route (or, scoring, the sample is not assigned to him)")})
-BAD = {400: _problem("bad input; the problem's detail says what to fix")}
-MISSING = {404: _problem("no such run, sample, agent or reviewer (or not one an agent may see)")}
-CONFLICT = {409: _problem("already scored (amend with PUT), or nothing to amend yet")}
+# FastAPI's `responses=` type: the key may be a status code or a range such as "4XX".
+Responses = dict[int | str, dict[str, Any]]
+BAD: Responses = {400: _problem("bad input; the problem's detail says what to fix")}
+MISSING: Responses = {404: _problem("no such run, sample, agent or reviewer (or not one an agent may see)")}
+CONFLICT: Responses = {409: _problem("already scored (amend with PUT), or nothing to amend yet")}
 SCORING = MISSING | CONFLICT
 
 

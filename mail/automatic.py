@@ -30,7 +30,7 @@ def _report_type(msg: Message) -> str | None:
     if msg.get_content_type() == "multipart/report":
         return (msg.get_param("report-type") or "").lower() or None  # type: ignore[union-attr]
     if msg.is_multipart():
-        for part in msg.get_payload():  # type: ignore[union-attr]
+        for part in msg.get_payload():
             if isinstance(part, Message) and part.get_content_type() == "multipart/report":
                 return (part.get_param("report-type") or "").lower() or None  # type: ignore[union-attr]
     return None

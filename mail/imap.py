@@ -253,7 +253,7 @@ class ImapIngestor:
                 cp.uidvalidity, cp.last_uid = uidvalidity, 0
             return int(cp.last_uid)
 
-    def _checkpoint_query(self) -> Select[tuple[ImapCheckpoint]]:
+    def _checkpoint_query(self) -> Select[ImapCheckpoint]:
         return (select(ImapCheckpoint)
                 .where(ImapCheckpoint.mailbox == self.mailbox.address, ImapCheckpoint.folder == self.config.folder)
                 .with_for_update())  # PostgreSQL: pollers of one folder take turns; SQLite is serialised anyway

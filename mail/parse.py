@@ -342,17 +342,17 @@ def _customer_text(full: str, reply: str, sender: str, subject: str, notes: list
 
 def load_message(raw: bytes) -> EmailMessage:
     try:
-        return email.message_from_bytes(raw, policy=email.policy.default)  # type: ignore[return-value]
+        return email.message_from_bytes(raw, policy=email.policy.default)
     except RecursionError:
         # MIME nested deeper than the parser's recursion allows: headers only, body left as one string.
         parser = email.parser.BytesParser(policy=email.policy.default)
-        return parser.parsebytes(raw, headersonly=True)  # type: ignore[return-value]
+        return parser.parsebytes(raw, headersonly=True)
 
 
 def read_headers(raw: bytes) -> EmailMessage:
     """The header block alone, parsed (the body is not): read its fields with `sender_address` and the like."""
     parser = email.parser.BytesParser(policy=email.policy.default)
-    return parser.parsebytes(raw, headersonly=True)  # type: ignore[return-value]
+    return parser.parsebytes(raw, headersonly=True)
 
 
 def starts_with_header(raw: bytes) -> bool:

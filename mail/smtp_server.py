@@ -25,7 +25,7 @@ import ssl
 import uuid
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from typing import Any
+from typing import Any, AnyStr
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
@@ -135,10 +135,11 @@ def trace_header(*, helo: str, peer: str, hostname: str, protocol: str, trace: s
 class _IntakeSMTP(SMTP):
     """aiosmtpd's server with RFC 3463 enhanced codes on the replies it sends on its own."""
 
-    async def push(self, status: str | bytes) -> None:
+    async def push(self, status: AnyStr) -> None:
         if isinstance(status, str):
-            status = _REPLIES.get(status, status)
-        await super().push(status)
+            await super().push(_REPLIES.get(status, status))
+        else:
+            await super().push(status)
 
 
 class _IntakeController(Controller):

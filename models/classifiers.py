@@ -13,6 +13,7 @@ so callers never pass a validation set.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
 from collections.abc import Sequence
@@ -225,7 +226,8 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         blocks: list[Any] = [sparse.csr_matrix(embeddings * np.float32(self.embedding_weight))]
         if self.use_tfidf:
             products = tuple(self.products)
-            normalised = [memo(("normalised", products, t), lambda t=t: normalise_text(t, products)) for t in texts]
+            normalised = [memo(("normalised", products, t), functools.partial(normalise_text, t, products))
+                          for t in texts]
             for vec in vectorizers:
                 block = vec.fit_transform(normalised) if fitting else tfidf_transform(vec, normalised)
                 blocks.append(block * np.float32(self.tfidf_weight))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -41,7 +41,7 @@ class Encoder:
     def name(self) -> str:
         return self.path.name if self.path.name != "model" else "all-MiniLM-L6-v2"
 
-    def _load(self):  # type: ignore[no-untyped-def]
+    def _load(self):
         with self._lock:
             if self._model is None:
                 if not (self.path / "modules.json").exists() and not (self.path / "config.json").exists():
@@ -81,7 +81,7 @@ class Encoder:
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         batches = [order[start : start + self.batch_size] for start in range(0, len(order), self.batch_size)]
         if len(batches) <= 1 or self.workers <= 1:
-            done = map(self._forward, ([texts[i] for i in rows] for rows in batches))
+            done: Iterator[np.ndarray] = map(self._forward, ([texts[i] for i in rows] for rows in batches))
         else:
             done = self._executor().map(self._forward, [[texts[i] for i in rows] for rows in batches])
         for rows, vectors in zip(batches, done, strict=True):

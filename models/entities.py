@@ -11,7 +11,7 @@ import re
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 LABELS = ("ORDER_NUMBER", "ACCOUNT_NUMBER", "MONEY", "DATE", "PRODUCT", "EMAIL", "PHONE", "PERSON")
 # What `mask` hides and with what; amounts, dates and products are not personal data.
@@ -109,7 +109,10 @@ def _pipeline(products: tuple[str, ...]) -> Any:
             import spacy
 
             nlp = spacy.blank("en")
-            ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER", "validate": True})
+            from spacy.pipeline import EntityRuler
+
+            ruler = cast(EntityRuler, nlp.add_pipe("entity_ruler",
+                                                   config={"phrase_matcher_attr": "LOWER", "validate": True}))
             patterns = _token_patterns()
             patterns += [{"label": "PRODUCT", "pattern": name} for name in products if name.strip()]
             ruler.add_patterns(patterns)

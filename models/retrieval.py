@@ -115,7 +115,7 @@ class HybridIndex:
             if values is not None and len(values) != n:
                 raise ValueError(f"{len(values)} {name} for {n} texts")
         self.n_ = n
-        matrix = np.ascontiguousarray(embeddings, dtype=np.float32)
+        matrix: np.ndarray = np.ascontiguousarray(embeddings, dtype=np.float32)
         if n:
             norms = np.linalg.norm(matrix, axis=1, keepdims=True)
             matrix = matrix / np.where(norms == 0, 1.0, norms)

@@ -339,7 +339,11 @@ def ceiling(signals: Iterable[UrgencySignal]) -> str | None:
 
 def escalate(level: str, signals: list[UrgencySignal], levels: tuple[str, ...] = URGENCY_LEVELS) -> str:
     """The level after the signals: every floor, one step up for a raise (never to critical), then the ceiling."""
-    ranked = sorted(levels, key=lambda lab: urgency_rank(lab) if urgency_rank(lab) is not None else 1)
+    def order(lab: str) -> int:
+        rank = urgency_rank(lab)
+        return rank if rank is not None else 1
+
+    ranked = sorted(levels, key=order)
     rank = urgency_rank(level)
     if rank is None:
         return level

@@ -23,11 +23,12 @@ class LoadedModel:
 
 
 def _takes_context(model: Any) -> bool:
-    return _predictions_take_context(type(model))
+    # mypy reads `type.__hash__` as the unbound instance method, so a class is "not Hashable" to lru_cache's stub.
+    return _predictions_take_context(type(model))  # type: ignore[arg-type]
 
 
 @functools.cache
-def _predictions_take_context(cls: type) -> bool:
+def _predictions_take_context(cls: Any) -> bool:
     # Cached per class: inspecting a signature on every message was a visible share of a request.
     try:
         return "context" in inspect.signature(cls.predictions).parameters

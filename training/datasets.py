@@ -125,7 +125,7 @@ def sample_path(name: str) -> Path:
     return Path(str(resources.files("triage.samples") / "training" / name))
 
 
-BASELINE_FILES = dict(zip(TASKS, ("intents.csv", "sentiment.csv", "urgency.csv"), strict=True))
+BASELINE_FILES: dict[str, str] = dict(zip(TASKS, ("intents.csv", "sentiment.csv", "urgency.csv"), strict=True))
 
 
 def write_csv(path: Path, dataset: Dataset, *, origins: list[str] | None = None) -> Path:

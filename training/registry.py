@@ -314,11 +314,11 @@ def _write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def load_suite(registry: Registry):  # type: ignore[no-untyped-def]
+def load_suite(registry: Registry):
     """The current intent, sentiment and urgency models as one ClassifierSuite."""
     from models.suite import ClassifierSuite, LoadedModel
 
-    loaded = {}
+    loaded: dict[str, LoadedModel] = {}
     for kind in TASKS:
         model, info = registry.load(kind)
         loaded[kind] = LoadedModel(model=model, version=info.version)

@@ -63,7 +63,7 @@ def write_per_class_markdown(scores: dict[str, Any], title: str, path: Path) -> 
     return path.name
 
 
-def _figure(width: float, height: float):  # type: ignore[no-untyped-def]
+def _figure(width: float, height: float):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 

@@ -29,6 +29,7 @@ from triage.errors import UserError
 from triage.sla.calendar import BusinessCalendar
 
 Channel = Literal["email", "chat"]
+CHANNELS: tuple[Channel, ...] = ("email", "chat")
 AgentStatus = Literal["online", "away", "offline"]
 
 _DEV_SECRET = "change-me"
@@ -121,7 +122,7 @@ class AgentConfig(_Strict):
     skills: list[str] = Field(default_factory=list)
     languages: list[str] = Field(default_factory=lambda: ["en"])
     capacity: Annotated[int, Field(ge=0)] = 10  # tickets held at once per channel, unless capacity_by_channel
-    channels: list[Channel] = Field(default_factory=lambda: ["email", "chat"])
+    channels: list[Channel] = Field(default_factory=lambda: list(CHANNELS))
     capacity_by_channel: dict[Channel, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
     status: AgentStatus = "online"
     timezone: str = "UTC"
@@ -553,9 +554,9 @@ class TriageConfig(_Strict):
         if len(set(emails)) != len(emails):
             raise ValueError("agent emails must be unique")
         for agent in self.agents:
-            for team in agent.teams:
-                if team not in names:
-                    raise ValueError(f"agent {agent.email} is in unknown team {team!r}")
+            for team_name in agent.teams:
+                if team_name not in names:
+                    raise ValueError(f"agent {agent.email} is in unknown team {team_name!r}")
         for box in self.mailboxes:
             if box.team is not None and box.team not in names:
                 raise ValueError(f"mailbox {box.address} points at unknown team {box.team!r}")

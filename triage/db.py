@@ -81,7 +81,7 @@ def make_engine(settings: Settings) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(dbapi_conn, _record) -> None:
             # Let SQLAlchemy issue BEGIN itself: pysqlite's implicit transactions break SAVEPOINT.
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
@@ -91,7 +91,7 @@ def make_engine(settings: Settings) -> Engine:
             cur.close()
 
         @event.listens_for(engine, "begin")
-        def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
+        def _sqlite_begin(conn) -> None:
             # IMMEDIATE takes the write lock up front (waiting on busy_timeout); a deferred
             # transaction that reads and then writes can fail at once when another wrote between.
             conn.exec_driver_sql("BEGIN IMMEDIATE")
@@ -100,7 +100,7 @@ def make_engine(settings: Settings) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-def _alembic_config(engine: Engine):  # type: ignore[no-untyped-def]
+def _alembic_config(engine: Engine):
     from alembic.config import Config
 
     cfg = Config()

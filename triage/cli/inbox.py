@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -61,6 +61,7 @@ def inbox_list(
 
     rt = _common.runtime()
     with rt.db.session() as session:
+        rows: list[dict[str, Any]]
         rows = [{"id": i.id, "kind": i.kind, "source": i.source, "source_ref": i.source_ref, "status": i.status,
                  "attempts": i.attempts, "error": i.error, "received_at": i.received_at.isoformat()}
                 for i in list_items(session=session, status=status, limit=limit)]

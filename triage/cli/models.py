@@ -42,7 +42,7 @@ ForceOpt = Annotated[bool, typer.Option(
 VersionArg = Annotated[str, typer.Argument(help="A version from `triage models list`.")]
 
 
-def _registry(settings: Settings):  # type: ignore[no-untyped-def]
+def _registry(settings: Settings):
     from training.registry import Registry
 
     return Registry(settings.models_dir)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -24,6 +24,7 @@ def outbox_list(
 
     rt = _common.runtime()
     with rt.db.session() as session:
+        rows: list[dict[str, Any]]
         rows = [{"id": o.id, "kind": o.kind, "ticket": o.ticket_id, "recipient": o.recipient, "subject": o.subject,
                  "status": o.status, "attempts": o.attempts, "error": o.last_error,
                  "next_attempt_at": o.next_attempt_at.isoformat()} for o in list_outbox(session=session,

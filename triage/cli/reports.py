@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -216,8 +217,10 @@ def _mix(report: MixReport) -> list[Table]:
 
 def tables(report: Any) -> list[Table]:
     """Rich tables for any report."""
-    for kind, render in ((ResponseTimesReport, _response_times), (SlaReport, _sla), (VolumeReport, _volume),
-                         (BacklogReport, _backlog), (MixReport, _mix)):
+    renderers: tuple[tuple[type, Callable[[Any], list[Table]]], ...]
+    renderers = ((ResponseTimesReport, _response_times), (SlaReport, _sla), (VolumeReport, _volume),
+                 (BacklogReport, _backlog), (MixReport, _mix))
+    for kind, render in renderers:
         if isinstance(report, kind):
-            return render(report)  # type: ignore[operator]
+            return render(report)
     raise TypeError(f"no table for {type(report).__name__}")

@@ -135,7 +135,7 @@ def _contains(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _filtered(query: Select[tuple[Ticket]], f: TicketFilter) -> Select[tuple[Ticket]]:
+def _filtered(query: Select[Ticket], f: TicketFilter) -> Select[Ticket]:
     if f.unassigned:
         query = query.where(Ticket.assignee_id.is_(None))
     elif f.assignee_id is not None:

@@ -114,9 +114,9 @@ def read_path(path: Path, kind: str | None) -> Iterator[Record | Rejection]:
         finally:
             box.close()
     elif kind == "maildir":
-        box = mailbox.Maildir(path, factory=None, create=False)
-        for key in sorted(box.iterkeys()):
-            yield Record("email", box.get_bytes(key), f"{ref}/{key}")
+        maildir = mailbox.Maildir(path, factory=None, create=False)
+        for key in sorted(maildir.iterkeys()):
+            yield Record("email", maildir.get_bytes(key), f"{ref}/{key}")
     elif kind in ("jsonl", "csv"):
         reader = read_jsonl if kind == "jsonl" else read_csv
         for line, rec, error in reader(path.read_bytes()):

@@ -786,7 +786,8 @@ def calibration_report(*, session: Session, run_id: int | None = None,
     items: list[ItemAgreement] = []
     for name, (lo, hi) in scales.items():
         categories = list(range(lo, hi + 1))
-        by_sample = [{r.reviewer_id: r.scores[name] for r in reviews if name in r.scores} for reviews in scored]
+        by_sample = [{r.reviewer_id: r.scores[name] for r in reviews if r.scores and name in r.scores}
+                     for reviews in scored]
         subjects = [list(ratings.values()) for ratings in by_sample if len(ratings) >= 2]
         raters = sorted({rid for ratings in by_sample for rid in ratings})
         pairs: list[PairAgreement] = []

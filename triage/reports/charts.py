@@ -26,7 +26,7 @@ WIDTH, HEIGHT, DPI = 11.0, 6.5, 100  # 1100 x 650 pixels
 TOP_LABELS = 8  # more intents than this are drawn as "other" (the JSON keeps them all)
 
 
-def _figure(width: float = WIDTH, height: float = HEIGHT):  # type: ignore[no-untyped-def]
+def _figure(width: float = WIDTH, height: float = HEIGHT):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 

@@ -89,7 +89,7 @@ class Board:
         """Lock and read the agents once per transaction; later calls in it reuse the same board."""
         cached = session.info.get(_BOARD)
         if cached is not None and _agents_locked(session):
-            return cached  # type: ignore[no-any-return]
+            return cached
         query = select(Agent).where(Agent.active.is_(True)).order_by(Agent.id)
         if _postgres(session) and not _agents_locked(session):
             query = query.with_for_update()
@@ -100,6 +100,7 @@ class Board:
         rows = session.execute(select(Ticket.assignee_id, Ticket.intent, Ticket.channel).where(
             Ticket.assignee_id.in_(list(agents)), Ticket.status.in_(OPEN_STATUSES)))
         for agent_id, intent, channel in rows:
+            assert agent_id is not None  # the IN clause leaves no NULL assignee
             board.open_work[agent_id].append((intent, channel))
         return board
 
@@ -120,7 +121,7 @@ class Board:
 
     def channels_with_room(self) -> list[str]:
         """Channels in which some online agent could take one more ticket."""
-        out = set()
+        out: set[str] = set()
         for agent in self.agents.values():
             if agent.status == "online":
                 snap = self.snapshot(agent)
@@ -184,7 +185,7 @@ def assign(ticket: Ticket, *, session: Session, now: datetime | None = None) -> 
     return agent
 
 
-def waiting_order() -> tuple:  # type: ignore[type-arg]
+def waiting_order() -> tuple:
     """SQL ordering of the waiting queue, the same as `balancer.queue_key`."""
     rank = case(PRIORITY_RANK, value=Ticket.priority, else_=2)
     return (rank, Ticket.first_response_due.asc().nulls_last(), Ticket.queued_at.asc().nulls_last(), Ticket.id)
@@ -410,6 +411,7 @@ def agent_rows(*, session: Session) -> list[dict[str, object]]:
     rows = session.execute(select(Ticket.assignee_id, Ticket.intent, Ticket.channel).where(
         Ticket.assignee_id.is_not(None), Ticket.status.in_(OPEN_STATUSES)))
     for agent_id, intent, channel in rows:
+        assert agent_id is not None  # filtered by the query
         board.open_work.setdefault(agent_id, []).append((intent, channel))
     out = []
     for agent in board.agents.values():

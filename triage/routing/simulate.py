@@ -107,7 +107,7 @@ def _at(minutes: float) -> datetime:
 
 def sla_targets(config: TriageConfig | None) -> dict[tuple[str, str], float]:
     """First-response targets in minutes per (channel, priority), from the configured policies."""
-    targets = dict(DEFAULT_TARGETS)
+    targets: dict[tuple[str, str], float] = dict(DEFAULT_TARGETS)
     for policy in config.sla if config is not None else []:
         targets[(policy.channel, policy.priority)] = parse_duration(policy.first_response).total_seconds() / 60
     return {k: float(v) for k, v in targets.items()}
@@ -351,9 +351,10 @@ class _Run:
         waits = np.array([t.started - t.arrival for t in self.tickets if t.started is not None])
         staffed = [a for a in self.agents.values() if a.on_shift > 0]
         per_hour = np.array([a.handled / (a.on_shift / 60.0) for a in staffed])
-        told = [t for t in self.tickets if t.estimate is not None and t.started is not None]
-        right = sum(1 for t in told if abs(t.estimate - (t.started - t.arrival))  # type: ignore[operator]
-                    <= max(ESTIMATE_TOLERANCE * (t.started - t.arrival), ESTIMATE_FLOOR_MINUTES))
+        told = [(t.estimate, t.started - t.arrival) for t in self.tickets
+                if t.estimate is not None and t.started is not None]
+        right = sum(1 for estimate, waited in told
+                    if abs(estimate - waited) <= max(ESTIMATE_TOLERANCE * waited, ESTIMATE_FLOOR_MINUTES))
         return {
             "tickets": len(self.tickets),
             "answered": len(waits),

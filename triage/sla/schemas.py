@@ -7,14 +7,17 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+SlaMetric = Literal["first_response", "next_response", "resolution"]
+SlaTimerState = Literal["ok", "warning", "breached"]
+
 
 class SlaTimerOut(BaseModel):
-    metric: Literal["first_response", "next_response", "resolution"]
+    metric: SlaMetric
     started_at: datetime
     warn_at: datetime
     due_at: datetime
     target_minutes: float
-    state: Literal["ok", "warning", "breached"]
+    state: SlaTimerState
     seconds_left: int  # negative once breached; stands still while the ticket is pending
 
 

@@ -23,7 +23,7 @@ from triage.conversations.tables import Ticket
 from triage.db import utcnow
 from triage.events.service import record
 from triage.sla.calendar import BusinessCalendar
-from triage.sla.schemas import SlaEventOut, SlaStateOut, SlaTimerOut
+from triage.sla.schemas import SlaEventOut, SlaMetric, SlaStateOut, SlaTimerOut, SlaTimerState
 from triage.sla.tables import SlaEvent, SlaPause
 
 STOPPED_STATUSES = ("solved", "closed")  # no clock runs
@@ -34,7 +34,7 @@ PAUSED_STATUS = "pending"
 class Timer:
     """One running clock: when it started, when the warning and the breach are due."""
 
-    metric: str
+    metric: SlaMetric
     started_at: datetime
     warn_at: datetime
     due_at: datetime
@@ -49,7 +49,7 @@ def _paused_time(cal: BusinessCalendar, since: datetime, pauses: Iterable[tuple[
     return total
 
 
-def _timer(metric: str, start: datetime, target: timedelta, cal: BusinessCalendar, warn_share: float,
+def _timer(metric: SlaMetric, start: datetime, target: timedelta, cal: BusinessCalendar, warn_share: float,
            pauses: list[tuple[datetime, datetime]]) -> Timer:
     paused = _paused_time(cal, start, pauses)
     due = cal.add(start, target + paused).replace(microsecond=0)
@@ -225,6 +225,7 @@ def sla_state(ticket: Ticket, config: TriageConfig, *, session: Session, now: da
     # While pending, `timers` pushes the due times out with the pause, so the time left stands still.
     out = []
     for t in running:
+        state: SlaTimerState
         if moment >= t.due_at or (t.metric, t.started_at) in breached:
             state = "breached"
         elif moment >= t.warn_at:
