@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tests.conftest import cli_in_process
 from triage.config import CustomersConfig, Settings, TriageConfig, load_config
 from triage.conversations.service import resolve_customer
 from triage.conversations.tables import Customer, Message, Ticket
@@ -97,3 +98,19 @@ def test_the_vip_list_refuses_what_is_no_address_or_domain() -> None:
     with pytest.raises(ValueError, match="invalid duration"):
         CustomersConfig(contact_window="a week")
     assert CustomersConfig(vip=[" @Client.Example "]).vip == ["client.example"]
+
+
+def test_the_cli_flags_a_customer_by_address_and_refuses_an_unknown_one(
+        rt, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    with rt.db.transaction() as session:
+        customer_id = resolve_customer([("email", "Ana@Client.example")], session=session).id
+    flagged = cli_in_process(rt, monkeypatch, "customers", "vip", " ANA@client.example ")
+    assert flagged.exit_code == 0 and "is VIP" in flagged.output
+    with rt.db.session() as session:
+        assert session.get(Customer, customer_id).vip is True  # type: ignore[union-attr]
+    unflagged = cli_in_process(rt, monkeypatch, "customers", "vip", "ana@client.example", "--off")
+    assert unflagged.exit_code == 0 and "is not VIP" in unflagged.output
+    unknown = cli_in_process(rt, monkeypatch, "customers", "vip", "nobody@client.example")
+    assert isinstance(unknown.exception, NotFound)
+    with rt.db.session() as session:
+        assert session.get(Customer, customer_id).vip is False  # type: ignore[union-attr]

@@ -27,3 +27,19 @@ def customers_clear_bounce(
     if not cleared:
         raise UserError(f"{email} is not marked bouncing")
     out.print(f"{email.strip().lower()}: mail goes to it again.", highlight=False)
+
+
+@customers_app.command("vip")
+def customers_vip(
+    email: Annotated[str, typer.Argument(help="An address the customer writes from.")],
+    off: Annotated[bool, typer.Option("--off", help="Take the VIP flag away.")] = False,
+) -> None:
+    """Flag a customer as VIP: their messages are raised one urgency level (at least normal)."""
+    from triage.customers.service import customer_by_email, set_vip
+
+    rt = _common.runtime()
+    prepare(rt, train=False)
+    with rt.db.transaction() as session:
+        customer = set_vip(customer_by_email(email, session=session).id, not off, session=session, actor="cli")
+        state = "VIP" if customer.vip else "not VIP"
+    out.print(f"customer #{customer.id} ({email.strip().lower()}) is {state}.", highlight=False)

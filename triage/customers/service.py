@@ -58,6 +58,16 @@ def urgency_context(customer: Customer, *, session: Session, config: TriageConfi
                           previous_contacts=recent_contacts(customer, session=session, config=config, now=now))
 
 
+def customer_by_email(email: str, *, session: Session) -> Customer:
+    """The customer who wrote from this address (case-insensitive)."""
+    value = (email or "").strip().lower()
+    customer = session.scalar(select(Customer).join(CustomerIdentity).where(
+        CustomerIdentity.kind == "email", CustomerIdentity.value == value))
+    if customer is None:
+        raise NotFound(f"no customer writes from {value or 'an empty address'}")
+    return customer
+
+
 def set_vip(customer_id: int, vip: bool, *, session: Session, actor: str = "system") -> Customer:
     """Flag a customer as VIP (or not); the change is recorded in the audit log."""
     customer = session.get(Customer, customer_id)
