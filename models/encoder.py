@@ -8,8 +8,12 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +36,7 @@ class Encoder:
         self.path = Path(path) if path else bundled_model_path()
         self.batch_size = batch_size
         self.workers = workers or max(1, len(os.sched_getaffinity(0)))
-        self._model = None
+        self._model: SentenceTransformer | None = None
         self._pool: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
         self._tokenizer_lock = threading.Lock()
@@ -41,7 +45,7 @@ class Encoder:
     def name(self) -> str:
         return self.path.name if self.path.name != "model" else "all-MiniLM-L6-v2"
 
-    def _load(self):
+    def _load(self) -> SentenceTransformer:
         with self._lock:
             if self._model is None:
                 if not (self.path / "modules.json").exists() and not (self.path / "config.json").exists():
@@ -72,7 +76,10 @@ class Encoder:
     def dimension(self) -> int:
         model = self._load()
         getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
-        return int(getter())
+        dimension = getter()
+        if dimension is None:  # sentence-transformers answers None for a model without a fixed output size
+            raise TypeError(f"the encoder in {self.path} has no fixed embedding dimension")
+        return int(dimension)
 
     def encode(self, texts: Sequence[str], progress: ProgressFn | None = None) -> np.ndarray:
         """Embed texts in batches; `progress(n)` is called with the number done after each batch."""
