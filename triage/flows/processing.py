@@ -149,7 +149,8 @@ class Pipeline:
             return None  # `<>` alone also carries vacation replies (RFC 3834 §3.3): not a bounce
         ids = report.original_message_ids
         ticket, how = thread_email(session=session, in_reply_to=ids[0] if ids else parsed.in_reply_to,
-                                   references=[*parsed.references, *([parsed.in_reply_to] if ids else []),
+                                   references=[*parsed.references,
+                                               *([parsed.in_reply_to] if ids and parsed.in_reply_to else []),
                                                *reversed(ids[1:])], subject=parsed.subject)
         if ticket is None:
             return None
