@@ -20,6 +20,7 @@ from triage.agents.tables import Agent
 from triage.conversations.schemas import MessageOut, TicketDetail, TicketSummary, ticket_detail, ticket_summary
 from triage.conversations.service import TicketFilter, get_ticket, list_tickets
 from triage.conversations.tables import Ticket
+from triage.errors import InvalidInput
 from triage.flows.tickets import MAX_REPLY, change_status, reassign, relabel, reply
 from triage.sla.schemas import SlaStateOut
 from triage.sla.service import sla_state
@@ -68,8 +69,10 @@ def tickets(
     user: ReaderDep,
     status: Annotated[Status | None, Query()] = None,
     queue: Annotated[str | None, Query(max_length=100, description="queue (team) name")] = None,
-    assignee: Annotated[str | None, Query(max_length=320,
-                                          description="the agent's email, or `none` for unassigned tickets")] = None,
+    assignee: Annotated[str | None, Query(max_length=320, description="the agent's email, `me` (the calling "
+                                          "agent) or `none` for unassigned tickets")] = None,
+    customer: Annotated[str | None, Query(min_length=1, max_length=320, description="the customer's tickets: "
+                                          "any address or chat id they wrote from")] = None,
     intent: Annotated[str | None, Query(max_length=100)] = None,
     needs_review: Annotated[bool | None, Query(description="true: only tickets whose intent was unsure or out of "
                                                            "scope and not yet relabelled by an agent")] = None,
@@ -93,9 +96,15 @@ def tickets(
             raise HTTPException(400, "cursor is not one this API issued")
         after = int(cursor)
     unassigned = assignee is not None and assignee.strip().lower() == "none"
+    if assignee is not None and assignee.strip().lower() == "me":
+        if user.agent_id is None:
+            raise InvalidInput("assignee=me needs an agent's key or session; give the agent's email")
+        assignee_id: int | None = user.agent_id
+    else:
+        assignee_id = _agent_id(assignee, session=session) if assignee and not unassigned else None
     where = TicketFilter(
-        assignee_id=_agent_id(assignee, session=session) if assignee and not unassigned else None,
-        unassigned=unassigned, intent=intent, sentiment=sentiment, priority=priority, channel=channel,
+        assignee_id=assignee_id, unassigned=unassigned, customer=customer,
+        intent=intent, sentiment=sentiment, priority=priority, channel=channel,
         needs_review=needs_review,
         created_since=_utc(created_since), created_until=_utc(created_until), q=q)
     rows = list_tickets(session=session, status=status, queue=queue, limit=limit + 1, after_id=after,

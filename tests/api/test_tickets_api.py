@@ -97,8 +97,15 @@ def test_list_filters_search_paging_and_agent_visibility(rt: Triage, client: Tes
         bad = client.get(url, params=params, headers=sup)
         assert bad.status_code == status and bad.headers["content-type"].startswith("application/problem+json")
 
+    # A customer's history, by any address they wrote from (any case); an unknown one has none.
+    assert _ids(client.get(url, params={"customer": f"Customer{old}@Example.com"}, headers=sup)) == [old]
+    assert _ids(client.get(url, params={"customer": "nobody@example.com"}, headers=sup)) == []
+    assert client.get(url, params={"assignee": "me"}, headers=sup).status_code == 422  # not an agent's key
+
     nadia = auth(api_key(rt, "agent", NADIA))
     assert _ids(client.get(url, headers=nadia)) == [chat, old]  # billing is not her queue
+    assert _ids(client.get(url, params={"assignee": "me"}, headers=nadia)) == \
+        [t for t in (chat, old) if _assignee(rt, t) == NADIA]
     assert client.get(f"{url}/{bill}", headers=nadia).status_code == 404
     assert _ids(client.get(url, headers=auth(api_key(rt, "qa")))) == [bill, chat, old]
     for role in ("integration", "data_scientist"):

@@ -127,6 +127,7 @@ class TicketFilter:
     created_until: datetime | None = None
     q: str | None = None  # a phrase in the subject or any message, case-insensitive; % and _ are literal
     needs_review: bool | None = None
+    customer: str | None = None  # any identity of the customer: an email address (any case) or a chat id
 
 
 def _contains(text: str) -> str:
@@ -150,6 +151,12 @@ def _filtered(query: Select[Ticket], f: TicketFilter) -> Select[Ticket]:
         query = query.where(Ticket.created_at >= f.created_since)
     if f.created_until is not None:
         query = query.where(Ticket.created_at < f.created_until)
+    if f.customer and f.customer.strip():
+        value = f.customer.strip()
+        known = select(CustomerIdentity.customer_id).where(or_(
+            (CustomerIdentity.kind == "email") & (CustomerIdentity.value == value.lower()),
+            (CustomerIdentity.kind != "email") & (CustomerIdentity.value == value)))
+        query = query.where(Ticket.customer_id.in_(known))
     if f.q and f.q.strip():
         pattern = _contains(f.q.strip())
         in_messages = select(Message.id).where(Message.ticket_id == Ticket.id,
