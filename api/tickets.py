@@ -20,8 +20,9 @@ from triage.agents.tables import Agent
 from triage.conversations.schemas import MessageOut, TicketDetail, TicketSummary, ticket_detail, ticket_summary
 from triage.conversations.service import TicketFilter, get_ticket, list_tickets
 from triage.conversations.tables import Ticket
-from triage.errors import InvalidInput
+from triage.errors import InvalidInput, ModelMissingError
 from triage.flows.tickets import MAX_REPLY, change_status, reassign, relabel, reply
+from triage.runtime import Triage
 from triage.sla.schemas import SlaStateOut
 from triage.sla.service import sla_state
 from triage.users.service import Role
@@ -209,15 +210,25 @@ class LabelOut(BaseModel):
 
 
 @router.post("/tickets/{ticket_id}/labels", response_model=LabelOut, status_code=201)
-def relabel_ticket(ticket_id: RowId, body: LabelIn, session: SessionDep, user: WorkerDep) -> LabelOut:
+def relabel_ticket(ticket_id: RowId, body: LabelIn, session: SessionDep, user: WorkerDep,
+                   rt: RuntimeDep) -> LabelOut:
     """Correct the intent, sentiment or urgency of a customer message; kept as feedback for retraining
-    and applied to the ticket (urgency also sets the priority)."""
+    and applied to the ticket (urgency also sets the priority). An intent must be one the model or a team
+    knows; an unassigned ticket then moves to that intent's queue and is routed."""
     ticket = _visible(ticket_id, user, session=session)
     feedback = relabel(ticket_id, body.task, body.label, session=session, actor=_actor(user),
-                       message_id=body.message_id)
+                       message_id=body.message_id, config=rt.config, intents=_served_intents(rt))
     assert feedback.message_id is not None
     return LabelOut(feedback_id=feedback.id, message_id=feedback.message_id, task=feedback.task,
                     old_label=feedback.old_label, label=feedback.label, ticket=ticket_summary(ticket))
+
+
+def _served_intents(rt: Triage) -> list[str] | None:
+    """The intents the served model knows; None (no check) when no intent model is trained yet."""
+    try:
+        return [str(c) for c in rt.suite.models["intent"].model.classes_]
+    except (ModelMissingError, KeyError, AttributeError):
+        return None
 
 
 class AssigneeIn(BaseModel):

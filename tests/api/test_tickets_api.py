@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from api.app import create_app
+from models.vocabulary import OUT_OF_SCOPE
 from triage.conversations.service import resolve_customer
 from triage.conversations.tables import Classification, Message, Ticket
 from triage.feedback.tables import LabelFeedback
@@ -208,3 +209,31 @@ def test_reassign_is_for_supervisors(rt: Triage, client: TestClient, api_key: Ke
     assert client.post(url, json={"agent": "nobody@example.com", "reason": "x"}, headers=sup).status_code == 422
     assert client.post(url, json={"agent": NADIA, "reason": ""}, headers=sup).status_code == 422
     assert client.post("/api/v1/tickets/999999/assignee", json=move, headers=sup).status_code == 404
+
+
+def test_relabelled_intent_must_exist_and_moves_a_waiting_ticket_to_its_queue(
+        rt: Triage, client: TestClient, api_key: KeyMaker, auth: Auth) -> None:
+    waiting, held = make_ticket(rt), make_ticket(rt)
+    with rt.db.transaction() as session:  # the first one has not reached an agent yet
+        ticket = session.get(Ticket, waiting)
+        assert ticket is not None and ticket.assignee_id is not None
+        ticket.assignee_id = None
+    lead = auth(api_key(rt, "supervisor"))
+    unknown = client.post(f"/api/v1/tickets/{waiting}/labels", json={"task": "intent", "label": "order_statsu"},
+                          headers=lead)
+    assert unknown.status_code == 422 and "unknown intent 'order_statsu'" in unknown.json()["detail"]
+    for ticket_id in (waiting, held):
+        moved = client.post(f"/api/v1/tickets/{ticket_id}/labels", json={"task": "intent", "label": "billing_issue"},
+                            headers=lead)
+        assert moved.status_code == 201, moved.text
+    with rt.db.session() as session:
+        now_waiting, now_held = session.get(Ticket, waiting), session.get(Ticket, held)
+        assert now_waiting is not None and now_held is not None
+        assert now_waiting.intent == "billing_issue" and now_waiting.queue == "billing"
+        # Routed in its new queue: given to a billing agent, or waiting in the billing line.
+        assert now_waiting.assignee_id is None or "billing" in (now_waiting.assignee.teams or [])
+        assert now_waiting.assignee_id is not None or now_waiting.queued_at is not None
+        assert now_held.intent == "billing_issue" and now_held.queue == "customer-care"  # its agent keeps it
+    # Out of scope is always a valid answer.
+    assert client.post(f"/api/v1/tickets/{held}/labels", json={"task": "intent", "label": OUT_OF_SCOPE},
+                       headers=lead).status_code == 201

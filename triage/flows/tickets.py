@@ -9,12 +9,14 @@ the agent's response for the SLA clocks; a correction is feedback for training a
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models.vocabulary import OUT_OF_SCOPE
 from triage.agents.tables import Agent
 from triage.config import TriageConfig
 from triage.conversations.bounces import bounce_reason
@@ -170,8 +172,14 @@ def _queue_email(ticket: Ticket, last: Message, text: str, agent: Agent | None, 
 
 
 def relabel(ticket_id: int, task: str, label: str, *, session: Session, actor: str,
-            message_id: int | None = None) -> LabelFeedback:
-    """Record an agent's correction of a customer message's label (default: the latest one) as feedback."""
+            message_id: int | None = None, config: TriageConfig | None = None,
+            intents: Collection[str] | None = None) -> LabelFeedback:
+    """Record an agent's correction of a customer message's label (default: the latest one) as feedback.
+
+    An intent must be one the served model knows (`intents`), one a team in the configuration takes, or out
+    of scope. With `config`, an unassigned open ticket follows its new intent to that intent's queue and is
+    routed there; an assigned one stays with its agent (moving an agent's work is a supervisor's reassign).
+    """
     ticket = session.get(Ticket, ticket_id)
     if ticket is None:
         raise NotFound(f"no ticket #{ticket_id}")
@@ -181,7 +189,26 @@ def relabel(ticket_id: int, task: str, label: str, *, session: Session, actor: s
         message = session.get(Message, message_id)
         if message is None or message.ticket_id != ticket_id:
             raise NotFound(f"ticket #{ticket_id} has no message #{message_id}")
-    return record_correction(session=session, message_id=message_id, task=task, label=label, actor=actor)
+    if task == "intent" and intents is not None:
+        known = set(intents) | {OUT_OF_SCOPE}
+        if config is not None:
+            known |= {intent for team in config.teams for intent in team.intents}
+        if (label or "").strip() not in known:
+            raise InvalidInput(f"unknown intent {label!r}: choose one of {', '.join(sorted(known))}")
+    feedback = record_correction(session=session, message_id=message_id, task=task, label=label, actor=actor)
+    if task == "intent" and config is not None:
+        _follow_intent(ticket, config, session=session, actor=actor)
+    return feedback
+
+
+def _follow_intent(ticket: Ticket, config: TriageConfig, *, session: Session, actor: str) -> None:
+    queue = config.team_for_intent(ticket.intent)
+    if ticket.assignee_id is not None or ticket.status not in OPEN_STATUSES or queue == ticket.queue:
+        return
+    record("ticket.requeued", session=session, ticket_id=ticket.id, actor=actor, queue=queue,
+           previous_queue=ticket.queue, reason=f"intent relabelled to {ticket.intent}")
+    ticket.queue = queue
+    routing.assign(ticket, session=session)
 
 
 def reassign(ticket_id: int, email: str, *, session: Session, reason: str, actor: str, force: bool = False,
