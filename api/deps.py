@@ -49,6 +49,11 @@ class Principal:
     agent_email: str | None = None
     queues: frozenset[str] | None = None  # None: every queue
 
+    @property
+    def actor(self) -> str:
+        """Who did it, as the audit log and feedback record it: the agent's email, else the key's name."""
+        return self.agent_email or self.name
+
     def sees_queue(self, queue: str | None) -> bool:
         return self.queues is None or (queue is not None and queue in self.queues)
 

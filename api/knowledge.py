@@ -94,9 +94,10 @@ def create_suggestion(ticket_id: RowId, _slot: SuggestSlot, rt: RuntimeDep, sess
              status_code=201)
 def suggestion_feedback(ticket_id: RowId, suggestion_id: RowId, feedback: FeedbackIn, session: SessionDep,
                         user: AgentDep) -> FeedbackOut:
-    """Record that the agent used, edited (with the text sent) or rejected a suggestion."""
+    """Record that the agent used, edited (with the text sent) or rejected a suggestion, as the caller (a body's
+    `actor` is ignored); the same verdict sent twice is stored once."""
     _visible(ticket_id, user, session)
-    return record_feedback(ticket_id, suggestion_id, feedback, session=session)
+    return record_feedback(ticket_id, suggestion_id, feedback, session=session, actor=user.actor)
 
 
 @router.get("/kb/search", response_model=list[SearchResult],

@@ -53,10 +53,6 @@ def _visible(ticket_id: int, user: Principal, *, session: Session) -> Ticket:
     return ticket
 
 
-def _actor(user: Principal) -> str:
-    return user.agent_email or user.name
-
-
 def _agent_id(email: str, *, session: Session) -> int:
     found = session.scalar(select(Agent.id).where(Agent.email == email.strip().lower()))
     if found is None:
@@ -149,7 +145,7 @@ def set_ticket_status(ticket_id: RowId, body: StatusIn, session: SessionDep, rt:
     """Change the status: pending pauses the SLA clocks; solved and closed stop them and free the agent's
     slot for the most urgent waiting ticket (solving also teaches the router how long such work takes)."""
     _visible(ticket_id, user, session=session)
-    change = change_status(ticket_id, body.status, config=rt.config, session=session, actor=_actor(user))
+    change = change_status(ticket_id, body.status, config=rt.config, session=session, actor=user.actor)
     return StatusOut(ticket=ticket_summary(change.ticket), previous=change.old, assigned=change.assigned)
 
 
@@ -175,10 +171,10 @@ def reply_to_ticket(ticket_id: RowId, body: ReplyIn, session: SessionDep, rt: Ru
     message, retried until the relay takes it); a chat answer is stored for the chat widget. Either way
     it is the agent's response for the SLA clocks."""
     _visible(ticket_id, user, session=session)
-    sent = reply(ticket_id, body.text, config=rt.config, session=session, actor=_actor(user),
+    sent = reply(ticket_id, body.text, config=rt.config, session=session, actor=user.actor,
                  agent_id=user.agent_id)
     if body.status is not None:
-        change_status(ticket_id, body.status, config=rt.config, session=session, actor=_actor(user))
+        change_status(ticket_id, body.status, config=rt.config, session=session, actor=user.actor)
     message = sent.message
     ticket = session.get(Ticket, ticket_id)
     assert ticket is not None
@@ -216,7 +212,7 @@ def relabel_ticket(ticket_id: RowId, body: LabelIn, session: SessionDep, user: W
     and applied to the ticket (urgency also sets the priority). An intent must be one the model or a team
     knows; an unassigned ticket then moves to that intent's queue and is routed."""
     ticket = _visible(ticket_id, user, session=session)
-    feedback = relabel(ticket_id, body.task, body.label, session=session, actor=_actor(user),
+    feedback = relabel(ticket_id, body.task, body.label, session=session, actor=user.actor,
                        message_id=body.message_id, config=rt.config, intents=_served_intents(rt))
     assert feedback.message_id is not None
     return LabelOut(feedback_id=feedback.id, message_id=feedback.message_id, task=feedback.task,

@@ -236,19 +236,25 @@ def test_feedback_and_edit_report(rt: Triage, index: KnowledgeIndex) -> None:
         second = service.suggest(ticket_id, session=session, index=index, config=rt.config)
     edited = first.draft.replace("Hello Maria,", "Dear Ms Jensen,") + "\n\nP.S. Thanks for your patience."
     with rt.db.transaction() as session:
-        out = service.record_feedback(ticket_id, first.suggestion_id, FeedbackIn(
-            action="edited", actor="ana@larkspur.example", final_text=edited), session=session)
+        out = service.record_feedback(ticket_id, first.suggestion_id, FeedbackIn(action="edited", final_text=edited),
+                                      session=session, actor="ana@larkspur.example")
         assert out.edit_distance == word_edit_distance(first.draft, edited) == 3 + 5
-        used = service.record_feedback(ticket_id, second.suggestion_id, FeedbackIn(action="used", actor="ana"),
-                                       session=session)
+        used = service.record_feedback(ticket_id, second.suggestion_id, FeedbackIn(action="used", actor="mallory"),
+                                       session=session, actor="ana")
         assert (used.edit_distance, used.edit_ratio) == (0, 0.0)
-        service.record_feedback(ticket_id, second.suggestion_id, FeedbackIn(action="rejected", actor="bo"),
-                                session=session)
+        # Sent twice (a retry, a double click): the row already stored, not a second one.
+        again = service.record_feedback(ticket_id, second.suggestion_id, FeedbackIn(action="used"),
+                                        session=session, actor="ana")
+        assert again.id == used.id
+        service.record_feedback(ticket_id, second.suggestion_id, FeedbackIn(action="rejected"),
+                                session=session, actor="bo")
         with pytest.raises(NotFoundError):
-            service.record_feedback(ticket_id + 1, second.suggestion_id, FeedbackIn(action="used", actor="x"),
-                                    session=session)
+            service.record_feedback(ticket_id + 1, second.suggestion_id, FeedbackIn(action="used"),
+                                    session=session, actor="x")
     with rt.db.session() as session:
         assert session.scalar(select(func.count()).select_from(SuggestionFeedback)) == 3
+        # Who is recorded is the caller, never the body's claim.
+        assert set(session.scalars(select(SuggestionFeedback.actor))) == {"ana@larkspur.example", "ana", "bo"}
         [row] = service.edit_report(session=session)
     assert (row.intent, row.feedback, row.used, row.edited, row.rejected) == ("order_status", 3, 1, 1, 1)
     assert row.mean_edit_distance == pytest.approx(4.0)

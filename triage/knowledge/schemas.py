@@ -50,7 +50,8 @@ class FeedbackIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     action: Literal["used", "edited", "rejected"]
-    actor: str = Field(min_length=1, max_length=200)
+    # Ignored, kept so existing clients still validate: the feedback is recorded for the authenticated caller.
+    actor: str | None = Field(default=None, min_length=1, max_length=200, deprecated=True)
     final_text: str | None = Field(default=None, max_length=100_000)
     snippet_id: str | None = Field(default=None, max_length=64)
 

@@ -349,11 +349,24 @@ def word_edit_distance(a: str, b: str) -> int:
     return previous[-1]
 
 
-def record_feedback(ticket_id: int, suggestion_id: int, feedback: FeedbackIn, *, session: Session) -> FeedbackOut:
-    """Store that a suggestion was used, edited (with the sent text) or rejected; edits are measured in words."""
+def record_feedback(ticket_id: int, suggestion_id: int, feedback: FeedbackIn, *, session: Session,
+                    actor: str) -> FeedbackOut:
+    """Store that a suggestion was used, edited (with the sent text) or rejected; edits are measured in words.
+
+    `actor` is who is authenticated, never what the body claims. The same verdict sent again (a retried request,
+    a double click) is the row already stored, so the edit report counts it once.
+    """
     suggestion = session.get(Suggestion, suggestion_id)
     if suggestion is None or suggestion.ticket_id != ticket_id:
         raise NotFoundError(f"no suggestion #{suggestion_id} on ticket #{ticket_id}")
+    actor = actor.strip()[:200]
+    same = session.scalars(select(SuggestionFeedback).where(
+        SuggestionFeedback.suggestion_id == suggestion.id, SuggestionFeedback.actor == actor,
+        SuggestionFeedback.action == feedback.action).order_by(SuggestionFeedback.id)).all()
+    for row in same:
+        if row.snippet_id == feedback.snippet_id and row.final_text == feedback.final_text:
+            return FeedbackOut(id=row.id, suggestion_id=suggestion.id, action=row.action,
+                               edit_distance=row.edit_distance, edit_ratio=row.edit_ratio)
     distance: int | None = None
     ratio: float | None = None
     if feedback.action == "used":
@@ -364,7 +377,7 @@ def record_feedback(ticket_id: int, suggestion_id: int, feedback: FeedbackIn, *,
         ratio = round(distance / max(1, len(suggestion.draft.split()), len(final.split())), 4)
     row = SuggestionFeedback(suggestion_id=suggestion.id, ticket_id=ticket_id, intent=suggestion.intent,
                              action=feedback.action, snippet_id=feedback.snippet_id, final_text=feedback.final_text,
-                             edit_distance=distance, edit_ratio=ratio, actor=feedback.actor.strip())
+                             edit_distance=distance, edit_ratio=ratio, actor=actor)
     session.add(row)
     session.flush()
     return FeedbackOut(id=row.id, suggestion_id=suggestion.id, action=row.action, edit_distance=distance,
