@@ -178,6 +178,9 @@ def test_kb_import_upload_and_article_crud(rt: Triage, server: str, hashing_enco
                              files=[("files", ("vouchers.md", _EXTRA_MD, "text/markdown"))]).json()
         assert (pruned["unchanged"], pruned["deleted"]) == (1, 2)
         _problem(client.post("/api/v1/kb/import", files={"files": ("notes.txt", b"hello", "text/plain")}), 400)
+        long_name = _problem(client.post("/api/v1/kb/import", files={"files": ("a" * 300 + ".md", _EXTRA_MD,
+                                                                             "text/markdown")}), 400)
+        assert "file name is longer than 200 characters" in long_name["detail"]
         latin = client.post("/api/v1/kb/import", files={"files": ("latin.csv", "id,title,body\nx,Straße,Öl\n"
                                                                  .encode("latin-1"), "text/csv")}).json()
         assert latin["added"] == 0 and latin["rejected"][0].startswith("latin.csv: unreadable")

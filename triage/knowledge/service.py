@@ -132,6 +132,9 @@ def import_files(files: list[tuple[str, bytes]], *, session: Session, index: Kno
             name = Path(raw_name or "").name
             if not name or Path(name).suffix.lower() not in SUFFIXES:
                 raise BadRequest(f"{raw_name or 'a file'}: unsupported file type; use Markdown (.md), .csv or .json")
+            # The stem becomes the article's id (200 characters), and the file system takes 255 bytes a name.
+            if len(Path(name).stem) > 200 or len(name.encode()) > 255:
+                raise BadRequest(f"{name[:60]}...: the file name is longer than 200 characters; rename the file")
             if name in names:
                 raise BadRequest(f"{name}: sent twice")
             names.add(name)
