@@ -114,3 +114,33 @@ def test_the_cli_flags_a_customer_by_address_and_refuses_an_unknown_one(
     assert isinstance(unknown.exception, NotFound)
     with rt.db.session() as session:
         assert session.get(Customer, customer_id).vip is False  # type: ignore[union-attr]
+
+
+def test_two_workers_meeting_a_new_customer_at_once_make_one(db: Database) -> None:
+    """Issue 14: the second worker used to insert the same identity and fail with a unique violation."""
+    import threading
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time; the race needs PostgreSQL")
+    first_holds, results, errors = threading.Event(), {}, []
+
+    def worker(name: str, hold: bool) -> None:
+        try:
+            with db.transaction() as session:
+                results[name] = resolve_customer([("email", "New.Person@Example.com")], session=session).id
+                if hold:  # still uncommitted while the other one looks the customer up
+                    first_holds.set()
+                    threading.Event().wait(0.5)
+        except Exception as exc:  # the test reports whatever the race raised
+            errors.append(exc)
+
+    a = threading.Thread(target=worker, args=("a", True))
+    a.start()
+    assert first_holds.wait(10)
+    b = threading.Thread(target=worker, args=("b", False))
+    b.start()
+    a.join(10)
+    b.join(10)
+    assert errors == [] and results["a"] == results["b"]
+    with db.session() as session:
+        assert len(session.scalars(select(Customer)).all()) == 1

@@ -32,6 +32,7 @@ def resolve_customer(
     wanted = [(kind, normalise_identity(kind, value)) for kind, value in identities if value and value.strip()]
     if not wanted:
         raise ValueError("a customer needs at least one identity")
+    _lock_identities(wanted, session=session)
     found: list[CustomerIdentity] = []
     for kind, value in wanted:
         row = session.scalar(select(CustomerIdentity).where(CustomerIdentity.kind == kind,
@@ -57,6 +58,20 @@ def resolve_customer(
             session.add(CustomerIdentity(customer_id=customer.id, kind=kind, value=value))
     session.flush()
     return customer
+
+
+# pg_advisory_xact_lock(class, key): the class keeps these apart from the inbox's and QA's advisory locks.
+_IDENTITY_LOCK_CLASS = 0x4355  # "CU"
+
+
+def _lock_identities(identities: Sequence[tuple[str, str]], *, session: Session) -> None:
+    """On PostgreSQL, hold each identity's lock until commit, so two workers meeting a new customer at once
+    make one: the second waits, then finds the first's row instead of inserting a duplicate. Locks are taken
+    in a fixed order so two workers never wait on each other. SQLite has one writer at a time already."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for kind, value in sorted(set(identities)):
+        session.execute(select(func.pg_advisory_xact_lock(_IDENTITY_LOCK_CLASS, func.hashtext(f"{kind}:{value}"))))
 
 
 def _merge_customer(source_id: int, *, into: Customer, session: Session) -> None:
