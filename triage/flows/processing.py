@@ -39,7 +39,7 @@ from triage.events.service import record
 from triage.flows.expected import expected_reply, template_values
 from triage.flows.mail import queue_outgoing, sender_address
 from triage.flows.tickets import apply_status
-from triage.inbox.service import Orphaned, claim_next, quarantine_if_exhausted, record_attempt
+from triage.inbox.service import Orphaned, claim_next, quarantine_if_exhausted, record_attempt, wait_for_earlier
 from triage.inbox.tables import DONE, FAILED, ORPHAN, PENDING, QUARANTINED, InboxItem
 from triage.ingest.chat import ChatRecord
 from triage.outbox.service import sent_count
@@ -98,6 +98,9 @@ class Pipeline:
         if not customer_address:
             raise Orphaned("no sender: From is missing or malformed and there is no envelope sender")
         automatic = parsed.auto_kind is not None and not outbound
+        parents = [ref for ref in (parsed.in_reply_to, *parsed.references) if ref]
+        if wait_for_earlier([f"mid:{ref}"[:600] for ref in parents], before_id=item.id, session=session):
+            record("inbox.waited_for_parent", session=session, inbox_id=item.id)
         customer = resolve_customer([("email", customer_address)], session=session,
                                     name=None if automatic else customer_name)
         sent_at = _clamp(parsed.date, item.received_at)

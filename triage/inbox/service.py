@@ -73,6 +73,24 @@ def claim_next(*, session: Session, worker: str) -> InboxItem | None:
         after = ids[-1]
 
 
+def wait_for_earlier(dedup_keys: list[str], *, before_id: int, session: Session) -> int:
+    """Wait until earlier rows with these keys (a reply's parents) are no longer held by another worker.
+
+    On PostgreSQL a reply can be claimed while the message it answers is still being processed by another
+    worker, uncommitted, and would open a second ticket (issue 14). Taking the parent row's lock waits for
+    that worker's commit; the caller then sees the parent. The lock is kept until this transaction ends.
+    Call it before taking any other lock (customer identities), so two workers never wait on each other:
+    parents have lower ids, so waits only ever point at older rows. SQLite runs one writer at a time.
+    """
+    if not dedup_keys or session.get_bind().dialect.name != "postgresql":
+        return 0
+    ids = sorted(session.scalars(select(InboxItem.id).where(
+        InboxItem.dedup_key.in_(dedup_keys), InboxItem.id < before_id, InboxItem.status == PENDING)))
+    for row_id in ids:
+        session.execute(select(func.pg_advisory_xact_lock(_PG_LOCK_CLASS, row_id)))
+    return len(ids)
+
+
 def record_attempt(*, session: Session, item_id: int, worker: str) -> int:
     """Count one processing attempt; the caller commits it before the work starts, so a crash cannot undo it."""
     session.execute(update(InboxItem).where(InboxItem.id == item_id)
