@@ -308,3 +308,29 @@ def test_unclear_replies_keep_the_ticket_language_and_a_customers_own_language_s
         assert [m.language for m in ticket.messages] == ["de", "de", "en"]
         assert ticket.language == "en"
         assert ticket.customer.language == "fr"
+
+
+def test_a_huge_email_is_classified_on_its_opening_and_stored_whole(rt: Triage, make_email, monkeypatch) -> None:
+    from triage.conversations.subjects import MAX_CLASSIFIED_CHARS
+    from triage.flows.processing import Worker
+
+    body = "My order LH-104233 never arrived, please help.\n" + "log line 0123456789 abcdefghij\n" * 100_000
+    raw = make_email(message_id="<huge@example.com>", body=body)
+    pipeline = rt.pipeline()
+    seen: list[str] = []
+    real = pipeline.suite.classify_one
+
+    def spy(text, context=None):  # type: ignore[no-untyped-def]
+        seen.append(text)
+        return real(text, context)
+
+    monkeypatch.setattr(pipeline.suite, "classify_one", spy)
+    with rt.db.transaction() as session:
+        enqueue(session=session, kind="email", source="file", payload=raw, dedup_key="mid:huge@example.com")
+    [outcome] = Worker(rt.db, pipeline, "w").drain()
+    assert outcome.status == "done"
+    [text] = seen
+    assert len(text) == MAX_CLASSIFIED_CHARS and text.startswith("Where is my order?\nMy order LH-104233")
+    with rt.db.session() as session:
+        message = session.get(Message, outcome.message_id)
+        assert message is not None and len(message.text) > 3_000_000  # nothing the customer wrote is lost

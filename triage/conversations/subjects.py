@@ -22,8 +22,15 @@ def normalise_subject(subject: str) -> str:
     return " ".join(TICKET_TOKEN.sub("", REPLY_PREFIX.sub("", subject or "")).split())
 
 
+# The encoder reads 256 word pieces (about 1,500 characters); the n-gram features read what is left up to
+# this cap. Without it a 12 MB email cost seconds and gigabytes to classify (issue 14): the opening of a
+# message says what it is about, the rest is logs, pasted threads and attachments rendered as text.
+MAX_CLASSIFIED_CHARS = 8_000
+
+
 def classification_text(subject: str | None, body: str) -> str:
-    """What the classifiers see of an email: its normalised subject, then the body (one rule for serving,
-    evaluation and the feedback that retrains on it)."""
+    """What the classifiers see of an email: its normalised subject, then the body, capped at
+    MAX_CLASSIFIED_CHARS (one rule for serving, evaluation and the feedback that retrains on it)."""
     normalised = normalise_subject(subject or "")
-    return f"{normalised}\n{body}" if normalised else body
+    text = f"{normalised}\n{body}" if normalised else body
+    return text[:MAX_CLASSIFIED_CHARS]
