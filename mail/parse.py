@@ -416,6 +416,11 @@ def parse_email(raw: bytes) -> ParsedEmail:
     )
 
 
+def message_id_key(message_id: str) -> str:
+    """The dedup key of a message known by its Message-ID: what an inbox row and a stored message carry."""
+    return f"mid:{message_id}"[:600]
+
+
 def email_dedup_key(raw: bytes, headers: Message | None = None) -> str:
     """'mid:<Message-ID>' when present, else a hash of sender, date, subject and body.
 
@@ -427,7 +432,7 @@ def email_dedup_key(raw: bytes, headers: Message | None = None) -> str:
     notes: list[str] = []
     mid = msgids(_safe_header(msg, "Message-ID", notes))
     if mid:
-        return f"mid:{mid[0]}"[:600]
+        return message_id_key(mid[0])
     head, sep, body = raw.replace(b"\r\n", b"\n").partition(b"\n\n")
     digest = hashlib.sha256()
     for name in ("From", "Date", "Subject", "To"):

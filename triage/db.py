@@ -57,6 +57,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def on_postgres(session: Session) -> bool:
+    """Whether this session talks to PostgreSQL: where several processes write at once and need locks."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
 def _import_tables() -> None:
     # Every table module registers itself on Base.metadata when imported.
     import triage.agents.tables

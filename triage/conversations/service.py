@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from triage.agents.tables import Assignment
 from triage.conversations.subjects import REPLY_PREFIX, TICKET_TOKEN, normalise_subject
 from triage.conversations.tables import Customer, CustomerIdentity, Message, Ticket
-from triage.db import utcnow
+from triage.db import on_postgres, utcnow
 from triage.events.service import record
 
 
@@ -68,7 +68,7 @@ def _lock_identities(identities: Sequence[tuple[str, str]], *, session: Session)
     """On PostgreSQL, hold each identity's lock until commit, so two workers meeting a new customer at once
     make one: the second waits, then finds the first's row instead of inserting a duplicate. Locks are taken
     in a fixed order so two workers never wait on each other. SQLite has one writer at a time already."""
-    if session.get_bind().dialect.name != "postgresql":
+    if not on_postgres(session):
         return
     for kind, value in sorted(set(identities)):
         session.execute(select(func.pg_advisory_xact_lock(_IDENTITY_LOCK_CLASS, func.hashtext(f"{kind}:{value}"))))

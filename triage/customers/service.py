@@ -40,12 +40,11 @@ def recent_contacts(customer: Customer, *, session: Session, config: TriageConfi
     """Messages the customer wrote (automatic mail aside) within [customers] contact_window before `now`."""
     now = now or utcnow()
     since = now - parse_duration(config.customers.contact_window)
-    # When the customer wrote, not when we stored it: an imported archive is not a burst of contacts.
-    written = func.coalesce(Message.sent_at, Message.created_at)
     return session.scalar(
         select(func.count(Message.id)).join(Ticket, Message.ticket_id == Ticket.id).where(
             Ticket.customer_id == customer.id, Message.direction == "in", Message.author_kind == "customer",
-            Message.auto_kind.is_(None), written >= since, written < now)) or 0
+            # When the customer wrote, not when we stored it: an imported archive is not a burst of contacts.
+            Message.auto_kind.is_(None), Message.sent_at >= since, Message.sent_at < now)) or 0
 
 
 def urgency_context(customer: Customer, *, session: Session, config: TriageConfig,

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from mail.bounces import read_delivery_report
 from mail.loops import auto_reply_blocker
 from mail.outgoing import LOOP_HEADER
-from mail.parse import ParsedEmail, parse_email
+from mail.parse import ParsedEmail, message_id_key, parse_email
 from models.language import detect_language
 from models.suite import ClassifierSuite
 from models.vocabulary import OUT_OF_SCOPE, URGENCY_LEVELS, URGENCY_TO_PRIORITY
@@ -34,7 +34,7 @@ from triage.conversations.service import find_message, resolve_customer, thread_
 from triage.conversations.subjects import classification_text, normalise_subject
 from triage.conversations.tables import AttachmentBlob, Classification, Message, Ticket
 from triage.customers.service import urgency_context
-from triage.db import Database, utcnow
+from triage.db import Database, on_postgres, utcnow
 from triage.events.service import record
 from triage.flows.expected import expected_reply, template_values
 from triage.flows.mail import queue_outgoing, sender_address
@@ -99,7 +99,7 @@ class Pipeline:
             raise Orphaned("no sender: From is missing or malformed and there is no envelope sender")
         automatic = parsed.auto_kind is not None and not outbound
         parents = [ref for ref in (parsed.in_reply_to, *parsed.references) if ref]
-        if wait_for_earlier([f"mid:{ref}"[:600] for ref in parents], before_id=item.id, session=session):
+        if wait_for_earlier([message_id_key(ref) for ref in parents], before_id=item.id, session=session):
             record("inbox.waited_for_parent", session=session, inbox_id=item.id)
         customer = resolve_customer([("email", customer_address)], session=session,
                                     name=None if automatic else customer_name)
@@ -181,8 +181,7 @@ class Pipeline:
             meta["stored"] = 0 < att.size <= limit
             if meta["stored"]:
                 # Two workers may meet the same file at once: insert-or-ignore instead of check-then-add.
-                dialect = session.get_bind().dialect.name
-                insert = pg_insert if dialect == "postgresql" else sqlite_insert
+                insert = pg_insert if on_postgres(session) else sqlite_insert
                 session.execute(insert(AttachmentBlob).values(
                     sha256=att.sha256, content_type=att.content_type[:200], size=att.size, data=att.data,
                     created_at=utcnow()).on_conflict_do_nothing(index_elements=["sha256"]))
@@ -229,7 +228,7 @@ class Pipeline:
                                 references=parsed.references)
         # On the ticket too: its history shows it, and replies or bounces to it thread by Message-ID.
         session.add(Message(ticket_id=ticket.id, direction="out", author_kind="bot", author=sender,
-                            dedup_key=f"mid:{queued.message_id}"[:600], message_id=queued.message_id,
+                            dedup_key=message_id_key(queued.message_id), message_id=queued.message_id,
                             in_reply_to=parsed.message_id, references=parsed.references, subject=subject,
                             text=body, full_text=body, raw=queued.raw, auto_kind="auto_reply"))
         session.flush()
@@ -315,9 +314,7 @@ class Pipeline:
                             session: Session, team: str | None = None) -> None:
         self._set_language(ticket, message, text)
         # What the text alone does not say: a VIP, or a customer who keeps writing, raises urgency.
-        session.flush()
-        context = urgency_context(ticket.customer, session=session, config=self.config,
-                                  now=message.sent_at or message.created_at)
+        context = urgency_context(ticket.customer, session=session, config=self.config, now=message.sent_at)
         results = self.suite.classify_one(text, dict(context))
         for task, (pred, version) in results.items():
             session.add(Classification(message_id=message.id, task=task, label=pred.label,

@@ -25,7 +25,7 @@ from models.vocabulary import PRIORITIES
 from triage.agents.tables import Agent, Assignment
 from triage.config import EscalationRule, TriageConfig
 from triage.conversations.tables import Ticket
-from triage.db import Database, utcnow
+from triage.db import Database, on_postgres, utcnow
 from triage.events.service import record
 from triage.flows.mail import queue_outgoing, sender_address
 from triage.outbox.service import queue_webhook
@@ -57,7 +57,7 @@ def check_due(db: Database, config: TriageConfig, *, now: datetime | None = None
         with db.transaction() as session:
             query = (select(Ticket).where(Ticket.sla_next_check_at <= moment, Ticket.sla_paused_at.is_(None))
                      .order_by(Ticket.sla_next_check_at, Ticket.id).limit(1))
-            if session.get_bind().dialect.name == "postgresql":
+            if on_postgres(session):
                 query = query.with_for_update(skip_locked=True)
             ticket = session.scalar(query)
             if ticket is None:

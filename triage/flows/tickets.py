@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mail.parse import message_id_key
 from models.vocabulary import OUT_OF_SCOPE
 from triage.agents.tables import Agent
 from triage.config import TriageConfig
@@ -117,7 +118,7 @@ def reply(ticket_id: int, text: str, *, config: TriageConfig, session: Session, 
         last = _last_customer_message(ticket, session=session)
         queued = _queue_email(ticket, last, text, agent, config=config, session=session, now=now)
         message = Message(ticket_id=ticket.id, direction="out", author_kind="agent", author=author[:320],
-                          dedup_key=f"mid:{queued.message_id}"[:600], message_id=queued.message_id,
+                          dedup_key=message_id_key(queued.message_id), message_id=queued.message_id,
                           in_reply_to=last.message_id, references=_references(last), subject=queued.subject,
                           text=text, full_text=text, raw=queued.raw, sent_at=now)
     else:

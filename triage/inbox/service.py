@@ -8,7 +8,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from triage.db import utcnow
+from triage.db import on_postgres, utcnow
 from triage.inbox.tables import FAILED, ORPHAN, PENDING, QUARANTINED, STATUSES, InboxItem
 
 
@@ -55,7 +55,7 @@ def claim_next(*, session: Session, worker: str) -> InboxItem | None:
     serialises writers, so the plain select is enough there.
     """
     query = select(InboxItem).where(InboxItem.status == PENDING).order_by(InboxItem.id)
-    if session.get_bind().dialect.name != "postgresql":
+    if not on_postgres(session):
         return session.scalar(query.limit(1))
     after = 0
     while True:
@@ -82,7 +82,7 @@ def wait_for_earlier(dedup_keys: list[str], *, before_id: int, session: Session)
     Call it before taking any other lock (customer identities), so two workers never wait on each other:
     parents have lower ids, so waits only ever point at older rows. SQLite runs one writer at a time.
     """
-    if not dedup_keys or session.get_bind().dialect.name != "postgresql":
+    if not dedup_keys or not on_postgres(session):
         return 0
     ids = sorted(session.scalars(select(InboxItem.id).where(
         InboxItem.dedup_key.in_(dedup_keys), InboxItem.id < before_id, InboxItem.status == PENDING)))

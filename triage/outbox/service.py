@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from mail.outgoing import ascii_domain, message_id_of, needs_smtputf8
 from triage.config import SmtpRelayConfig, read_secret
-from triage.db import Database, utcnow
+from triage.db import Database, on_postgres, utcnow
 from triage.events.service import record
 from triage.outbox.tables import FAILED, QUEUED, SENT, OutboxItem
 
@@ -160,7 +160,7 @@ def _claim(db: Database, moment: datetime) -> _Claim | None:
     with db.transaction() as session:
         query = (select(OutboxItem).where(OutboxItem.status == QUEUED, OutboxItem.next_attempt_at <= moment)
                  .order_by(OutboxItem.next_attempt_at, OutboxItem.id).limit(1))
-        if session.get_bind().dialect.name == "postgresql":
+        if on_postgres(session):
             query = query.with_for_update(skip_locked=True)
         item = session.scalar(query)
         if item is None:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, selectinload
 from triage.agents.tables import Agent, Assignment
 from triage.config import RubricItem, TriageConfig, parse_duration
 from triage.conversations.tables import Customer, Message, Ticket
-from triage.db import utcnow
+from triage.db import on_postgres, utcnow
 from triage.errors import BadRequest, Conflict, InvalidInput, NotFound, UserError
 from triage.events.service import record
 from triage.knowledge.prose import guess_language
@@ -384,7 +384,7 @@ def _one_run_at_a_time(session: Session) -> None:
 
     SQLite needs nothing: every transaction begins IMMEDIATE, holding the write lock from its first read.
     """
-    if session.get_bind().dialect.name == "postgresql":
+    if on_postgres(session):
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _RUN_LOCK})
 
 

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import BigInteger, cast, func
 from sqlalchemy.orm import Session
 
-from triage.db import utcnow
+from triage.db import on_postgres, utcnow
 from triage.errors import BadRequest
 
 DEFAULT_DAYS = 30
@@ -111,7 +111,7 @@ def offset_stretches(period: Period) -> list[tuple[datetime, datetime, int]]:
 
 def epoch_seconds(column: Any, session: Session) -> Any:
     """SQL for a timestamp column as whole seconds since 1970 (UTC), on SQLite and PostgreSQL."""
-    if session.get_bind().dialect.name == "postgresql":
+    if on_postgres(session):
         return cast(func.floor(func.extract("epoch", column)), BigInteger)
     return cast(func.strftime("%s", column), BigInteger)
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from triage.agents.tables import Agent, Assignment
 from triage.conversations.tables import OPEN_STATUSES, Customer, Ticket
-from triage.db import utcnow
+from triage.db import on_postgres, utcnow
 from triage.errors import Conflict, InvalidInput, NotFound
 from triage.events.service import record
 from triage.routing.balancer import (
@@ -43,10 +43,6 @@ _BOARD = "routing.board"  # the open work the routing functions keep current wit
 # A ticket solved long after assignment measures the agent's absence, not the work: cap what is learned.
 MAX_LEARNED_MINUTES = 8 * 60.0
 _CHUNK = 100
-
-
-def _postgres(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
 
 
 def _agents_locked(session: Session) -> bool:
@@ -72,7 +68,7 @@ def load_effort(*, session: Session) -> EffortModel:
 def _lock_tickets(ids: Iterable[int], *, session: Session) -> None:
     """Row locks on tickets we must wait for; taken before any agent lock (see the module docstring)."""
     ids = sorted(set(ids))
-    if ids and _postgres(session) and not _agents_locked(session):
+    if ids and on_postgres(session) and not _agents_locked(session):
         session.execute(select(Ticket.id).where(Ticket.id.in_(ids)).order_by(Ticket.id).with_for_update())
 
 
@@ -91,7 +87,7 @@ class Board:
         if cached is not None and _agents_locked(session):
             return cached
         query = select(Agent).where(Agent.active.is_(True)).order_by(Agent.id)
-        if _postgres(session) and not _agents_locked(session):
+        if on_postgres(session) and not _agents_locked(session):
             query = query.with_for_update()
         agents = {a.id: a for a in session.scalars(query)}
         session.info[_LOCKED] = session.get_transaction()
@@ -164,7 +160,7 @@ def assign(ticket: Ticket, *, session: Session, now: datetime | None = None) -> 
     """Route one unassigned ticket now, or put it in its queue's waiting line; the reason is recorded."""
     now = now or utcnow()
     _lock_tickets([ticket.id], session=session)
-    if _postgres(session):
+    if on_postgres(session):
         session.refresh(ticket, ["assignee_id", "status"])
     if ticket.assignee_id is not None:  # another worker got there first
         return None
@@ -242,7 +238,7 @@ def drain(*, session: Session, now: datetime | None = None, queues: Iterable[str
 def _claim_waiting(ticket_id: int, *, session: Session) -> Ticket | None:
     query = (select(Ticket).where(Ticket.id == ticket_id, Ticket.assignee_id.is_(None))
              .execution_options(populate_existing=True))
-    if _postgres(session):
+    if on_postgres(session):
         query = query.with_for_update(skip_locked=True)
     return session.scalars(query).first()
 
@@ -269,7 +265,7 @@ def set_status(email: str, status: str, *, session: Session, now: datetime | Non
                                      Ticket.first_responded_at.is_(None)).order_by(Ticket.id)
         unanswered = list(session.scalars(query))
         _lock_tickets([t.id for t in unanswered], session=session)
-        if _postgres(session):  # re-read under the lock: one may have been answered meanwhile
+        if on_postgres(session):  # re-read under the lock: one may have been answered meanwhile
             unanswered = list(session.scalars(query.execution_options(populate_existing=True)))
     board = Board.load(session=session)
     agent = board.agents[agent.id]
@@ -296,7 +292,7 @@ def _learn(ticket: Ticket, *, session: Session, now: datetime) -> float | None:
     if since is None:
         return None
     minutes = min(max((now - since).total_seconds() / 60.0, 0.0), MAX_LEARNED_MINUTES)
-    insert = pg_insert if _postgres(session) else sqlite_insert
+    insert = pg_insert if on_postgres(session) else sqlite_insert
     stmt = insert(HandlingStat).values(intent=ticket.intent or "", channel=ticket.channel, count=1,
                                        mean_minutes=minutes, updated_at=now)
     # An upsert, so two workers solving the same kind of ticket at once both count.

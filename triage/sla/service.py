@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from models.vocabulary import PRIORITIES
 from triage.config import TriageConfig, parse_duration
 from triage.conversations.tables import Ticket
-from triage.db import utcnow
+from triage.db import on_postgres, utcnow
 from triage.events.service import record
 from triage.sla.calendar import BusinessCalendar
 from triage.sla.schemas import SlaEventOut, SlaMetric, SlaStateOut, SlaTimerOut, SlaTimerState
@@ -123,7 +123,7 @@ def claim_event(ticket_id: int, timer: Timer, kind: str, *, session: Session, no
     The unique key of `sla_events` is the real claim: two processes looking at the same ticket insert the
     event once, and only the inserter acts on it.
     """
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = pg_insert if on_postgres(session) else sqlite_insert
     stmt = insert(SlaEvent).values(ticket_id=ticket_id, metric=timer.metric, kind=kind,
                                    clock_started_at=timer.started_at, due_at=timer.due_at if kind == "breach"
                                    else timer.warn_at, fired_at=now, fired_by=name[:200])
