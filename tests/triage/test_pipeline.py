@@ -334,3 +334,27 @@ def test_a_huge_email_is_classified_on_its_opening_and_stored_whole(rt: Triage, 
     with rt.db.session() as session:
         message = session.get(Message, outcome.message_id)
         assert message is not None and len(message.text) > 3_000_000  # nothing the customer wrote is lost
+
+
+def test_a_huge_chat_message_is_classified_under_the_same_cap(rt: Triage, monkeypatch) -> None:
+    from triage.conversations.subjects import MAX_CLASSIFIED_CHARS
+    from triage.flows.intake import accept_chat
+    from triage.flows.processing import Worker
+    from triage.ingest.chat import ChatRecord
+
+    pipeline = rt.pipeline()
+    seen: list[str] = []
+    real = pipeline.suite.classify_one
+
+    def spy(text, context=None):  # type: ignore[no-untyped-def]
+        seen.append(text)
+        return real(text, context)
+
+    monkeypatch.setattr(pipeline.suite, "classify_one", spy)
+    pasted = "My parcel is lost, here is the log:\n" + "trace 0123456789\n" * 2_000
+    record = ChatRecord.model_validate({"conversation_id": "huge", "customer": {"id": "c-huge"}, "role": "customer",
+                                        "timestamp": "2026-11-16T09:00:00Z", "text": pasted})
+    accept_chat(rt.db, record, source="api")
+    [outcome] = Worker(rt.db, pipeline, "w").drain()
+    assert outcome.status == "done"
+    assert [len(t) for t in seen] == [MAX_CLASSIFIED_CHARS] and seen[0].startswith("My parcel is lost")

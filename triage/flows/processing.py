@@ -270,7 +270,9 @@ class Pipeline:
         if rec.role == "agent":
             agent_replied(ticket, rec.timestamp, config=self.config, session=session)
         elif inbound:
-            self._classify_and_route(ticket, message, rec.text, created=created, session=session)
+            # The same rule as email and as the feedback that retrains on this message (capped, no subject).
+            self._classify_and_route(ticket, message, classification_text(None, rec.text), created=created,
+                                     session=session)
             if item.source in LIVE_CHAT_SOURCES and self.config.auto_reply.chat_enabled:
                 self._chat_ack(ticket, rec, session=session)
         return message
