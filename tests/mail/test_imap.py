@@ -355,12 +355,16 @@ def _env(rt: Triage, models_path: Path) -> dict[str, str]:
             "TRIAGE_ENVIRONMENT": "test"}
 
 
+# Enough that the kill lands mid-poll: 300 were once all stored within the 50 ms between two looks.
+KILL_MESSAGES = 1000
+
+
 @pytest.mark.slow
 def test_killed_mid_poll_loses_nothing_and_duplicates_nothing(
     rt: Triage, dovecot: Any, make_email: Any, models_path: Path
 ) -> None:
     folder = dovecot.new_folder()
-    raws = _emails(make_email, 300, size=2000)
+    raws = _emails(make_email, KILL_MESSAGES, size=2000)
     _append(dovecot, folder, raws)
     _write_config(rt, dovecot, folder)
     env = {**os.environ, **_env(rt, models_path)}
@@ -378,17 +382,17 @@ def test_killed_mid_poll_loses_nothing_and_duplicates_nothing(
         first.stderr.close()
     assert exited is None, f"the first poll exited ({exited}) before it could be killed: {stderr}"
     at_kill = _inbox_count(rt.db)
-    assert 50 <= at_kill < 300
+    assert 50 <= at_kill < KILL_MESSAGES
 
     second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert second.returncode == 0, second.stderr
-    assert f"{300 - at_kill} new message(s) stored" in second.stdout
+    assert f"{KILL_MESSAGES - at_kill} new message(s) stored" in second.stdout
 
     items = _inbox(rt.db)
     expected = {email_dedup_key(raw) for raw in raws}
-    assert len(items) == 300 and set(_message_ids(items)) == expected
-    assert sorted(i.envelope["uid"] for i in items) == list(range(1, 301))  # type: ignore[index]
-    assert _checkpoint(rt.db, folder).last_uid == 300  # type: ignore[union-attr]
+    assert len(items) == KILL_MESSAGES and set(_message_ids(items)) == expected
+    assert sorted(i.envelope["uid"] for i in items) == list(range(1, KILL_MESSAGES + 1))  # type: ignore[index]
+    assert _checkpoint(rt.db, folder).last_uid == KILL_MESSAGES  # type: ignore[union-attr]
     # \Seen is set per fetched batch after its commits: a kill between the two leaves at most one
     # batch stored but unread in the mailbox (never fetched again: the checkpoint is past it).
     unread = [uid for uid, flags in _flags(dovecot, folder).items() if b"\\Seen" not in flags]
