@@ -46,20 +46,29 @@ class ClassifierSuite:
     def versions(self) -> dict[str, str]:
         return {task: m.version for task, m in self.models.items()}
 
-    def classify(self, texts: list[str],
-                 contexts: Sequence[Context | None] | None = None) -> list[dict[str, tuple[Prediction, str]]]:
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """The encoder's vectors for `texts`: the costly part of classifying, which callers may run early."""
+        return shared_encoder().encode(texts)
+
+    def classify(self, texts: list[str], contexts: Sequence[Context | None] | None = None, *,
+                 embeddings: np.ndarray | None = None) -> list[dict[str, tuple[Prediction, str]]]:
         """For each text: task -> (prediction, model version).
 
         `contexts` (optional, one dict per text) carries what the text alone does not say, e.g. the
         sender's `email` (VIP check) and `previous_contacts`; sentiment and intent run before urgency and
         their results are added to the urgency context as `sentiment` and `intent` (out of scope: "other").
+        `embeddings` (from `embed`, one row per text) skips the encoder: the worker embeds before it takes
+        the database's write lock, so the lock is never held while the encoder runs (issue 14).
         """
         if not texts:
             return []
         if contexts is not None and len(contexts) != len(texts):
             raise ValueError(f"{len(contexts)} contexts for {len(texts)} texts")
         ctx: list[Context] = [dict(c or {}) for c in contexts] if contexts is not None else [{} for _ in texts]
-        embeddings = shared_encoder().encode(texts)
+        if embeddings is None:
+            embeddings = self.embed(texts)
+        elif len(embeddings) != len(texts):
+            raise ValueError(f"{len(embeddings)} embeddings for {len(texts)} texts")
         out: list[dict[str, tuple[Prediction, str]]] = [{} for _ in texts]
         order = sorted(self.models, key=lambda task: {"sentiment": 0, "urgency": 2}.get(task, 1))
         with shared_work():  # n-grams and signals of each text are computed once for all three models
@@ -84,5 +93,7 @@ class ClassifierSuite:
                 ctx[i]["sentiment"] = (pred.label, pred.confidence)
             out[i][task] = (pred, loaded.version)
 
-    def classify_one(self, text: str, context: Context | None = None) -> dict[str, Any]:
-        return self.classify([text], [context] if context is not None else None)[0]
+    def classify_one(self, text: str, context: Context | None = None, *,
+                     embedding: np.ndarray | None = None) -> dict[str, Any]:
+        return self.classify([text], [context] if context is not None else None,
+                             embeddings=None if embedding is None else embedding.reshape(1, -1))[0]

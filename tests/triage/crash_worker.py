@@ -16,10 +16,10 @@ from triage.runtime import Triage
 def main() -> None:
     real = Pipeline.process
 
-    def process(self, item, *, session):  # type: ignore[no-untyped-def]
+    def process(self, item, *, session, prepared=None):  # type: ignore[no-untyped-def]
         if b"POISON" in item.payload:
             os._exit(70)  # what an OOM kill or a segfault in a native library looks like to the inbox
-        return real(self, item, session=session)
+        return real(self, item, session=session, prepared=prepared)
 
     Pipeline.process = process  # type: ignore[method-assign]
     rt = Triage(Settings())

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -31,7 +32,11 @@ ANSWERS = {"tracking": ("order_status", 0.93), "maybe": ("refund_request", 0.31)
 class _Suite:
     """Serves fixed predictions by a word in the text; enough of ClassifierSuite for the pipeline."""
 
-    def classify_one(self, text: str, context: Any = None) -> dict[str, tuple[Prediction, str]]:
+    def embed(self, texts: list[str]) -> np.ndarray:
+        return np.zeros((len(texts), 4))
+
+    def classify_one(self, text: str, context: Any = None,
+                     embedding: Any = None) -> dict[str, tuple[Prediction, str]]:
         label, confidence = next(v for k, v in ANSWERS.items() if k in text)
         return {"intent": (Prediction(label, confidence), "intent-test"),
                 "sentiment": (Prediction("neutral", 0.9), "sentiment-test"),

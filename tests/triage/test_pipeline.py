@@ -169,11 +169,11 @@ def test_failing_row_is_kept_and_replayable(rt: Triage, tmp_path: Path, make_ema
     calls = {"n": 0}
     real = pipeline.suite.classify_one
 
-    def flaky(text: str, context=None):  # type: ignore[no-untyped-def]
+    def flaky(text: str, context=None, embedding=None):  # type: ignore[no-untyped-def]
         calls["n"] += 1
         if calls["n"] == 1:
             raise RuntimeError("model server hiccup")
-        return real(text, context)
+        return real(text, context, embedding=embedding)
 
     monkeypatch.setattr(pipeline.suite, "classify_one", flaky)
     from triage.flows.processing import Worker
@@ -320,9 +320,9 @@ def test_a_huge_email_is_classified_on_its_opening_and_stored_whole(rt: Triage, 
     seen: list[str] = []
     real = pipeline.suite.classify_one
 
-    def spy(text, context=None):  # type: ignore[no-untyped-def]
+    def spy(text, context=None, embedding=None):  # type: ignore[no-untyped-def]
         seen.append(text)
-        return real(text, context)
+        return real(text, context, embedding=embedding)
 
     monkeypatch.setattr(pipeline.suite, "classify_one", spy)
     with rt.db.transaction() as session:
@@ -346,9 +346,9 @@ def test_a_huge_chat_message_is_classified_under_the_same_cap(rt: Triage, monkey
     seen: list[str] = []
     real = pipeline.suite.classify_one
 
-    def spy(text, context=None):  # type: ignore[no-untyped-def]
+    def spy(text, context=None, embedding=None):  # type: ignore[no-untyped-def]
         seen.append(text)
-        return real(text, context)
+        return real(text, context, embedding=embedding)
 
     monkeypatch.setattr(pipeline.suite, "classify_one", spy)
     pasted = "My parcel is lost, here is the log:\n" + "trace 0123456789\n" * 2_000

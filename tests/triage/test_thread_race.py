@@ -31,8 +31,8 @@ def test_a_reply_waits_for_its_parent_in_flight_on_another_worker(rt: Triage, ma
     inside, release = threading.Event(), threading.Event()
     real = slow.process
 
-    def holding(item: Any, *, session: Any) -> Any:  # the parent's worker stops before its commit
-        message = real(item, session=session)
+    def holding(item: Any, *, session: Any, prepared: Any = None) -> Any:  # the parent's worker stops before its commit
+        message = real(item, session=session, prepared=prepared)
         inside.set()
         release.wait(20)
         return message

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -52,24 +53,65 @@ log = logging.getLogger(__name__)
 LIVE_CHAT_SOURCES = ("api", "chat")
 
 @dataclass
+class Prepared:
+    """What a row needs of the models and the parser, computed before its write transaction opens.
+
+    The encoder is the slow part of processing (hundreds of milliseconds on a long text); on SQLite the
+    write transaction locks the whole database, so running it inside would stall the API and SMTP intake
+    behind every message (issue 14). Everything here is optional: what is missing is computed in `process`.
+    """
+
+    parsed: ParsedEmail | None = None
+    text: str | None = None  # the classification text the embedding belongs to
+    embedding: np.ndarray | None = None
+
+    def embedding_for(self, text: str) -> np.ndarray | None:
+        return self.embedding if self.text == text else None
+
+
+@dataclass
 class Pipeline:
     config: TriageConfig
     suite: ClassifierSuite
 
-    def process(self, item: InboxItem, *, session: Session) -> Message | None:
+    def prepare(self, item: InboxItem) -> Prepared:
+        """Parse and embed a row without touching the database; never raises.
+
+        A row that cannot be parsed gets an empty `Prepared`: `process` parses it again inside its savepoint,
+        where the error is recorded on the row like any other failure.
+        """
+        try:
+            if item.kind == "email":
+                parsed = parse_email(item.payload)
+                if parsed.auto_kind is not None or parsed.from_address in self.config.our_addresses():
+                    return Prepared(parsed)  # not classified: nothing to embed
+                text = email_classification_text(parsed)
+                return Prepared(parsed, text, self.suite.embed([text])[0])
+            if item.kind == "chat":
+                rec = ChatRecord.model_validate_json(item.payload)
+                if rec.role != "customer":
+                    return Prepared()
+                text = classification_text(None, rec.text)
+                return Prepared(None, text, self.suite.embed([text])[0])
+        except Exception as exc:  # process() meets the same error again, where it is recorded on the row
+            log.debug("inbox row %s not prepared: %s", item.id, exc)
+        return Prepared()
+
+    def process(self, item: InboxItem, *, session: Session, prepared: Prepared | None = None) -> Message | None:
         """Turn one intake row into a stored message on a ticket (an existing one when it is a duplicate).
 
         None means the row was deliberately not turned into a message (our own mail looping back).
         """
+        prepared = prepared or Prepared()
         if item.kind == "email":
-            return self._email(item, session=session)
+            return self._email(item, prepared, session=session)
         if item.kind == "chat":
-            return self._chat(item, session=session)
+            return self._chat(item, prepared, session=session)
         raise ValueError(f"unknown intake kind {item.kind!r}")
 
     # -- email --
-    def _email(self, item: InboxItem, *, session: Session) -> Message | None:
-        parsed = parse_email(item.payload)
+    def _email(self, item: InboxItem, prepared: Prepared, *, session: Session) -> Message | None:
+        parsed = prepared.parsed or parse_email(item.payload)
         mail = self.config.mail
         if parsed.headers.get(LOOP_HEADER.lower(), "").strip() == mail.instance_id:
             record("inbox.dropped", session=session, inbox_id=item.id, reason="carries our own loop header")
@@ -139,7 +181,7 @@ class Pipeline:
         else:
             team = self._mailbox_team(parsed)
             self._classify_and_route(ticket, message, email_classification_text(parsed), created=created,
-                                     session=session, team=team)
+                                     session=session, team=team, prepared=prepared)
             if item.source != "file":  # importing an archive must never write to its customers
                 self._auto_reply(ticket, parsed, customer_name, session=session)
         return message
@@ -241,7 +283,7 @@ class Pipeline:
         return None
 
     # -- chat --
-    def _chat(self, item: InboxItem, *, session: Session) -> Message:
+    def _chat(self, item: InboxItem, prepared: Prepared, *, session: Session) -> Message:
         existing = find_message(item.dedup_key, session=session)
         if existing is not None:
             return existing
@@ -272,7 +314,7 @@ class Pipeline:
         elif inbound:
             # The same rule as email and as the feedback that retrains on this message (capped, no subject).
             self._classify_and_route(ticket, message, classification_text(None, rec.text), created=created,
-                                     session=session)
+                                     session=session, prepared=prepared)
             if item.source in LIVE_CHAT_SOURCES and self.config.auto_reply.chat_enabled:
                 self._chat_ack(ticket, rec, session=session)
         return message
@@ -313,11 +355,12 @@ class Pipeline:
             message.language = ticket.language or (customer.language.lower() if customer.language else None)
 
     def _classify_and_route(self, ticket: Ticket, message: Message, text: str, *, created: bool,
-                            session: Session, team: str | None = None) -> None:
+                            session: Session, team: str | None = None, prepared: Prepared | None = None) -> None:
         self._set_language(ticket, message, text)
         # What the text alone does not say: a VIP, or a customer who keeps writing, raises urgency.
         context = urgency_context(ticket.customer, session=session, config=self.config, now=message.sent_at)
-        results = self.suite.classify_one(text, dict(context))
+        embedding = prepared.embedding_for(text) if prepared is not None else None
+        results = self.suite.classify_one(text, dict(context), embedding=embedding)
         for task, (pred, version) in results.items():
             session.add(Classification(message_id=message.id, task=task, label=pred.label,
                                        confidence=pred.confidence, model_version=version,
@@ -424,11 +467,13 @@ class Worker:
         """Process the oldest pending row; None when the inbox is empty.
 
         The attempt is committed before the work starts (issue 14): a row that kills the process is
-        not retried forever, it is quarantined once it was begun `[inbox] max_attempts` times.
+        not retried forever, it is quarantined once it was begun `[inbox] max_attempts` times. The row is
+        parsed and embedded before its processing transaction takes a write lock (`Pipeline.prepare`).
         """
         sqlite = self.db.engine.dialect.name != "postgresql"
         while True:
             claimed: int | None = None
+            prepared: Prepared | None = None
             if sqlite:  # one writer at a time: commit the attempt, then open the processing transaction
                 with self.db.session() as session, session.begin():
                     item = claim_next(session=session, worker=self.name)
@@ -438,6 +483,7 @@ class Worker:
                         return Outcome(item.id, QUARANTINED, error=item.error)
                     claimed = item.id
                     record_attempt(session=session, item_id=item.id, worker=self.name)
+                prepared = self.pipeline.prepare(item)  # no transaction open: SQLite's lock is free meanwhile
             with self.db.session() as session, session.begin():
                 if claimed is not None:
                     item = session.get(InboxItem, claimed)
@@ -453,7 +499,9 @@ class Worker:
                     with self.db.session() as other, other.begin():
                         record_attempt(session=other, item_id=item.id, worker=self.name)
                     session.refresh(item)
-                return self._process(item, session=session)
+                    # Nothing written yet in this transaction: PostgreSQL holds only the advisory lock here.
+                    prepared = self.pipeline.prepare(item)
+                return self._process(item, prepared, session=session)
 
     def _quarantine(self, item: InboxItem, *, session: Session) -> bool:
         if not quarantine_if_exhausted(item, max_attempts=self.pipeline.config.inbox.max_attempts):
@@ -462,10 +510,10 @@ class Worker:
         record("inbox.quarantined", session=session, inbox_id=item.id, attempts=item.attempts)
         return True
 
-    def _process(self, item: InboxItem, *, session: Session) -> Outcome:
+    def _process(self, item: InboxItem, prepared: Prepared | None, *, session: Session) -> Outcome:
         try:
             with session.begin_nested():
-                message = self.pipeline.process(item, session=session)
+                message = self.pipeline.process(item, session=session, prepared=prepared)
         except Orphaned as exc:  # nobody to answer or file it under: a person decides (issue 14)
             item.status, item.error, item.processed_at = ORPHAN, str(exc), utcnow()
             log.warning("inbox row %s kept as an orphan: %s", item.id, item.error)
