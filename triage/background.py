@@ -1,4 +1,4 @@
-"""The long-running parts of `triage serve`: inbox worker, outbox sender, SLA scheduler, IMAP, SMTP.
+"""The long-running parts of `triage serve`: inbox worker, outbox sender, SLA scheduler, retention, IMAP, SMTP.
 
 Each loop runs in its own thread and survives its own errors (logged, then retried); stopping is
 prompt because every wait watches one shared event.
@@ -28,6 +28,7 @@ class BackgroundOptions:
     outbox_poll: float = 2.0
     sla: bool = True  # the SLA scheduler (warnings, breaches, escalations)
     sla_poll: float | None = None  # default: [sla_timers] check_interval
+    retention: bool = True  # purge raw bytes past [privacy] retention_days (when it is set)
 
 
 @dataclass
@@ -66,6 +67,9 @@ class Background:
         if self.options.sla:
             self._loop("sla", _sla_step(rt), self.options.sla_poll or
                        parse_duration(rt.config.sla_timers.check_interval).total_seconds())
+        if self.options.retention and rt.config.privacy.retention_days is not None:
+            self._loop("retention", _retention_step(rt),
+                       parse_duration(rt.config.privacy.purge_interval).total_seconds())
         imap_boxes = [box for box in rt.config.mailboxes if box.imap is not None] if self.options.imap else []
         if imap_boxes:
             from mail.imap import ImapIngestor
@@ -105,5 +109,22 @@ def _sla_step(rt: Triage) -> Callable[[], object]:
                 refresh_open_tickets(rt.config, session=session)
             started = True
         return check_due(rt.db, rt.config)
+
+    return step
+
+
+def _retention_step(rt: Triage) -> Callable[[], object]:
+    """One purge of raw bytes and attachment contents older than [privacy] retention_days (issue 14)."""
+    from triage.customers.privacy import purge_expired
+
+    def step() -> object:
+        days = rt.config.privacy.retention_days
+        if days is None:
+            return None
+        with rt.db.transaction() as session:
+            counts = purge_expired(session=session, retention_days=days)
+        if any(counts.values()):
+            log.info("retention: purged %s", counts)
+        return counts
 
     return step

@@ -485,6 +485,16 @@ class CustomersConfig(_Strict):
         return address in self.vip or (bool(domain) and domain in self.vip)
 
 
+class PrivacyConfig(_Strict):
+    """How long customers' raw data is kept (issue 14): see docs/data.md#privacy."""
+
+    # Raw bytes (stored emails, chat records, sent mail) and attachment contents older than this many days are
+    # deleted by `triage serve` (and `triage customers purge`); the parsed text, tickets and labels stay.
+    # None keeps them until a customer is erased. Unprocessed and failed intake rows are never purged.
+    retention_days: Annotated[int, Field(ge=1)] | None = None
+    purge_interval: Annotated[str, AfterValidator(_duration_field)] = "1h"  # how often `triage serve` purges
+
+
 class QaConfig(_Strict):
     """QA e-monitoring: how replies are sampled for review and the scorecard they are scored on."""
 
@@ -530,6 +540,7 @@ class TriageConfig(_Strict):
     language: LanguageConfig = Field(default_factory=LanguageConfig)
     review: ReviewConfig = Field(default_factory=ReviewConfig)
     customers: CustomersConfig = Field(default_factory=CustomersConfig)
+    privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
 
     @model_validator(mode="after")
     def _consistent(self) -> TriageConfig:

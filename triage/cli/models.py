@@ -308,11 +308,19 @@ def data_export(
     include_feedback: Annotated[bool, typer.Option(
         "--include-feedback", help="Add agents' corrections (they win over samples with the same text).")] = False,
     oos_label: OosOpt = "oos",
+    unmasked: Annotated[bool, typer.Option(
+        "--unmasked", help="Keep emails, phone, card and IBAN numbers and street addresses in agents' corrections "
+        "(masked as [EMAIL], [PHONE], ... by default).")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Write the labelled set (bundled samples, plus agents' corrections when asked) as CSV for notebooks."""
-    from training.datasets import BASELINE_FILES, load_csv, sample_path, write_csv
+    """Write the labelled set (bundled samples, plus agents' corrections when asked) as CSV for notebooks.
+
+    Corrections are customers' words: their personal data is masked unless --unmasked. The bundled samples were
+    written for the project and are exported as shipped.
+    """
+    from training.datasets import BASELINE_FILES, Dataset, load_csv, sample_path, write_csv
     from training.feedback import FEEDBACK, merge_feedback
+    from triage.customers.masking import mask_personal_data
 
     settings = _common.settings()
     dataset = load_csv(sample_path(BASELINE_FILES[kind.value]))
@@ -320,17 +328,22 @@ def data_export(
     if include_feedback:
         merged = merge_feedback(dataset, _corrections(settings, kind.value), kind=kind.value, oos_label=oos_label)
         dataset, origins = merged.dataset, merged.origins
+    masked = 0
+    if not unmasked:
+        texts = [mask_personal_data(t) if o == FEEDBACK else t for t, o in zip(dataset.texts, origins, strict=True)]
+        masked = sum(a != b for a, b in zip(texts, dataset.texts, strict=True))
+        dataset = Dataset(texts, dataset.labels, dataset.source, dataset.skipped)
     try:
         write_csv(out_path, dataset, origins=origins)
     except OSError as exc:
         raise UserError(f"{out_path}: cannot write ({exc.strerror or exc})") from exc
     summary = {"kind": kind.value, "out": str(out_path), "rows": len(dataset),
-               "feedback": origins.count(FEEDBACK), "data_sha256": dataset.sha256}
+               "feedback": origins.count(FEEDBACK), "masked": masked, "data_sha256": dataset.sha256}
     if as_json:
         emit_json_line(summary)
         return
-    out.print(f"wrote {summary['rows']} {kind.value} examples ({summary['feedback']} from agents' corrections) "
-              f"to {out_path}", highlight=False)
+    out.print(f"wrote {summary['rows']} {kind.value} examples ({summary['feedback']} from agents' corrections, "
+              f"{masked} with personal data masked) to {out_path}", highlight=False)
 
 
 # -- `triage models jobs ...`: training jobs queued over the API, listed, shown, or run without a server ----

@@ -15,7 +15,7 @@ import logging
 import os
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -256,8 +256,13 @@ class KnowledgeIndex:
         with self._lock:
             if not self.replies and (self.dir / "replies.npz").exists():
                 self._load_replies()
+            rows = session.execute(stmt).all()
+            # A reply whose text was erased (issue 14: a customer's erasure, maybe by another process) goes too.
+            erased = {row.id for row in rows if not (row.text or "").strip()}
+            if erased & {r.message_id for r in self.replies}:
+                self._drop_replies(erased)
             known = {r.message_id for r in self.replies}
-            new = [row for row in session.execute(stmt).all() if row.id not in known and (row.text or "").strip()]
+            new = [row for row in rows if row.id not in known and (row.text or "").strip()]
             if not new:
                 return 0
             masked = [mask_reply(row.text, row.name) for row in new]
@@ -270,6 +275,24 @@ class KnowledgeIndex:
             meta = json.dumps([[r.message_id, r.ticket_id, r.intent, r.text] for r in self.replies])
             _save_npz(self.dir / "replies.npz", vectors=self._reply_vectors, meta=np.array(meta))
             return len(new)
+
+    def forget_replies(self, message_ids: Iterable[int]) -> int:
+        """Drop these messages' past-reply entries (vectors and masked text) from memory and disk; how many went."""
+        with self._lock:
+            if not self.replies and (self.dir / "replies.npz").exists():
+                self._load_replies()
+            return self._drop_replies(set(message_ids))
+
+    def _drop_replies(self, message_ids: set[int]) -> int:
+        keep = [n for n, r in enumerate(self.replies) if r.message_id not in message_ids]
+        dropped = len(self.replies) - len(keep)
+        if not dropped:
+            return 0
+        self.replies = [self.replies[n] for n in keep]
+        self._reply_vectors = self._reply_vectors[keep] if self._reply_vectors.size else self._reply_vectors
+        meta = json.dumps([[r.message_id, r.ticket_id, r.intent, r.text] for r in self.replies])
+        _save_npz(self.dir / "replies.npz", vectors=self._reply_vectors, meta=np.array(meta))
+        return dropped
 
     def _load_replies(self) -> None:
         with np.load(self.dir / "replies.npz", allow_pickle=False) as data:
