@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from api.agents import router as agents_router
+from api.chat import router as chat_router
 from api.classify import router as classify_router
 from api.ingest import router as ingest_router
 from api.knowledge import router as knowledge_router
@@ -128,6 +129,7 @@ def create_app(rt: Triage, *, run_worker: bool = False, background: BackgroundOp
     app.include_router(ingest_router)
     app.include_router(classify_router)
     app.include_router(tickets_router)
+    app.include_router(chat_router)
     app.include_router(agents_router)
     app.include_router(knowledge_router)
     app.include_router(models_router)

@@ -25,6 +25,7 @@ POLICY: dict[str, set[Role]] = {
     "GET /api/v1/agents": {A, Q, S},
     "POST /api/v1/agents/{email}/capacity": {S},
     "POST /api/v1/agents/{email}/status": {A, S},
+    "GET /api/v1/chat/{conversation_id:path}/messages": {I},
     "POST /api/v1/classify": {A, Q, S, D, I},
     "POST /api/v1/emails": {S, I},
     "GET /api/v1/kb/articles": {S, D},

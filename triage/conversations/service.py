@@ -9,11 +9,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from triage.agents.tables import Assignment
+from triage.agents.tables import Agent, Assignment
 from triage.conversations.subjects import REPLY_PREFIX, TICKET_TOKEN, normalise_subject
 from triage.conversations.tables import Customer, CustomerIdentity, Message, Ticket
 from triage.db import on_postgres, utcnow
+from triage.errors import NotFound
 from triage.events.service import record
+
+# What the customer sees of a chat: never system messages, nor anything agents write only for each other.
+CUSTOMER_VISIBLE = ("customer", "agent", "bot")
 
 
 def normalise_identity(kind: str, value: str) -> str:
@@ -126,6 +130,35 @@ def thread_email(
 
 def thread_chat(conversation_id: str, *, session: Session) -> Ticket | None:
     return session.scalar(select(Ticket).where(Ticket.external_ref == f"chat:{conversation_id}"))
+
+
+@dataclass
+class ChatTranscript:
+    ticket: Ticket
+    messages: list[Message]  # in the order stored (by id), the order an `after` cursor follows
+    agent_names: dict[str, str]  # agent email -> name, for the agents who wrote these messages
+
+
+def chat_transcript(conversation_id: str, *, session: Session, after_id: int | None = None,
+                    limit: int = 100) -> ChatTranscript:
+    """The messages the customer of a chat conversation sees, after message `after_id`; NotFound when unknown."""
+    ticket = thread_chat(conversation_id, session=session)
+    if ticket is None:
+        raise NotFound(f"no chat conversation {conversation_id!r}")
+    if on_postgres(session):
+        # An agent's reply holds this row lock from before its message gets an id until it commits
+        # (flows.tickets.reply): waiting for it, an `after` cursor cannot pass over a reply still committing.
+        # The worker stores a customer's message before it locks the ticket, so that one can in a rare race
+        # commit behind a later id; the widget the customer typed it into already has it.
+        session.execute(select(Ticket.id).where(Ticket.id == ticket.id).with_for_update(read=True))
+    query = select(Message).where(Message.ticket_id == ticket.id, Message.author_kind.in_(CUSTOMER_VISIBLE))
+    if after_id is not None:
+        query = query.where(Message.id > after_id)
+    messages = list(session.scalars(query.order_by(Message.id).limit(limit)))
+    emails = {m.author for m in messages if m.author_kind == "agent" and "@" in m.author}
+    names = {email: name for email, name in session.execute(select(Agent.email, Agent.name)
+                                                           .where(Agent.email.in_(emails)))} if emails else {}
+    return ChatTranscript(ticket, messages, names)
 
 
 @dataclass(frozen=True)
