@@ -9,12 +9,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.deps import MAX_ID, Principal, RowId, RuntimeDep, SessionDep, allow
+from api.idempotency import IDEMPOTENT_RESPONSES, IdempotencyDep
 from models.vocabulary import Priority, Sentiment, Task
 from triage.agents.tables import Agent
 from triage.conversations.schemas import MessageOut, TicketDetail, TicketSummary, ticket_detail, ticket_summary
@@ -164,13 +165,17 @@ class ReplyOut(BaseModel):
     ticket: TicketSummary
 
 
-@router.post("/tickets/{ticket_id}/replies", response_model=ReplyOut, status_code=201)
+@router.post("/tickets/{ticket_id}/replies", response_model=ReplyOut, status_code=201,
+             responses=IDEMPOTENT_RESPONSES)
 def reply_to_ticket(ticket_id: RowId, body: ReplyIn, session: SessionDep, rt: RuntimeDep,
-                    user: WorkerDep) -> ReplyOut:
+                    user: WorkerDep, idem: IdempotencyDep) -> ReplyOut | Response:
     """Answer the customer. Email goes out through the outbox (threaded under the customer's latest
-    message, retried until the relay takes it); a chat answer is stored for the chat widget. Either way
-    it is the agent's response for the SLA clocks."""
+    message, retried until the relay takes it); a chat answer is stored for the chat widget and read by
+    the chat integration (`GET /api/v1/chat/{conversation_id}/messages`). Either way it is the agent's
+    response for the SLA clocks. Send an `Idempotency-Key` so that a retry does not answer twice."""
     _visible(ticket_id, user, session=session)
+    if (replay := idem.start(body, session=session)) is not None:
+        return replay
     sent = reply(ticket_id, body.text, config=rt.config, session=session, actor=user.actor,
                  agent_id=user.agent_id)
     if body.status is not None:
@@ -178,13 +183,14 @@ def reply_to_ticket(ticket_id: RowId, body: ReplyIn, session: SessionDep, rt: Ru
     message = sent.message
     ticket = session.get(Ticket, ticket_id)
     assert ticket is not None
-    return ReplyOut(
+    return idem.finish(ReplyOut(
         message=MessageOut(id=message.id, direction=message.direction, author_kind=message.author_kind,
                            author=message.author, sent_at=message.sent_at, subject=message.subject,
                            text=message.text, message_id=message.message_id, in_reply_to=message.in_reply_to,
                            attachments=[], parse_notes=[], classifications=[]),
         delivery="email" if sent.outbox is not None else "chat",
-        outbox_id=sent.outbox.id if sent.outbox is not None else None, ticket=ticket_summary(ticket))
+        outbox_id=sent.outbox.id if sent.outbox is not None else None, ticket=ticket_summary(ticket)),
+        201, session=session)
 
 
 class LabelIn(BaseModel):
@@ -205,18 +211,23 @@ class LabelOut(BaseModel):
     ticket: TicketSummary
 
 
-@router.post("/tickets/{ticket_id}/labels", response_model=LabelOut, status_code=201)
+@router.post("/tickets/{ticket_id}/labels", response_model=LabelOut, status_code=201,
+             responses=IDEMPOTENT_RESPONSES)
 def relabel_ticket(ticket_id: RowId, body: LabelIn, session: SessionDep, user: WorkerDep,
-                   rt: RuntimeDep) -> LabelOut:
+                   rt: RuntimeDep, idem: IdempotencyDep) -> LabelOut | Response:
     """Correct the intent, sentiment or urgency of a customer message; kept as feedback for retraining
     and applied to the ticket (urgency also sets the priority). An intent must be one the model or a team
-    knows; an unassigned ticket then moves to that intent's queue and is routed."""
+    knows; an unassigned ticket then moves to that intent's queue and is routed. An `Idempotency-Key`
+    keeps a retry from recording the correction twice."""
     ticket = _visible(ticket_id, user, session=session)
+    if (replay := idem.start(body, session=session)) is not None:
+        return replay
     feedback = relabel(ticket_id, body.task, body.label, session=session, actor=user.actor,
                        message_id=body.message_id, config=rt.config, intents=_served_intents(rt))
     assert feedback.message_id is not None
-    return LabelOut(feedback_id=feedback.id, message_id=feedback.message_id, task=feedback.task,
-                    old_label=feedback.old_label, label=feedback.label, ticket=ticket_summary(ticket))
+    return idem.finish(LabelOut(feedback_id=feedback.id, message_id=feedback.message_id, task=feedback.task,
+                                old_label=feedback.old_label, label=feedback.label, ticket=ticket_summary(ticket)),
+                       201, session=session)
 
 
 def _served_intents(rt: Triage) -> list[str] | None:

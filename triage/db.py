@@ -68,6 +68,7 @@ def _import_tables() -> None:
     import triage.conversations.tables
     import triage.events.tables
     import triage.feedback.tables
+    import triage.idempotency.tables
     import triage.inbox.tables
     import triage.jobs.tables
     import triage.knowledge.tables
