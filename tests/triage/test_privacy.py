@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from mail.parse import email_dedup_key
 from tests.conftest import HashingEncoder, cli_in_process, main_in_process
-from triage.agents.tables import Agent
+from triage.agents.tables import Agent, Assignment
 from triage.config import Settings
 from triage.conversations.tables import AttachmentBlob, Customer, Message, Ticket
 from triage.customers.privacy import address_hash, erase_customer, export_customer, purge_expired
@@ -114,6 +114,8 @@ def world(rt: Triage, hashing_encoder: HashingEncoder) -> World:
                                      "spelling": {"count": 0, "errors": [], "verdict": "ok"}})
         session.add(sample)
         session.flush()
+        session.add(Assignment(ticket_id=her_ticket, action="reassigned", actor="sup",
+                               reason="Ottilie Zanetti asked for Nadia"))
         reviewer, _key = create_user("qa-reviewer", "qa", session=session)
         session.add(QaReview(sample_id=sample.id, reviewer_id=reviewer.id, scores={"tone": 5}, total=100.0,
                              comment="Kind to Ottilie; repeating +49 30 1234567 was not needed."))

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Text, cast, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from triage.agents.tables import Assignment
 from triage.conversations.tables import AttachmentBlob, Classification, Customer, CustomerIdentity, Message, Ticket
 from triage.customers.masking import mask_personal_data
 from triage.db import utcnow
@@ -367,6 +368,11 @@ def erase_customer(email: str, *, session: Session, actor: str = "system",
     for out in scope.outbox(session):
         session.delete(out)
         counts["outbox"] += 1
+
+    # A supervisor's reason for a manual assignment may name the customer ("VIP, Ms Zanetti asked for Omar").
+    for chunk in _chunks(ticket_ids):
+        for assignment in session.scalars(select(Assignment).where(Assignment.ticket_id.in_(chunk))):
+            assignment.reason = _scrub(assignment.reason or "", personal)
 
     for event in events:
         event.data = _scrub(event.data or {}, personal)
