@@ -13,6 +13,7 @@ from fastapi.routing import APIRoute
 from api.agents import router as agents_router
 from api.chat import router as chat_router
 from api.classify import router as classify_router
+from api.customers import router as customers_router
 from api.ingest import router as ingest_router
 from api.knowledge import router as knowledge_router
 from api.models_api import router as models_router
@@ -131,6 +132,7 @@ def create_app(rt: Triage, *, run_worker: bool = False, background: BackgroundOp
     app.include_router(tickets_router)
     app.include_router(chat_router)
     app.include_router(agents_router)
+    app.include_router(customers_router)
     app.include_router(knowledge_router)
     app.include_router(models_router)
     app.include_router(reports_router)

@@ -27,6 +27,8 @@ POLICY: dict[str, set[Role]] = {
     "POST /api/v1/agents/{email}/status": {A, S},
     "GET /api/v1/chat/{conversation_id:path}/messages": {I},
     "POST /api/v1/classify": {A, Q, S, D, I},
+    "DELETE /api/v1/customers/{email}": set(),  # admins only
+    "GET /api/v1/customers/{email}/export": set(),
     "POST /api/v1/emails": {S, I},
     "GET /api/v1/kb/articles": {S, D},
     "POST /api/v1/kb/articles": {S, D},
