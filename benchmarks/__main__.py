@@ -12,7 +12,8 @@ from rich.table import Table
 BENCHMARKS = {"smtp": "benchmarks.smtp_intake", "imap": "benchmarks.imap_ingest", "quotes": "benchmarks.quotes",
               "models": "benchmarks.models", "simulate": "benchmarks.simulation",
               "knowledge": "benchmarks.knowledge", "api": "benchmarks.api_load", "reports": "benchmarks.reports",
-              "triage": "benchmarks.triage_eval"}
+              "triage": "benchmarks.triage_eval",
+              "reliability": "benchmarks.reliability"}
 
 
 def _figure(value: float) -> str:

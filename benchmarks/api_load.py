@@ -13,7 +13,6 @@ import asyncio
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -23,7 +22,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from benchmarks.common import Row, free_port
+from benchmarks.common import Row, free_port, run_triage, start_triage, wait_ready
 
 NAME = "api"
 CLIENTS = 32
@@ -54,36 +53,8 @@ class Result:
         return float(np.percentile(np.asarray(self.latencies), q)) * 1000 if self.latencies else float("nan")
 
 
-def _triage(home: Path, *args: str, timeout: float = 900) -> str:
-    exe = Path(sys.executable).parent / "triage"
-    cmd = [str(exe)] if exe.exists() else [shutil.which("triage") or "triage"]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRIAGE_")} | {"TRIAGE_HOME": str(home)}
-    done = subprocess.run([*cmd, *args], capture_output=True, text=True, env=env, timeout=timeout)
-    if done.returncode != 0:
-        raise RuntimeError(f"triage {' '.join(args)} failed: {done.stderr[-2000:]}")
-    return done.stdout
-
-
 def _start_server(home: Path, port: int) -> subprocess.Popen[bytes]:
-    exe = Path(sys.executable).parent / "triage"
-    cmd = [str(exe)] if exe.exists() else [shutil.which("triage") or "triage"]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRIAGE_")} | {"TRIAGE_HOME": str(home)}
-    return subprocess.Popen([*cmd, "serve", "--port", str(port), "--no-smtp", "--no-imap", "--no-outbox"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def _wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 300) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("triage serve exited during start-up")
-        try:
-            if httpx.get(f"{base}/ready", timeout=5).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError("triage serve was not ready in time")
+    return start_triage(home, "serve", "--port", str(port), "--no-smtp", "--no-imap", "--no-outbox")
 
 
 async def _load(base: str, headers: dict[str, str], request: Callable[[httpx.AsyncClient, int], object],
@@ -120,15 +91,15 @@ def run() -> list[Row]:
     seconds = float(os.environ.get("TRIAGE_BENCH_SECONDS", "30"))
     home = Path(tempfile.mkdtemp(prefix="triage-bench-api-"))
     try:
-        _triage(home, "init")
-        _triage(home, "kb", "import", str(SAMPLES / "kb"))
-        _triage(home, "ingest", str(SAMPLES / "emails"))
-        key = _triage(home, "users", "add", "bench", "--role", "admin").strip()
+        run_triage(home, "init")
+        run_triage(home, "kb", "import", str(SAMPLES / "kb"))
+        run_triage(home, "ingest", str(SAMPLES / "emails"))
+        key = run_triage(home, "users", "add", "bench", "--role", "admin").strip()
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         proc = _start_server(home, port)
         try:
-            _wait_ready(base, proc)
+            wait_ready(base, proc)
             headers = {"Authorization": f"Bearer {key}"}
             ticket_ids = [t["id"] for t in httpx.get(f"{base}/api/v1/tickets", params={"limit": 50},
                                                      headers=headers, timeout=30).json()["items"]]

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+import httpx
 
 from triage.config import Settings
 from triage.runtime import Triage
@@ -75,3 +81,41 @@ def drop_database(url: str) -> None:
     with engine.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     engine.dispose()
+
+
+def _triage_command(home: Path, env: dict[str, str] | None) -> tuple[list[str], dict[str, str]]:
+    """The `triage` of this interpreter's environment, with a clean TRIAGE_* environment naming `home`."""
+    exe = Path(sys.executable).parent / "triage"
+    cmd = [str(exe)] if exe.exists() else [shutil.which("triage") or "triage"]
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("TRIAGE_")}
+    return cmd, clean | {"TRIAGE_HOME": str(home)} | (env or {})
+
+
+def run_triage(home: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 900) -> str:
+    """Run one `triage` command to completion as a user would; its stdout, or RuntimeError with its stderr."""
+    cmd, full_env = _triage_command(home, env)
+    done = subprocess.run([*cmd, *args], capture_output=True, text=True, env=full_env, timeout=timeout)
+    if done.returncode != 0:
+        raise RuntimeError(f"triage {' '.join(args)} failed: {done.stderr[-2000:]}")
+    return done.stdout
+
+
+def start_triage(home: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """Start a long-running `triage` command (serve, worker) in the background, output discarded."""
+    cmd, full_env = _triage_command(home, env)
+    return subprocess.Popen([*cmd, *args], env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 300) -> None:
+    """Until `GET /ready` answers 200 (models loaded); RuntimeError if the server exits or takes too long."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("triage serve exited during start-up")
+        try:
+            if httpx.get(f"{base}/ready", timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError("triage serve was not ready in time")
