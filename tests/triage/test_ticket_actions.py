@@ -20,6 +20,7 @@ from triage.config import Settings
 from triage.conversations.service import TicketFilter, list_tickets
 from triage.conversations.tables import Customer, CustomerIdentity, Message, Ticket
 from triage.errors import Conflict, NotFound, UserError
+from triage.flows.mail import sender_address
 from triage.flows.tickets import change_status, relabel, reply
 from triage.outbox.tables import OutboxItem
 from triage.routing.service import assign, set_capacity
@@ -216,12 +217,30 @@ def test_email_reply_goes_through_the_outbox_threaded(desk: Triage) -> None:
 def test_email_reply_comes_from_the_mailbox_the_customer_wrote_to(desk: Triage) -> None:
     with desk.db.transaction() as session:
         ticket = make_ticket(desk, session)
-        ticket.queue = "unstaffed"  # no team mailbox: the address written to decides
+        # Classified into "care", whose mailbox is care@: the customer wrote to info@, and hears back from it.
         ticket.messages[0].raw = (b"From: c@example.com\r\nTo: Info <INFO@larkspur.example>, c2@example.com\r\n"
                                   b"Subject: hi\r\n\r\nbody\r\n")
         session.flush()
         out = reply(ticket.id, "Hello", config=desk.config, session=session, actor="supervisor-1")
         assert out.outbox is not None and out.outbox.sender == "info@larkspur.example"
+
+
+def test_sender_address_prefers_the_mailbox_written_to(desk: Triage) -> None:
+    config = desk.config
+    written = ["c2@example.com", "info@larkspur.example", "care@larkspur.example"]
+    # agent reply: the first of ours the customer wrote to, else the team's, else from_address, else the first
+    assert sender_address(config, kind="agent_reply", team="care", written_to=written) == "info@larkspur.example"
+    assert sender_address(config, kind="agent_reply", team="care", written_to=["c2@example.com"]) == \
+        "care@larkspur.example"
+    assert sender_address(config, kind="agent_reply", team="other") == "care@larkspur.example"  # sorted first
+    config.auto_reply.from_address = "help@larkspur.example"
+    try:
+        assert sender_address(config, kind="agent_reply", team="other") == "help@larkspur.example"
+        assert sender_address(config, kind="agent_reply", team="care") == "care@larkspur.example"
+        # automatic mail keeps the configured address first
+        assert sender_address(config, kind="notification", written_to=written) == "help@larkspur.example"
+    finally:
+        config.auto_reply.from_address = None
 
 
 def test_chat_reply_is_stored_for_the_widget(desk: Triage) -> None:

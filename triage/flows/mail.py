@@ -30,15 +30,16 @@ def sender_address(config: TriageConfig, *, kind: MailKind, team: str | None = N
                    written_to: Iterable[str] = ()) -> str | None:
     """The mailbox a message goes out from; None when we have none.
 
-    An agent's reply comes from the team's mailbox, else the one the customer wrote to, else the configured
-    `[auto_reply] from_address`, else the first of ours. Automatic mail comes from the configured address
-    first, then the one the customer wrote to, then the first of ours.
+    An agent's reply comes from the mailbox the customer wrote to (the first of ours among the To and Cc of
+    their last message: the conversation stays with the address they know, issue 14), else the mailbox of the
+    ticket's team, else the configured `[auto_reply] from_address`, else the first of ours. Automatic mail
+    comes from the configured address first, then the one the customer wrote to, then the first of ours.
     """
     ours = config.our_addresses()
     written = [a for a in written_to if a in ours]
     if kind == "agent_reply":
         box = next((b.address for b in config.mailboxes if b.team and b.team == team), None) if team else None
-        order = [box, *written[:1], config.auto_reply.from_address]
+        order = [*written[:1], box, config.auto_reply.from_address]
     else:
         order = [config.auto_reply.from_address, *written[:1]]
     return next((a for a in order if a), sorted(ours)[0] if ours else None)
