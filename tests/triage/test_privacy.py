@@ -217,6 +217,11 @@ def test_erase_leaves_nothing_of_her_and_everything_of_his(world: World) -> None
         assert session.scalar(select(func.count()).select_from(Event).where(Event.kind == "customer.erased")) == 1
     with rt.db.transaction() as session, pytest.raises(NotFound):
         erase_customer("never@example.net", session=session)
+    # Her first mail offered again (an IMAP folder read anew) is a duplicate, not her data back.
+    _deliver(rt, _mail(f"Ottilie Zanetti <{OTTILIE}>", "<oz-1@example.com>", "Broken Aurora lamp", "again", []))
+    with rt.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Ticket)) == tickets_before
+        assert "ottilie" not in _everything(session)
 
 
 def test_a_process_holding_the_old_reply_index_drops_her_reply_on_its_next_refresh(world: World) -> None:

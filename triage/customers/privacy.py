@@ -31,6 +31,7 @@ from triage.errors import NotFound
 from triage.events.service import record
 from triage.events.tables import Event
 from triage.feedback.tables import LabelFeedback
+from triage.inbox.service import erased_key
 from triage.inbox.tables import DONE, InboxItem
 from triage.knowledge.tables import Suggestion, SuggestionFeedback
 from triage.outbox.tables import SENT, OutboxItem
@@ -42,7 +43,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EXPORT_FORMAT = "triage.customer-export/1"
-ERASED_KEY_PREFIX = "erased:"
 
 
 def normalise_address(email: str) -> str:
@@ -251,12 +251,6 @@ def _inbox_out(i: InboxItem) -> dict[str, Any]:
 # ---------------------------------------------------------------------------- erase
 
 
-def _erased_key(key: str) -> str:
-    if key.startswith(ERASED_KEY_PREFIX):
-        return key
-    return ERASED_KEY_PREFIX + hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-
 def _scrub(value: Any, personal: Sequence[str]) -> Any:
     """A JSON value whose strings that name the person are masked (the rest, such as an agent's address, stays)."""
     if isinstance(value, str):
@@ -344,7 +338,7 @@ def erase_customer(email: str, *, session: Session, actor: str = "system",
         m.subject = m.text = m.full_text = m.author = ""
         m.raw, m.message_id, m.in_reply_to = None, None, None
         m.references, m.attachments, m.parse_notes = [], [], []
-        m.dedup_key = _erased_key(m.dedup_key)
+        m.dedup_key = erased_key(m.dedup_key)
     counts["messages"] = len(scope.messages)
     for ticket in session.scalars(select(Ticket).where(Ticket.id.in_(ticket_ids))) if ticket_ids else []:
         ticket.subject, ticket.external_ref = "", None
@@ -355,7 +349,7 @@ def erase_customer(email: str, *, session: Session, actor: str = "system",
             session.delete(item)  # never processed: nothing but their bytes
         else:
             item.payload, item.envelope, item.source_ref, item.error = b"", None, "", None
-            item.dedup_key = _erased_key(item.dedup_key)
+            item.dedup_key = erased_key(item.dedup_key)
         counts["intake"] += 1
     session.flush()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -20,7 +21,9 @@ def enqueue(
 
     Channels go through `triage.flows.intake`, which makes the key; this only stores.
     """
-    existing = session.scalar(select(InboxItem).where(InboxItem.dedup_key == dedup_key))
+    # A message of an erased customer offered again (an IMAP folder re-read) stays erased: its key is kept hashed.
+    existing = session.scalar(select(InboxItem).where(InboxItem.dedup_key.in_((dedup_key, erased_key(dedup_key))))
+                              .order_by(InboxItem.id).limit(1))
     if existing is not None:
         return existing, False
     item = InboxItem(kind=kind, source=source, source_ref=source_ref, payload=payload, dedup_key=dedup_key,
@@ -35,6 +38,16 @@ def enqueue(
             raise
         return existing, False
     return item, True
+
+
+ERASED_PREFIX = "erased:"
+
+
+def erased_key(dedup_key: str) -> str:
+    """What a dedup key becomes when its customer is erased (issue 14): a hash, still recognised by `enqueue`."""
+    if dedup_key.startswith(ERASED_PREFIX):
+        return dedup_key
+    return ERASED_PREFIX + hashlib.sha256(dedup_key.encode("utf-8")).hexdigest()
 
 
 class Orphaned(Exception):
