@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage, Message
 from email.utils import getaddresses, parsedate_to_datetime
+from typing import cast
 
 from mail.automatic import INTERESTING_HEADERS, detect_automatic
 from mail.quotes import (
@@ -38,6 +39,30 @@ _HEADER_FIELD = re.compile(rb"[!-9;-~]+:")  # RFC 5322 §2.2: a field name of pr
 FALLBACK_CHARSETS = ("utf-8", "cp1252", "latin-1")
 MAX_MSGID = 500
 MAX_REFERENCES = 50
+# The email package parses a header value in time quadratic in its length: a 1 MB Subject kept the worker
+# busy for minutes, and the SMTP limit (25 MB) allows hours (issue 14). No real header comes near this.
+MAX_HEADER_CHARS = 16_000
+# Content-Type and Content-Disposition are parsed parameter by parameter, again each time a part's type is
+# asked (a dozen times a message): a lower cap. An RFC 2231 filename of 300 characters still fits.
+MAX_MIME_HEADER_CHARS = 4_000
+
+
+class _BoundedPolicy(email.policy.EmailPolicy):
+    """`email.policy.default`, except that a header value over its cap (`_cut_header`) is cut before parsing."""
+
+    def header_fetch_parse(self, name: str, value: str) -> str:
+        return super().header_fetch_parse(name, _cut_header(name, value))
+
+
+def _cut_header(name: str, value: str) -> str:
+    limit = MAX_MIME_HEADER_CHARS if name.lower() in ("content-type", "content-disposition") else MAX_HEADER_CHARS
+    if len(value) <= limit:
+        return value
+    # References keeps its end: the newest ids, the parent last (RFC 5322 §3.6.4).
+    return value[-limit:] if name.lower() == "references" else value[:limit]
+
+
+POLICY = cast("email.policy.EmailPolicy[EmailMessage]", _BoundedPolicy())  # typeshed's EmailPolicy is generic
 
 
 @dataclass
@@ -82,6 +107,10 @@ def _safe_header(msg: Message, name: str, notes: list[str]) -> str:
     raw = next((str(v) for k, v in msg.raw_items() if k.lower() == name.lower()), None)
     if raw is None:
         return ""
+    cut = _cut_header(name, raw)
+    if len(cut) < len(raw):
+        notes.append(f"header {name} longer than {len(cut)} characters; cut")
+        raw = cut
     if any("\udc80" <= ch <= "\udcff" for ch in raw):
         # 8-bit bytes in a header: the parser kept them as surrogates; try UTF-8, then Latin-1.
         data = raw.encode("utf-8", "surrogateescape")
@@ -342,16 +371,16 @@ def _customer_text(full: str, reply: str, sender: str, subject: str, notes: list
 
 def load_message(raw: bytes) -> EmailMessage:
     try:
-        return email.message_from_bytes(raw, policy=email.policy.default)
+        return email.message_from_bytes(raw, policy=POLICY)
     except RecursionError:
         # MIME nested deeper than the parser's recursion allows: headers only, body left as one string.
-        parser = email.parser.BytesParser(policy=email.policy.default)
+        parser = email.parser.BytesParser(policy=POLICY)
         return parser.parsebytes(raw, headersonly=True)
 
 
 def read_headers(raw: bytes) -> EmailMessage:
     """The header block alone, parsed (the body is not): read its fields with `sender_address` and the like."""
-    parser = email.parser.BytesParser(policy=email.policy.default)
+    parser = email.parser.BytesParser(policy=POLICY)
     return parser.parsebytes(raw, headersonly=True)
 
 
