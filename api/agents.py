@@ -21,7 +21,10 @@ Email = Annotated[str, Path(max_length=320, description="the agent's email addre
 class AgentOut(BaseModel):
     email: str
     name: str
-    status: str
+    status: str = Field(description="what the router goes by: online reads as away outside working hours")
+    status_set: str = Field(description="the status the agent or a supervisor chose")
+    status_reason: str = Field(description="why status differs from status_set, e.g. outside working hours")
+    on_shift: bool = Field(description="within the agent's working hours, in the agent's time zone")
     active: bool = Field(description="false once the agent was removed from triage.toml (kept for history)")
     teams: list[str]
     open: dict[str, int] = Field(description="open tickets held, per channel")
@@ -63,7 +66,7 @@ class CapacityIn(BaseModel):
 @router.get("", response_model=AgentList)
 def list_agents(session: SessionDep,
                 _user: Annotated[Principal, allow(Role.agent, Role.qa, Role.supervisor)]) -> AgentList:
-    """Every agent with status, open tickets per channel against capacity, and weighted load."""
+    """Every agent with status (effective now, and as set), open tickets per channel against capacity, and load."""
     rows = [AgentOut.model_validate(row) for row in agent_rows(session=session)]
     return AgentList(agents=rows, waiting=waiting_count(session=session))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -14,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner, Result
 
-from triage.config import Settings
+from triage.config import Settings, default_config_text
 from triage.runtime import Triage
 
 PG_SERVER = os.environ.get("TRIAGE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -108,8 +109,20 @@ def settings(tmp_path: Path, database_url: str, models_path: Path) -> Settings:
                     environment="test")
 
 
+def on_shift_config() -> str:
+    """The bundled triage.toml with every agent on shift around the clock.
+
+    Working hours gate routing (issue 14), and most tests route at the wall clock: they are about other
+    things, so their agents never go off shift. tests/triage/test_sla_traps.py tests the hours, clock given.
+    """
+    return re.sub(r'(?m)^working_hours = ".*"$', 'working_hours = "24x7"', default_config_text())
+
+
 @pytest.fixture
 def rt(settings: Settings) -> Iterator[Triage]:
+    if not settings.config_path.exists():
+        settings.config_path.parent.mkdir(parents=True, exist_ok=True)
+        settings.config_path.write_text(on_shift_config(), encoding="utf-8")
     runtime = Triage(settings)
     runtime.db.ensure_schema()
     runtime.sync_agents()

@@ -1,4 +1,5 @@
-"""The long-running parts of `triage serve`: inbox worker, outbox sender, SLA scheduler, retention, IMAP, SMTP.
+"""The long-running parts of `triage serve`: inbox worker, outbox sender, SLA scheduler, shift starts, retention,
+IMAP, SMTP.
 
 Each loop runs in its own thread and survives its own errors (logged, then retried); stopping is
 prompt because every wait watches one shared event.
@@ -29,6 +30,8 @@ class BackgroundOptions:
     sla: bool = True  # the SLA scheduler (warnings, breaches, escalations)
     sla_poll: float | None = None  # default: [sla_timers] check_interval
     retention: bool = True  # purge raw bytes past [privacy] retention_days (when it is set)
+    shifts: bool = True  # hand waiting tickets to agents whose working hours just began
+    shifts_poll: float = 60.0
 
 
 @dataclass
@@ -67,6 +70,8 @@ class Background:
         if self.options.sla:
             self._loop("sla", _sla_step(rt), self.options.sla_poll or
                        parse_duration(rt.config.sla_timers.check_interval).total_seconds())
+        if self.options.shifts:
+            self._loop("shifts", _shift_step(rt), self.options.shifts_poll)
         if self.options.retention and rt.config.privacy.retention_days is not None:
             self._loop("retention", _retention_step(rt),
                        parse_duration(rt.config.privacy.purge_interval).total_seconds())
@@ -109,6 +114,32 @@ def _sla_step(rt: Triage) -> Callable[[], object]:
                 refresh_open_tickets(rt.config, session=session)
             started = True
         return check_due(rt.db, rt.config)
+
+    return step
+
+
+def _shift_step(rt: Triage) -> Callable[[], object]:
+    """Drain the queues of agents whose working hours began since the last look (the first look: anyone on shift).
+
+    Nothing else happens when a shift begins: without this, what waited overnight would wait until a status or a
+    ticket changed (issue 14).
+    """
+    from datetime import datetime
+
+    from triage.db import utcnow
+    from triage.routing.service import drain_new_shifts
+
+    since: datetime | None = None
+
+    def step() -> object:
+        nonlocal since
+        now = utcnow()
+        with rt.db.transaction() as session:
+            assigned = drain_new_shifts(session=session, since=since, now=now)
+        since = now
+        if assigned:
+            log.info("shift start: %s waiting ticket(s) assigned", assigned)
+        return assigned
 
     return step
 

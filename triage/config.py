@@ -26,7 +26,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models.vocabulary import Priority
 from triage.errors import UserError
-from triage.sla.calendar import BusinessCalendar
+from triage.sla.calendar import BusinessCalendar, parse_hours
 
 Channel = Literal["email", "chat"]
 CHANNELS: tuple[Channel, ...] = ("email", "chat")
@@ -126,7 +126,8 @@ class AgentConfig(_Strict):
     capacity_by_channel: dict[Channel, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
     status: AgentStatus = "online"
     timezone: str = "UTC"
-    working_hours: str = "Mon-Fri 09:00-17:00"
+    # e.g. "Mon-Fri 09:00-17:00" in `timezone`: outside them the agent gets no new tickets (issue 14); "" = always
+    working_hours: str = ""
 
     @model_validator(mode="after")
     def _channels(self) -> AgentConfig:
@@ -154,6 +155,13 @@ class AgentConfig(_Strict):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {v!r}") from exc
         return v
+
+    @field_validator("working_hours")
+    @classmethod
+    def _hours(cls, v: str) -> str:
+        if v.strip():
+            parse_hours(v)  # its ValueError says what is wrong
+        return v.strip()
 
 
 class ImapConfig(_Strict):

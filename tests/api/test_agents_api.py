@@ -24,6 +24,9 @@ def test_list_status_and_capacity(rt: Triage, api_key: KeyMaker, auth: Auth) -> 
     rows = {a["email"]: a for a in listed.json()["agents"]}
     holder = next(email for email, row in rows.items() if row["open"].get("email"))
     assert rows[NADIA]["capacity"] == {"email": 6, "chat": 3} and rows[holder]["load_minutes"] > 0
+    # the fixture's agents work around the clock: the effective status is the one set (test_sla_traps covers hours)
+    assert (rows[NADIA]["status"], rows[NADIA]["status_set"], rows[NADIA]["status_reason"],
+            rows[NADIA]["on_shift"]) == ("online", "online", "", True)
     assert listed.json()["waiting"] == 0
     assert client.get("/api/v1/agents", headers=auth(api_key(rt, "integration"))).status_code == 403
 

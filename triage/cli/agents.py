@@ -16,7 +16,10 @@ agents_app = typer.Typer(help="Agents: who is online and how much they hold.", n
 
 @agents_app.command("list")
 def agents_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """List agents with their status, open tickets per channel against capacity, and weighted load."""
+    """List agents with their status, open tickets per channel against capacity, and weighted load.
+
+    The status is the one the router obeys: an agent set online reads as away outside working hours, and why.
+    """
     from triage.routing.service import agent_rows, waiting_count
 
     rt = _common.runtime()
@@ -33,6 +36,8 @@ def agents_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> Non
     for r in rows:
         held = ", ".join(f"{ch} {r['open'].get(ch, 0)}/{cap}" for ch, cap in r["capacity"].items())  # type: ignore[attr-defined]
         status = r["status"] if r["active"] else "inactive"
+        if r["active"] and r["status_reason"]:
+            status = f"{status} (set {r['status_set']}; {r['status_reason']})"
         table.add_row(f"{r['name']} <{r['email']}>", str(status), ", ".join(r["teams"]), held,  # type: ignore[arg-type]
                       f"{r['load_minutes']:.0f}")
     out.print(table)

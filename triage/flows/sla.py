@@ -22,14 +22,24 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.vocabulary import PRIORITIES
-from triage.agents.tables import Agent, Assignment
+from triage.agents.tables import Agent
 from triage.config import EscalationRule, TriageConfig
 from triage.conversations.tables import Ticket
 from triage.db import Database, on_postgres, utcnow
 from triage.events.service import record
 from triage.flows.mail import queue_outgoing, sender_address
 from triage.outbox.service import queue_webhook
-from triage.sla.service import claim_event, fired_keys, pending_events, refresh_sla, set_priority, ticket_pauses, timers
+from triage.routing import service as routing
+from triage.sla.service import (
+    Event,
+    claim_event,
+    fired_keys,
+    pending_events,
+    refresh_sla,
+    set_priority,
+    ticket_pauses,
+    timers,
+)
 
 log = logging.getLogger(__name__)
 
@@ -51,39 +61,41 @@ def check_due(db: Database, config: TriageConfig, *, now: datetime | None = None
     """Fire every warning and breach due by `now` (default: the current time); one transaction per ticket."""
     name = name or _name()
     fired: list[Fired] = []
-    seen: set[int] = set()
+    seen: list[int] = []
     for _ in range(limit):
         moment = now or utcnow()
         with db.transaction() as session:
             query = (select(Ticket).where(Ticket.sla_next_check_at <= moment, Ticket.sla_paused_at.is_(None))
                      .order_by(Ticket.sla_next_check_at, Ticket.id).limit(1))
+            if seen:
+                # Once per call: `fire_due` fires all that is due, what its escalations made due included. A ticket
+                # still due after it (a claim lost to a process yet to commit) waits for the next call; it is never
+                # parked, which lost its later warnings and breaches (issue 14).
+                query = query.where(Ticket.id.not_in(seen))
             if on_postgres(session):
                 query = query.with_for_update(skip_locked=True)
             ticket = session.scalar(query)
             if ticket is None:
                 break
-            if ticket.id in seen:  # must not happen (every pass moves the check time on); never spin on it
-                log.error("SLA check of ticket #%s did not advance; parked until its next change", ticket.id)
-                ticket.sla_next_check_at = None
-                continue
-            seen.add(ticket.id)
+            seen.append(ticket.id)
             fired.extend(fire_due(ticket, config, session=session, now=moment, name=name))
     return fired
 
 
 def fire_due(ticket: Ticket, config: TriageConfig, *, session: Session, now: datetime,
              name: str = "") -> list[Fired]:
-    """Claim and act on the ticket's events that are due; then schedule its next check."""
-    running = timers(ticket, config, pauses=ticket_pauses(ticket.id, session=session), now=now)
-    fired_before = fired_keys(ticket.id, session=session)
-    due = [(t, kind, at) for t, kind, at in pending_events(running, fired_before) if at <= now]
-    breached = {t.metric for t, kind, _ in due if kind == "breach"}
-    out = []
-    for timer, kind, at in due:
-        if kind == "warning" and timer.metric in breached:
-            continue  # the scheduler was behind: the breach says it all
-        if not claim_event(ticket.id, timer, kind, session=session, now=now, name=name):
-            continue
+    """Claim and act on the ticket's events that are due; then schedule its next check.
+
+    The clocks are read again after every event acted on: an escalation may move them (a raised priority
+    brings the resolution deadline forward, perhaps into the past), and what it made due fires now.
+    """
+    out: list[Fired] = []
+    pauses = ticket_pauses(ticket.id, session=session)
+    for _ in range(_MAX_EVENTS):
+        event = _claim_next(ticket, config, pauses=pauses, session=session, now=now, name=name)
+        if event is None:
+            break
+        timer, kind, at = event
         priority = ticket.priority
         record(f"sla.{kind}", session=session, ticket_id=ticket.id, actor="sla", metric=timer.metric,
                due_at=timer.due_at.isoformat(), priority=priority, late_by_seconds=int((now - at).total_seconds()))
@@ -91,7 +103,7 @@ def fire_due(ticket: Ticket, config: TriageConfig, *, session: Session, now: dat
         for rule in config.sla_timers.escalations:
             if rule.matches(kind, timer.metric, priority):
                 escalate(ticket, rule, config=config, session=session, metric=timer.metric, kind=kind,
-                         due_at=timer.due_at)
+                         due_at=timer.due_at, now=now)
         out.append(Fired(ticket.id, timer.metric, kind, timer.due_at))
     refresh_sla(ticket, config, session=session, now=now)
     if ticket.sla_next_check_at is not None and ticket.sla_next_check_at <= now:
@@ -100,18 +112,38 @@ def fire_due(ticket: Ticket, config: TriageConfig, *, session: Session, now: dat
     return out
 
 
+# Three clocks with a warning and a breach each: a bound against a loop, never reached.
+_MAX_EVENTS = 12
+
+
+def _claim_next(ticket: Ticket, config: TriageConfig, *, pauses: list[tuple[datetime, datetime | None]],
+                session: Session, now: datetime, name: str) -> Event | None:
+    """The earliest due event of the ticket's current clocks that this process claimed, or None."""
+    running = timers(ticket, config, pauses=pauses, now=now)
+    due = [(t, kind, at) for t, kind, at in pending_events(running, fired_keys(ticket.id, session=session))
+           if at <= now]
+    breached = {t.metric for t, kind, _ in due if kind == "breach"}
+    for timer, kind, at in due:
+        if kind == "warning" and timer.metric in breached:
+            continue  # the scheduler was behind: the breach says it all
+        if claim_event(ticket.id, timer, kind, session=session, now=now, name=name):
+            return timer, kind, at
+    return None
+
+
 def escalate(ticket: Ticket, rule: EscalationRule, *, config: TriageConfig, session: Session, metric: str,
-             kind: str, due_at: datetime) -> None:
+             kind: str, due_at: datetime, now: datetime | None = None) -> None:
     """Run one rule's actions in order; an action that cannot run says why in the event log."""
+    now = now or utcnow()
     what = f"SLA {metric.replace('_', ' ')} {kind}"
     for action in rule.actions:
         if action == "raise_priority":
             index = PRIORITIES.index(ticket.priority) if ticket.priority in PRIORITIES else 1
             if index + 1 < len(PRIORITIES):
                 set_priority(ticket, PRIORITIES[index + 1], config=config, session=session, actor="sla",
-                             reason=what)
+                             reason=what, now=now)
         elif action == "reassign_to_lead":
-            _reassign_to_lead(ticket, config=config, session=session, reason=what)
+            _reassign_to_lead(ticket, config=config, session=session, reason=what, now=now)
         elif action == "notify_email":
             _notify(ticket, rule, config=config, session=session, metric=metric, kind=kind, due_at=due_at)
         elif action == "webhook":
@@ -129,23 +161,36 @@ def _lead(ticket: Ticket, config: TriageConfig, *, session: Session) -> Agent | 
     return session.scalar(select(Agent).where(Agent.email == team.lead.lower(), Agent.active.is_(True)))
 
 
-def _reassign_to_lead(ticket: Ticket, *, config: TriageConfig, session: Session, reason: str) -> None:
+def _reassign_to_lead(ticket: Ticket, *, config: TriageConfig, session: Session, reason: str, now: datetime) -> None:
+    """Tell the lead, and give them the ticket if the routing rules let them take it (issue 14).
+
+    The lead is told in any case (the `sla.escalated` event; a rule's `notify_email` mails them too). The
+    ticket moves only within the lead's capacity, status and working hours, as any reassignment: otherwise
+    an assigned ticket stays with its agent, and an unassigned one waits in its queue, where the waiting
+    order puts it ahead of every ticket of its priority that is not overdue.
+    """
     lead = _lead(ticket, config, session=session)
     if lead is None:
         record("sla.escalation_skipped", session=session, ticket_id=ticket.id, actor="sla",
                action="reassign_to_lead", reason=f"queue {ticket.queue!r} has no active team lead")
         return
-    if ticket.assignee_id == lead.id:
-        return
     why = f"{reason}: escalated to the team lead of {ticket.queue}"
-    if ticket.assignee_id is not None:
-        session.add(Assignment(ticket_id=ticket.id, agent_id=ticket.assignee_id, action="unassigned", reason=why,
-                               actor="sla"))
-    session.add(Assignment(ticket_id=ticket.id, agent_id=lead.id, action="assigned", reason=why, actor="sla"))
-    ticket.assignee_id = lead.id
-    session.flush()
-    session.refresh(ticket, ["assignee"])
-    record("ticket.assigned", session=session, ticket_id=ticket.id, actor="sla", agent=lead.email, reason=why)
+    holder = ticket.assignee.email if ticket.assignee else None
+    result = routing.escalate_to(ticket, lead.id, session=session, reason=why, actor="sla", now=now)
+    if result.moved:
+        session.refresh(ticket, ["assignee"])
+        note = f"{why}; taken from {holder}" if holder else why
+    elif result.outcome == "already_held":
+        note = f"{why}; the lead already holds it"
+    elif result.outcome == "kept":
+        note = f"{why}; not moved: {result.reason}, so it stays with {holder}"
+    else:
+        note = (f"{why}; not moved: {result.reason}, so it waits in queue {ticket.queue} "
+                f"with {result.position} ticket(s) ahead")
+    record("sla.escalated", session=session, ticket_id=ticket.id, actor="sla", agent_id=lead.id, lead=lead.email,
+           action="reassign_to_lead", outcome=result.outcome, assignee=ticket.assignee.email if ticket.assignee
+           else None, position=result.position, reason=note)
+    log.info("SLA escalation of ticket #%s to the lead of %s: %s", ticket.id, ticket.queue, result.outcome)
 
 
 def _notify(ticket: Ticket, rule: EscalationRule, *, config: TriageConfig, session: Session, metric: str,

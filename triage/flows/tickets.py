@@ -70,7 +70,7 @@ def apply_status(ticket: Ticket, status: str, *, config: TriageConfig, session: 
     now = now or utcnow()
     freeing = reroute and old in OPEN_STATUSES and status not in OPEN_STATUSES
     # Loaded while the ticket still counts as open work, so releasing it removes exactly its slot.
-    board = routing.Board.load(session=session) if freeing else None
+    board = routing.Board.load(session=session, now=now) if freeing else None
     ticket.status = status
     record("ticket.status", session=session, ticket_id=ticket.id, actor=actor, old=old, new=status)
     follow_status(ticket, config=config, session=session, now=now)

@@ -32,7 +32,8 @@ class AgentSnapshot:
 
     id: int
     name: str
-    status: str = "online"
+    status: str = "online"  # effective: "away" while an online agent is outside working hours
+    off_shift: bool = False  # outside working hours (`triage.routing.shifts`)
     skills: frozenset[str] = frozenset()  # intents; empty means "takes any intent of the queue"
     languages: frozenset[str] = frozenset()  # empty means "no language restriction"
     channels: frozenset[str] = frozenset(CHANNELS)
@@ -111,7 +112,8 @@ def eligible(agents: Sequence[AgentSnapshot], needs: TicketNeeds) -> tuple[list[
         return [], note or "no qualified agent"
     online = [a for a in pool if a.status == "online"]
     if not online:
-        return [], "no qualified agent online"
+        off = sum(1 for a in pool if a.off_shift)
+        return [], "no qualified agent online" + (f" ({off} outside working hours)" if off else "")
     free = [a for a in online if a.spare(needs.channel) > 0]
     if not free:
         return [], "all agents in queue at capacity"

@@ -35,6 +35,7 @@ from triage.routing.balancer import (
     choose,
     eligible,
 )
+from triage.routing.shifts import EffectiveStatus, effective_status, on_shift
 from triage.routing.tables import HandlingStat
 
 AGENT_STATUSES = ("online", "away", "offline")
@@ -72,26 +73,36 @@ def _lock_tickets(ids: Iterable[int], *, session: Session) -> None:
         session.execute(select(Ticket.id).where(Ticket.id.in_(ids)).order_by(Ticket.id).with_for_update())
 
 
+def agent_status(agent: Agent, now: datetime) -> EffectiveStatus:
+    """The status the router obeys at `now`: online outside the agent's working hours reads as away."""
+    return effective_status(agent.status, agent.timezone, agent.working_hours or "", now)
+
+
 @dataclass
 class Board:
-    """The active agents, locked for this transaction, with their open work kept current as tickets move."""
+    """The active agents, locked for this transaction, with their open work kept current as tickets move.
+
+    `now` is the moment of the decisions: it decides who is on shift (`triage.routing.shifts`).
+    """
 
     agents: dict[int, Agent]
     effort: EffortModel
     open_work: dict[int, list[tuple[str | None, str]]] = field(default_factory=dict)
+    now: datetime = field(default_factory=utcnow)
 
     @classmethod
-    def load(cls, *, session: Session) -> Board:
+    def load(cls, *, session: Session, now: datetime | None = None) -> Board:
         """Lock and read the agents once per transaction; later calls in it reuse the same board."""
         cached = session.info.get(_BOARD)
         if cached is not None and _agents_locked(session):
+            cached.now = now or utcnow()
             return cached
         query = select(Agent).where(Agent.active.is_(True)).order_by(Agent.id)
         if on_postgres(session) and not _agents_locked(session):
             query = query.with_for_update()
         agents = {a.id: a for a in session.scalars(query)}
         session.info[_LOCKED] = session.get_transaction()
-        board = cls(agents, load_effort(session=session), {agent_id: [] for agent_id in agents})
+        board = cls(agents, load_effort(session=session), {agent_id: [] for agent_id in agents}, now or utcnow())
         session.info[_BOARD] = board
         rows = session.execute(select(Ticket.assignee_id, Ticket.intent, Ticket.channel).where(
             Ticket.assignee_id.in_(list(agents)), Ticket.status.in_(OPEN_STATUSES)))
@@ -106,8 +117,10 @@ class Board:
         for _, channel in work:
             counts[channel] = counts.get(channel, 0) + 1
         times = [t for t in (agent.last_assigned_at, agent.status_changed_at) if t is not None]
+        status = agent_status(agent, self.now)
         return AgentSnapshot(
-            id=agent.id, name=agent.name, status=agent.status, skills=frozenset(agent.skills or ()),
+            id=agent.id, name=agent.name, status=status.status, off_shift=not status.on_shift,
+            skills=frozenset(agent.skills or ()),
             languages=frozenset(agent.languages or ()), channels=frozenset(agent.channels or CHANNELS),
             capacity=agent_capacity(agent), open_count=counts,
             load=sum(self.effort.expected(i, c) for i, c in work), idle_since=max(times) if times else None)
@@ -116,11 +129,11 @@ class Board:
         return [self.snapshot(a) for a in self.agents.values() if (queue or "") in (a.teams or [])]
 
     def channels_with_room(self) -> list[str]:
-        """Channels in which some online agent could take one more ticket."""
+        """Channels in which some online agent (on shift) could take one more ticket."""
         out: set[str] = set()
         for agent in self.agents.values():
-            if agent.status == "online":
-                snap = self.snapshot(agent)
+            snap = self.snapshot(agent)
+            if snap.status == "online":
                 out.update(ch for ch in snap.capacity if snap.spare(ch) > 0)
         return sorted(out)
 
@@ -164,7 +177,7 @@ def assign(ticket: Ticket, *, session: Session, now: datetime | None = None) -> 
         session.refresh(ticket, ["assignee_id", "status"])
     if ticket.assignee_id is not None:  # another worker got there first
         return None
-    board = Board.load(session=session)
+    board = Board.load(session=session, now=now)
     decision = choose(board.queue(ticket.queue), needs_of(ticket, session=session), board.effort)
     if decision.agent_id is None:
         if ticket.queued_at is None:
@@ -195,7 +208,9 @@ def drain(*, session: Session, now: datetime | None = None, queues: Iterable[str
     kinds of ticket (queue, channel, intent) that found nobody are not tried again in this pass.
     """
     now = now or utcnow()
-    board = board or Board.load(session=session)
+    if board is None:
+        board = Board.load(session=session, now=now)
+    board.now = now
     assigned, seen = 0, 0
     stuck: set[tuple[str | None, str, str | None]] = set()
     passed: list[int] = []
@@ -267,7 +282,7 @@ def set_status(email: str, status: str, *, session: Session, now: datetime | Non
         _lock_tickets([t.id for t in unanswered], session=session)
         if on_postgres(session):  # re-read under the lock: one may have been answered meanwhile
             unanswered = list(session.scalars(query.execution_options(populate_existing=True)))
-    board = Board.load(session=session)
+    board = Board.load(session=session, now=now)
     agent = board.agents[agent.id]
     previous = agent.status
     agent.status, agent.status_changed_at = status, now
@@ -347,7 +362,7 @@ def set_capacity(email: str, *, session: Session, capacity: int | None = None,
             raise InvalidInput(f"capacity for {channel} must be between 0 and 1000 (got {value})")
     now = now or utcnow()
     agent = _agent_by_email(email, session=session)
-    board = Board.load(session=session)
+    board = Board.load(session=session, now=now)
     agent = board.agents[agent.id]
     before = agent_capacity(agent)
     if capacity is not None:
@@ -377,33 +392,119 @@ def reassign(ticket_id: int, email: str, *, session: Session, reason: str, actor
     agent = _agent_by_email(email, session=session)
     if ticket.assignee_id == agent.id:
         raise Conflict(f"ticket #{ticket_id} is already assigned to {agent.email}")
-    board = Board.load(session=session)
+    board = Board.load(session=session, now=now)
     agent = board.agents[agent.id]
+    refusal = None if force else _refusal(agent, ticket, board=board)
+    if refusal is not None:
+        raise Conflict(f"{refusal[0]}; use --force to {refusal[1]}")
+    text = f"by hand: {reason.strip()}" + (" (forced)" if force else "")
+    return {"assigned": _move(ticket, agent, text, board=board, session=session, now=now, actor=actor)}
+
+
+def _refusal(agent: Agent, ticket: Ticket, *, board: Board) -> tuple[str, str] | None:
+    """Why the agent may not be given the ticket now (status, shift, channel, capacity) and what forcing does."""
     snap = board.snapshot(agent)
-    if not force:
-        if agent.status != "online":
-            raise Conflict(f"{agent.email} is {agent.status}; use --force to assign anyway")
-        if ticket.channel not in snap.capacity:
-            raise Conflict(f"{agent.email} does not take {ticket.channel}; use --force to assign anyway")
-        if snap.spare(ticket.channel) <= 0:
-            raise Conflict(f"{agent.email} is at capacity for {ticket.channel} "
-                            f"({snap.open_count.get(ticket.channel, 0)}/{snap.capacity[ticket.channel]}); "
-                            "use --force to go above it")
+    if snap.status != "online":
+        why = agent_status(agent, board.now).reason
+        return f"{agent.email} is {snap.status}" + (f" ({why})" if why else ""), "assign anyway"
+    if ticket.channel not in snap.capacity:
+        return f"{agent.email} does not take {ticket.channel}", "assign anyway"
+    if snap.spare(ticket.channel) <= 0:
+        return (f"{agent.email} is at capacity for {ticket.channel} "
+                f"({snap.open_count.get(ticket.channel, 0)}/{snap.capacity[ticket.channel]})"), "go above it"
+    return None
+
+
+def _move(ticket: Ticket, agent: Agent, reason: str, *, board: Board, session: Session, now: datetime,
+          actor: str) -> int:
+    """Give a (locked) ticket to `agent`, freeing its previous holder's slot for the waiting line."""
     previous = board.agents.get(ticket.assignee_id) if ticket.assignee_id is not None else None
     if previous is not None:
         board.release(previous.id, ticket)
-    text = f"by hand: {reason.strip()}" + (" (forced)" if force else "")
-    _give(ticket, agent, Decision(agent.id, text), board=board, session=session, now=now,
+    _give(ticket, agent, Decision(agent.id, reason), board=board, session=session, now=now,
           action="reassigned" if previous is not None else "assigned", actor=actor)
     session.flush()
     queues = set(previous.teams or []) if previous is not None else set()
-    return {"assigned": drain(session=session, now=now, queues=queues, board=board) if queues else 0}
+    return drain(session=session, now=now, queues=queues, board=board) if queues else 0
 
 
-def agent_rows(*, session: Session) -> list[dict[str, object]]:
-    """Agents with their status, open work per channel and capacity, for the CLI and API."""
+@dataclass(frozen=True)
+class Escalation:
+    moved: bool  # the ticket went to the agent
+    outcome: str  # assigned | already_held | kept | waiting
+    reason: str  # why it did not move ("" when it did)
+    position: int | None = None  # waiting: how many waiting tickets of its queue come first
+
+
+def escalate_to(ticket: Ticket, agent_id: int, *, session: Session, reason: str, actor: str,
+                now: datetime | None = None) -> Escalation:
+    """Move a locked open ticket to `agent_id` within the routing rules (online, on shift, capacity).
+
+    When the agent may not take it, an assigned ticket stays with its holder and an unassigned one waits
+    in its queue's line (the waiting order puts a breached, raised ticket first among its priority).
+    """
+    now = now or utcnow()
+    board = Board.load(session=session, now=now)
+    agent = board.agents.get(agent_id)
+    if ticket.assignee_id == agent_id:
+        return Escalation(False, "already_held", "")
+    if agent is None:
+        refusal = f"agent #{agent_id} is not active"
+    elif ticket.status not in OPEN_STATUSES:
+        refusal = f"ticket #{ticket.id} is {ticket.status}"
+    else:
+        refused = _refusal(agent, ticket, board=board)
+        if refused is None:
+            _move(ticket, agent, reason, board=board, session=session, now=now, actor=actor)
+            return Escalation(True, "assigned", "")
+        refusal = refused[0]
+    if ticket.assignee_id is not None:
+        return Escalation(False, "kept", refusal)
+    if ticket.queued_at is None:
+        ticket.queued_at = now
+        session.add(Assignment(ticket_id=ticket.id, agent_id=None, action="queued", reason=refusal, actor=actor,
+                               created_at=now))
+    session.flush()
+    return Escalation(False, "waiting", refusal, waiting_position(ticket, session=session))
+
+
+def waiting_position(ticket: Ticket, *, session: Session) -> int:
+    """How many tickets of the same queue and channel wait ahead of this one in the waiting order."""
+    ahead = 0
+    query = (select(Ticket.id).where(Ticket.assignee_id.is_(None), Ticket.status.in_(OPEN_STATUSES),
+                                     Ticket.queue == ticket.queue, Ticket.channel == ticket.channel)
+             .order_by(*waiting_order()))
+    for ticket_id in session.scalars(query):
+        if ticket_id == ticket.id:
+            return ahead
+        ahead += 1
+    return ahead
+
+
+def drain_new_shifts(*, session: Session, since: datetime | None, now: datetime | None = None) -> int:
+    """Give waiting tickets to online agents whose working hours began after `since` (None: anyone on shift).
+
+    Nothing else happens when a shift starts, so without this the tickets that came in overnight would wait
+    until somebody's status or a ticket changed.
+    """
+    now = now or utcnow()
+    starting = [a for a in session.scalars(select(Agent).where(Agent.active.is_(True), Agent.status == "online"))
+                if on_shift(a.timezone, a.working_hours or "", now)
+                and (since is None or not on_shift(a.timezone, a.working_hours or "", since))]
+    if not starting:
+        return 0
+    queues = {team for a in starting for team in (a.teams or [])}
+    return drain(session=session, now=now, queues=queues)
+
+
+def agent_rows(*, session: Session, now: datetime | None = None) -> list[dict[str, object]]:
+    """Agents with their status, open work per channel and capacity, for the CLI and API.
+
+    `status` is the one the router obeys at `now` (online reads as away outside working hours),
+    `status_set` the one chosen, `status_reason` why they differ.
+    """
     board = Board(agents={a.id: a for a in session.scalars(select(Agent).order_by(Agent.id))},
-                  effort=load_effort(session=session))
+                  effort=load_effort(session=session), now=now or utcnow())
     rows = session.execute(select(Ticket.assignee_id, Ticket.intent, Ticket.channel).where(
         Ticket.assignee_id.is_not(None), Ticket.status.in_(OPEN_STATUSES)))
     for agent_id, intent, channel in rows:
@@ -412,7 +513,9 @@ def agent_rows(*, session: Session) -> list[dict[str, object]]:
     out = []
     for agent in board.agents.values():
         snap = board.snapshot(agent)
-        out.append({"email": agent.email, "name": agent.name, "status": agent.status, "active": agent.active,
+        status = agent_status(agent, board.now)
+        out.append({"email": agent.email, "name": agent.name, "status": status.status, "status_set": agent.status,
+                    "status_reason": status.reason, "on_shift": status.on_shift, "active": agent.active,
                     "teams": list(agent.teams or []), "open": dict(snap.open_count), "capacity": dict(snap.capacity),
                     "load_minutes": round(snap.load, 1)})
     return out

@@ -153,6 +153,14 @@ class BusinessCalendar:
         """Whether the clock runs at this instant."""
         return self.business_time_between(moment, moment + timedelta(microseconds=1)) > timedelta(0)
 
+    def next_working(self, moment: datetime) -> datetime:
+        """The first working instant (UTC) at or after `moment`."""
+        _aware(moment)
+        moment = moment.astimezone(UTC)
+        for start, _end in self._intervals_from(moment):
+            return start
+        raise ValueError(f"no working time within {_MAX_DAYS} days of {moment.isoformat()} (check hours/holidays)")
+
 
 def _aware(value: datetime) -> None:
     if value.tzinfo is None:

@@ -189,7 +189,7 @@ def follow_status(ticket: Ticket, *, config: TriageConfig, session: Session, now
 
 
 def set_priority(ticket: Ticket, priority: str, *, config: TriageConfig, session: Session, actor: str = "system",
-                 reason: str = "") -> None:
+                 reason: str = "", now: datetime | None = None) -> None:
     """Change the priority and move the deadlines to the new policy's targets."""
     if priority not in PRIORITIES:
         raise ValueError(f"unknown priority {priority!r}: use one of {', '.join(PRIORITIES)}")
@@ -198,7 +198,7 @@ def set_priority(ticket: Ticket, priority: str, *, config: TriageConfig, session
     old, ticket.priority = ticket.priority, priority
     record("ticket.priority", session=session, ticket_id=ticket.id, actor=actor, old=old, new=priority,
            reason=reason)
-    refresh_sla(ticket, config, session=session)
+    refresh_sla(ticket, config, session=session, now=now)
 
 
 def refresh_open_tickets(config: TriageConfig, *, session: Session, batch: int = 500) -> int:
