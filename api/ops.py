@@ -16,7 +16,7 @@ from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import RuntimeDep, allow
-from api.problems import problem
+from api.problems import RETRY_AFTER, problem
 from models.vocabulary import TASKS
 from triage.monitoring import backlog, database_problems
 from triage.runtime import Triage
@@ -206,7 +206,9 @@ def ready(request: Request, rt: RuntimeDep) -> Any:
     problems = database_problems(rt.db)
     problems += request.app.state.warmup.problems()
     if problems:
-        return problem(request.scope, 503, "Service Unavailable", "; ".join(problems), problems=problems)
+        # Not ready is transient (the database is back, the models load): say when to look again, as every 503 does.
+        return problem(request.scope, 503, "Service Unavailable", "; ".join(problems), problems=problems,
+                       headers={"Retry-After": RETRY_AFTER})
     return {"status": "ready"}
 
 

@@ -104,6 +104,7 @@ def test_not_ready_without_models_or_database(tmp_path: Path, database_url: str)
     response = client.get("/ready")
     assert response.status_code == 503
     assert any(p.startswith("database unreachable") for p in response.json()["problems"])
+    assert int(response.headers["retry-after"]) > 0  # as every 503 (docs/api.md)
     down.db.dispose()
 
 
