@@ -102,3 +102,32 @@ def test_response_time_against_the_sla_in_business_hours() -> None:
                               calendar=office, breaches=[])
     assert follow_up["within_sla"] is None and follow_up["waited_minutes"] is None
     assert follow_up["verdict"] == "follow_up"
+
+
+# Issue 15 item 4: the three defects reproduced from reviewers' reports, each on the call the service makes.
+
+
+def test_correct_german_compounds_and_our_draft_words_are_not_misspelt() -> None:
+    reply = ("Guten Tag Frau Schneider,\n\nwir haben beim Paketdienst einen Nachforschungsauftrag für Ihre Sendung "
+             "gestellt. Falls das Paket nicht ankommt, antworten Sie auf diese E-Mail. Die Zahlungsdaten in Ihrem "
+             "Kundenkonto haben wir geprüft; die Garantiereparatur übernimmt unsere Teamleitung.\n\n"
+             "Mit freundlichen Grüßen")
+    result = spelling(reply, language="de")
+    assert result["count"] == 0, result["errors"]
+    assert result["verdict"] == "ok"
+    assert spelling("Ihre Bestelung und die Rechnnung sind unterwegs.", language="de")["count"] == 2
+
+
+def test_a_reply_with_the_order_number_and_the_amount_is_not_generic() -> None:
+    reply = "Done - LH-104702 is cancelled and the refund of 49.90 EUR is on its way"
+    result = personalisation(reply, "Hi, I changed my mind, please stop it and give me my money back.", None)
+    assert result["verdict"] != "generic" and result["specific"] is True
+    assert result["verdict"] == "personal"
+    assert {r["kind"]: r["text"] for r in result["references"]} == {"order": "LH-104702", "amount": "49.90 EUR"}
+
+
+def test_an_apology_alone_is_not_neutral() -> None:
+    result = tone("I'm really sorry")
+    assert result["verdict"] == "warm"
+    assert result["apology"] == ["sorry"]
+    assert "apologises: 'sorry'" in result["reasons"]
