@@ -13,7 +13,7 @@ BENCHMARKS = {"smtp": "benchmarks.smtp_intake", "imap": "benchmarks.imap_ingest"
               "models": "benchmarks.models", "simulate": "benchmarks.simulation",
               "knowledge": "benchmarks.knowledge", "api": "benchmarks.api_load", "reports": "benchmarks.reports",
               "triage": "benchmarks.triage_eval",
-              "reliability": "benchmarks.reliability"}
+              "reliability": "benchmarks.reliability", "cap": "benchmarks.classify_cap"}
 
 
 def _figure(value: float) -> str:

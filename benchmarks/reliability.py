@@ -411,9 +411,9 @@ def run() -> list[Row]:
     try:
         for case in (kill_during_intake, several_workers, big_email_beside_traffic):
             rows.extend(case(models))
+        rows.extend(outage.run(models_path=models))
+        rows.extend(fuzz_mime.run(models_path=models))
     finally:
         shutil.rmtree(models.parent, ignore_errors=True)
-    rows.extend(outage.run())
-    rows.extend(fuzz_mime.run())
     rows.append(Row(NAME, "machine load at start (1 min)", load, "-", note=f"{os.cpu_count()} cores"))
     return rows

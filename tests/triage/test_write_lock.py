@@ -89,3 +89,32 @@ def test_unparseable_row_is_still_failed_with_its_error(rt: Triage) -> None:
         item.payload = b"{not json"
     [outcome] = Worker(rt.db, rt.pipeline(), "w").drain()
     assert outcome.status == "failed" and "ValidationError" in (outcome.error or "")
+
+
+def test_a_database_error_leaves_the_row_pending_not_failed(rt: Triage, make_email: Any,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A lock timeout or a dropped connection is not the message's fault: it is tried again, not failed for good."""
+    from sqlalchemy.exc import OperationalError
+
+    from triage.inbox.tables import InboxItem
+
+    accept_email(rt.db, make_email(message_id="<flaky-db@example.com>"), source="api")
+    pipeline = rt.pipeline()
+    real = pipeline.process
+    calls = {"n": 0}
+
+    def flaky(item: Any, **kw: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise OperationalError("SELECT 1", {}, Exception("database is locked"))
+        return real(item, **kw)
+
+    monkeypatch.setattr(pipeline, "process", flaky)
+    worker = Worker(rt.db, pipeline, "w")
+    with pytest.raises(OperationalError):
+        worker.run_once()
+    with rt.db.session() as session:
+        row = session.query(InboxItem).one()
+        assert (row.status, row.attempts) == ("pending", 1)
+    [outcome] = worker.drain()
+    assert outcome.status == "done"

@@ -22,10 +22,12 @@ def normalise_subject(subject: str) -> str:
     return " ".join(TICKET_TOKEN.sub("", REPLY_PREFIX.sub("", subject or "")).split())
 
 
-# The encoder reads 256 word pieces (about 1,500 characters); the n-gram features read what is left up to
-# this cap. Without it a 12 MB email cost seconds and gigabytes to classify (issue 14): the opening of a
+# The encoder reads 256 word pieces (about 1,000-1,500 characters); the n-gram features read what is left up
+# to this cap. Without it a 12 MB email cost seconds and gigabytes to classify (issue 14): the opening of a
 # message says what it is about, the rest is logs, pasted threads and attachments rendered as text.
-MAX_CLASSIFIED_CHARS = 8_000
+# Chosen with `python -m benchmarks cap` (docs/models.md): intent accuracy stops rising at 500 characters,
+# and past the encoder's window more text only costs time and, on long mail, dilutes the n-grams.
+MAX_CLASSIFIED_CHARS = 2_000
 
 
 def classification_text(subject: str | None, body: str) -> str:

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import Session
 
 from mail.bounces import read_delivery_report
@@ -514,6 +515,10 @@ class Worker:
         try:
             with session.begin_nested():
                 message = self.pipeline.process(item, session=session, prepared=prepared)
+        except (OperationalError, DisconnectionError):
+            # Not the row's fault: the database went away, or it gave up on a lock, a deadlock or a statement.
+            # The row stays pending for a later pass (its attempt is already counted) rather than failed for good.
+            raise
         except Orphaned as exc:  # nobody to answer or file it under: a person decides (issue 14)
             item.status, item.error, item.processed_at = ORPHAN, str(exc), utcnow()
             log.warning("inbox row %s kept as an orphan: %s", item.id, item.error)
