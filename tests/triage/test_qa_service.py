@@ -277,6 +277,22 @@ def test_prechecks_see_the_draft_and_the_sentiment_model(rt: Triage) -> None:
         assert kept["verdict"] == "edited" and 0.6 < kept["kept_share"] < 1
 
 
+def test_a_spanish_reply_is_checked_in_spanish_with_the_customers_own_words(rt: Triage) -> None:
+    """The run detects the reply's language and accepts words the customer wrote (issue 15 item 4)."""
+    with rt.db.transaction() as session:
+        reviewers(session, "ana")
+        conversation(session, agent=NADIA, at=WEEK_47, customer="Lucía Fernández",
+                     question="Hola, mi pedido LH-104233 con la lámpara Lumiqo todavía no ha llegado.",
+                     answer="Hola {first}, lo siento mucho: he revisado su pedido LH-104233 y la lámpara Lumiqo "
+                            "llegará el viernes. Gracias por su paciencia.")
+        run = create_run(W47, session=session, config=rt.config, seed=1)
+        checks = session.scalars(select(QaSample).where(QaSample.run_id == run.id)).one().prechecks
+    assert checks["language"] == "es"
+    assert checks["spelling"]["verdict"] == "ok", checks["spelling"]
+    assert checks["tone"]["verdict"] == "warm"
+    assert checks["personalisation"]["verdict"] == "personal"
+
+
 def test_two_runs_at_once_neither_fails_nor_shares_a_reply(rt: Triage) -> None:
     import threading
 

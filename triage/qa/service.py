@@ -19,13 +19,13 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, selectinload
 
+from models.language import detect_language
 from triage.agents.tables import Agent, Assignment
 from triage.config import RubricItem, TriageConfig, parse_duration
 from triage.conversations.tables import Customer, Message, Ticket
 from triage.db import on_postgres, utcnow
 from triage.errors import BadRequest, Conflict, InvalidInput, NotFound, UserError
 from triage.events.service import record
-from triage.knowledge.prose import guess_language
 from triage.knowledge.tables import KbArticle, Suggestion, SuggestionFeedback
 from triage.qa import prechecks as checks
 from triage.qa.kappa import cohen_kappa, fleiss_kappa, interpret
@@ -302,7 +302,9 @@ def compute_prechecks(reply: Message, ticket: Ticket, *, session: Session, conte
     answered, previous = answered_messages(ticket, reply)
     customer_text = "\n".join(m.text for m in answered) or next(
         (m.text for m in reversed(_before(ticket, reply)) if _is_customer(m)), "")
-    language = guess_language(reply.text, default=(customer.language or "en")[:2])
+    # The reply's own language when the detector is sure of it (en, de, fr, es), else the customer's.
+    guess = detect_language(reply.text, config.language.detect)
+    language = guess.code if guess is not None and guess.confident else (customer.language or "en")[:2].lower()
     ignore = context.ignore | set(checks.words_of(customer.name or ""))
     entities = [(e.label, e.text) for e in EntityExtractor(context.products).extract(customer_text)] \
         if customer_text else []
@@ -324,13 +326,14 @@ def compute_prechecks(reply: Message, ticket: Ticket, *, session: Session, conte
     suggestion, action = _suggestion_for(ticket.id, reply, session=session)
     return {
         "language": language,
-        "spelling": checks.spelling(reply.text, language=language, ignore=ignore),
+        "spelling": checks.spelling(reply.text, language=language, ignore=ignore, customer_text=customer_text,
+                                    templates=checks.config_templates(config)),
         "personalisation": checks.personalisation(reply.text, customer_text, customer.name, language=language,
                                                   entities=entities),
         "response_time": checks.response_time(reply_at=reply.sent_at, metric=metric, clock_start=start, due_at=due,
                                               target=target, calendar=calendar,
                                               breaches=context.breaches.get(ticket.id, [])),
-        "tone": checks.tone(reply.text, model=context.model.get(reply.id)),
+        "tone": checks.tone(reply.text, model=context.model.get(reply.id), language=language),
         "draft": checks.draft_kept(reply.text, suggestion.draft if suggestion else None,
                                    suggestion_id=suggestion.id if suggestion else None, feedback=action),
     }
