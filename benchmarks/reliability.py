@@ -8,7 +8,8 @@ Every case runs real processes on loopback (`triage serve`, `triage worker`) aga
   SMTP client keep working: slowest answers, the server's peak memory;
 - a database outage and a fuzzed MIME corpus (`benchmarks.outage`, `benchmarks.fuzz_mime`).
 
-`TRIAGE_BENCH_RELIABILITY_N` scales the message counts (default 1.0).
+`TRIAGE_BENCH_RELIABILITY_N` scales the message counts (default 1.0); `TRIAGE_BENCH_BIG_MB` sets the size of the
+big email (default 12).
 """
 
 from __future__ import annotations
@@ -336,7 +337,7 @@ def _big_email(megabytes: int = 12) -> bytes:
 
 
 def big_email_beside_traffic(models: Path) -> list[Row]:
-    big = _big_email()
+    big = _big_email(int(os.environ.get("TRIAGE_BENCH_BIG_MB", "12")))
     with _home(models) as (home, env):
         run_triage(home, "init", "--no-train", env=env)
         run_triage(home, "ingest", str(Path(__file__).resolve().parents[1] / "triage" / "samples" / "emails"),
