@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     models_path: Path | None = None
     # Largest HTTP request body the API reads (bytes), counted while it streams in: 413 above it.
     api_max_body: int = Field(default=10 * 1024 * 1024, ge=1024)
+    # The dense share of hybrid knowledge-base search (0 = BM25 only, 1 = dense only). Unset: the value tuned on
+    # labelled queries and stored with the index, else 0.8 (docs/knowledge.md#search).
+    kb_hybrid_alpha: float | None = Field(default=None, ge=0, le=1)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

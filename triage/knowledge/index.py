@@ -2,9 +2,9 @@
 
 Embeddings live in `TRIAGE_HOME/kb/vectors.npz`, keyed by chunk id and content hash, so a re-import
 embeds only chunks whose text changed (a vector whose hash is already known is reused even under a new
-id). `TRIAGE_HOME/kb/state.json` carries a generation that every import bumps; a process loads the
-index once and reloads only when the generation on disk moves. Past agents' replies on solved tickets
-are kept the same way in `replies.npz`, masked before they are embedded or shown.
+id). `TRIAGE_HOME/kb/state.json` carries a generation that every import bumps and the hybrid's tuned alpha;
+a process loads the index once and reloads only when the generation on disk moves. Past agents' replies on
+solved tickets are kept the same way in `replies.npz`, masked before they are embedded or shown.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.retrieval import Hit, HybridIndex, Mode
+from models.retrieval import AlphaTuning, Hit, HybridIndex, Mode, tune_alpha
 from triage.config import Settings
 from triage.knowledge.tables import KbArticle, KbChunk
 
@@ -120,11 +120,35 @@ class KnowledgeIndex:
     def _state_path(self) -> Path:
         return self.dir / "state.json"
 
-    def disk_generation(self) -> str | None:
+    def _state(self) -> dict[str, Any]:
         try:
-            return json.loads(self._state_path().read_text(encoding="utf-8")).get("generation")
+            state = json.loads(self._state_path().read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            return None
+            return {}
+        return state if isinstance(state, dict) else {}
+
+    def disk_generation(self) -> str | None:
+        return self._state().get("generation")
+
+    def _write_state(self, **changes: Any) -> str:
+        """Write state.json with a new generation (other processes reload), keeping what is not changed."""
+        state = self._state() | changes
+        state["generation"] = uuid.uuid4().hex
+        self.dir.mkdir(parents=True, exist_ok=True)
+        tmp = self._state_path().with_name(f".state.{uuid.uuid4().hex}.tmp")
+        tmp.write_text(json.dumps(state), encoding="utf-8")
+        os.replace(tmp, self._state_path())
+        return str(state["generation"])
+
+    def hybrid_alpha(self) -> tuple[float, str]:
+        """The dense share served and where it comes from: "setting", "tuned" (stored with the index) or
+        "default"."""
+        if self.settings.kb_hybrid_alpha is not None:
+            return float(self.settings.kb_hybrid_alpha), "setting"
+        tuned = self._state().get("hybrid", {})
+        if isinstance(tuned, dict) and isinstance(tuned.get("alpha"), int | float):
+            return float(tuned["alpha"]), "tuned"
+        return float(self._template.alpha), "default"
 
     def _load_vectors(self, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         path = self.dir / name
@@ -175,10 +199,7 @@ class KnowledgeIndex:
             self.dir.mkdir(parents=True, exist_ok=True)
             _save_npz(self.dir / "vectors.npz", ids=np.array([c.id for c, _ in rows], dtype=np.int64),
                       hashes=np.array(wanted_hashes, dtype="<U64"), vectors=matrix)
-            generation = uuid.uuid4().hex
-            tmp = self._state_path().with_suffix(".tmp")
-            tmp.write_text(json.dumps({"generation": generation, "chunks": len(rows)}), encoding="utf-8")
-            os.replace(tmp, self._state_path())
+            generation = self._write_state(chunks=len(rows))
             self._build(rows, texts, matrix, generation)
             if missing:
                 log.info("knowledge base: embedded %d of %d chunks", len(missing), len(rows))
@@ -188,7 +209,7 @@ class KnowledgeIndex:
                generation: str) -> None:
         self.records = [ChunkRecord(c.id, a.id, a.external_id, a.title, c.heading, c.text, a.language, a.product,
                                     tuple(a.intents or ())) for c, a in rows]
-        retriever = HybridIndex(**self._template.get_params())
+        retriever = HybridIndex(**(self._template.get_params() | {"alpha": self.hybrid_alpha()[0]}))
         ann = None
         ann_path = self.dir / f"ann-{generation}.bin"
         if len(rows) >= retriever.ann_threshold:
@@ -239,6 +260,26 @@ class KnowledgeIndex:
         hits = self.retriever.search(query, vector, k=k, mode=mode, language=language, product=product,
                                      intent=intent)
         return [(h, self.records[h.row]) for h in hits]
+
+    def tune_alpha(self, labelled: Sequence[tuple[str, Iterable[str]]], *, session: Session) -> AlphaTuning:
+        """Choose the hybrid's dense share by MRR@10 on labelled queries (query, ids of the articles that answer
+        it) and store it with the index, for this process and every other one serving the same home."""
+        self.ensure_loaded(session)
+        with self._lock:
+            if not self.records:
+                raise ValueError("the knowledge base is empty: import articles before tuning search")
+            if not labelled:
+                raise ValueError("tuning needs labelled queries")
+            queries = [q for q, _ in labelled]
+            groups = [r.external_id for r in self.records]
+            tuning = tune_alpha(self.retriever, queries, self.encode(queries), [set(ids) for _, ids in labelled],
+                                groups=groups, default=self._template.alpha)
+            self._generation = self._write_state(hybrid={
+                "alpha": tuning.alpha, "queries": tuning.queries, "mrr_at_10": round(tuning.mrr[tuning.alpha], 4),
+                "mrr_at_10_bm25": round(tuning.mrr[0.0], 4), "mrr_at_10_dense": round(tuning.mrr[1.0], 4)})
+            self.retriever.alpha = self.hybrid_alpha()[0]
+            log.info("knowledge base: hybrid alpha %.2f tuned on %d queries", tuning.alpha, tuning.queries)
+            return tuning
 
     def products(self) -> list[str]:
         return sorted({r.product for r in self.records if r.product})

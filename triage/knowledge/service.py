@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from models.retrieval import Hit, Mode
+from models.retrieval import AlphaTuning, Hit, Mode
 from triage.config import TriageConfig
 from triage.conversations.subjects import normalise_subject
 from triage.conversations.tables import Message, Ticket
@@ -234,6 +234,21 @@ def search(query: str, *, session: Session, index: KnowledgeIndex, k: int = 5, m
     return [SearchResult(id=f"kb:{r.chunk_id}", article=r.external_id, title=r.title, heading=r.heading,
                          text=r.text, score=round(h.score, 6), language=r.language, product=r.product,
                          why=_why(h, r, language=language, product=product, intent=intent)) for h, r in hits]
+
+
+def tune_search(labelled: list[tuple[str, list[str]]], *, session: Session, index: KnowledgeIndex) -> AlphaTuning:
+    """Tune hybrid search's dense share on labelled queries (query, ids of the articles that answer it) and store
+    it with the index; every process serving this home searches with it from then on."""
+    labelled = [(q, ids) for q, ids in labelled if q.strip()]
+    if not labelled:
+        raise BadRequest("tuning needs at least one labelled query")
+    if any(not ids for _, ids in labelled):
+        raise BadRequest("every labelled query needs the id of at least one article that answers it")
+    known = set(session.scalars(select(KbArticle.external_id)))
+    unknown = sorted({i for _, ids in labelled for i in ids} - known)
+    if unknown:
+        raise BadRequest(f"unknown article ids in the labelled queries: {', '.join(unknown[:10])}")
+    return index.tune_alpha(labelled, session=session)
 
 
 # ---------------------------------------------------------------------------- suggestions
