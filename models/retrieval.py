@@ -314,24 +314,32 @@ class HybridIndex:
         `alpha` overrides the index's dense share for this call (tuning); ties go to the lower row.
         """
         cands = self.candidates(query, vector, mode=mode, k=k, language=language, product=product)
-        scores = self.fused(cands, mode, alpha)
-        hits = []
-        for n, row in enumerate(cands.rows.tolist()):
+        rows = cands.rows
+        scores = np.asarray(self.fused(cands, mode, alpha), dtype=np.float64)
+        boosted = np.zeros(len(rows), dtype=bool)
+        if intent and self.intent_boost and len(rows):
+            boosted = self._intent_mask(intent)[rows]
+            scores = np.where(boosted, scores * (1.0 + self.intent_boost), scores)
+        ranked = []
+        # Hits are built for the k best only: a pool holds up to 2 * depth candidates.
+        for n in np.lexsort((rows, -scores))[:k].tolist():
+            row = int(rows[n])
             bm25_rank, dense_rank = cands.bm25_rank.get(row), cands.dense_rank.get(row)
-            hit = Hit(row, float(scores[n]), bm25_rank=bm25_rank,
-                      bm25_score=float(cands.bm25[n]) if bm25_rank is not None else None, dense_rank=dense_rank,
-                      cosine=float(cands.cosine[n]) if mode != "bm25" else None)
-            if intent and self.intent_boost and intent in self.intents_[row]:
-                hit.score *= 1.0 + self.intent_boost
-                hit.intent_boosted = True
-            hits.append(hit)
-        ranked = sorted(hits, key=lambda h: (-h.score, h.row))[:k]
+            ranked.append(Hit(row, float(scores[n]), bm25_rank=bm25_rank,
+                              bm25_score=float(cands.bm25[n]) if bm25_rank is not None else None,
+                              dense_rank=dense_rank, cosine=float(cands.cosine[n]) if mode != "bm25" else None,
+                              intent_boosted=bool(boosted[n])))
         if ranked and cands.tokens:
             wanted = set(cands.tokens)
             for hit in ranked:
                 if hit.bm25_rank is not None:
                     hit.terms = sorted(wanted & set(self._row_tokens(hit.row)))
         return ranked
+
+    def _intent_mask(self, intent: str) -> np.ndarray:
+        if intent not in self._intent_masks:
+            self._intent_masks[intent] = np.array([intent in names for names in self.intents_], dtype=bool)
+        return self._intent_masks[intent]
 
     def _row_tokens(self, row: int) -> list[str]:
         """The vocabulary of one row (for explaining a BM25 match), read back from the sparse index."""
