@@ -99,10 +99,25 @@ def demo(as_json: Annotated[bool, typer.Option("--json", help="Print the tickets
         return
     out.print(ticket_table(rows, title=f"Triage demo: {len(rows)} tickets"))
     _demo_suggestion(rt, rows, kb)
+    _demo_waiting(rt)
     failed = sum(1 for o in outcomes if o.status == "failed")
     out.print(f"Ingested {report.accepted} new message(s) ({report.duplicates} already known, "
               f"{len(report.rejected)} rejected), processed {len(outcomes) - failed}, failed {failed}, "
               f"in {elapsed:.1f}s. Try `triage tickets show {rows[0].id if rows else 1}` or `triage serve`.")
+
+
+def _demo_waiting(rt: Any) -> None:
+    """Say why tickets are unassigned when it is because nobody is on shift (the sample agents keep office hours)."""
+    from triage.db import utcnow
+    from triage.routing.service import waiting_count
+    from triage.routing.shifts import on_shift
+
+    with rt.db.session() as session:
+        waiting = waiting_count(session=session)
+    now = utcnow()
+    if waiting and not any(on_shift(a.timezone, a.working_hours, now) for a in rt.config.agents):
+        out.print(f"\n{waiting} ticket(s) wait for an agent: nobody is on shift right now (working hours in "
+                  "triage.toml). `triage serve` assigns them when a shift begins.")
 
 
 def _demo_suggestion(rt: Any, rows: list[Any], kb: Any) -> None:
