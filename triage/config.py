@@ -330,17 +330,20 @@ class SmtpRelayConfig(_Strict):
 
 
 class AutoReplyTemplate(_Strict):
-    """An acknowledgement for one language and/or intent (the most specific match wins)."""
+    """An acknowledgement and/or chat answer for one language and/or intent (the most specific match wins)."""
 
     language: str | None = None
     intent: str | None = None
     subject: str | None = None  # default: the [auto_reply] subject
-    body: str
+    body: str | None = None  # default: the [auto_reply] body
+    chat_body: str | None = None  # default: the [auto_reply] chat_body
 
     @model_validator(mode="after")
     def _selects(self) -> AutoReplyTemplate:
         if self.language is None and self.intent is None:
             raise ValueError("a template needs language, intent or both (the default is [auto_reply] body)")
+        if self.body is None and self.chat_body is None:
+            raise ValueError("a template needs body, chat_body or both")
         return self
 
 
@@ -363,13 +366,17 @@ class AutoReplyConfig(_Strict):
     templates: list[AutoReplyTemplate] = Field(default_factory=list)
     chat_enabled: bool = True
     chat_body: str = (
-        "Thanks for your message! You are number {{ queue_position }} in the queue. "
+        "{% if team_back %}Thanks for your message! Our team is not available right now; we are back on "
+        "{{ team_back_day }} at {{ team_back_time }} ({{ team_back_zone }}). If you leave your email address "
+        "here, we will answer you by email, so you do not need to keep this chat open."
+        "{% else %}Thanks for your message! You are number {{ queue_position }} in the queue. "
         "{% if expected_wait %}The expected wait is {{ expected_wait }}.{% else %}"
-        "We will answer as soon as an agent is available.{% endif %}"
+        "We will answer as soon as an agent is available.{% endif %}{% endif %}"
     )
 
-    def template_for(self, language: str | None, intent: str | None) -> tuple[str, str]:
-        """(subject, body) for a language and intent: both match, then language, then intent, then default."""
+    def pick(self, language: str | None, intent: str | None, *, chat: bool = False) -> AutoReplyTemplate | None:
+        """The template with a body (a chat_body when `chat`) for a language and intent: both match, then
+        language, then intent; None means the [auto_reply] default."""
         language = (language or "").lower() or None
 
         def lang(t: AutoReplyTemplate) -> str | None:
@@ -378,11 +385,24 @@ class AutoReplyConfig(_Strict):
         rules = ((lambda t: t.language and t.intent and lang(t) == language and t.intent == intent),
                  (lambda t: t.language and not t.intent and lang(t) == language),
                  (lambda t: not t.language and t.intent == intent))
+        usable = [t for t in self.templates if (t.chat_body if chat else t.body) is not None]
         for rule in rules:
-            for t in self.templates:
+            for t in usable:
                 if rule(t):
-                    return t.subject or self.subject, t.body
-        return self.subject, self.body
+                    return t
+        return None
+
+    def template_for(self, language: str | None, intent: str | None) -> tuple[str, str]:
+        """(subject, body) for a language and intent: both match, then language, then intent, then default."""
+        t = self.pick(language, intent)
+        if t is None or t.body is None:
+            return self.subject, self.body
+        return t.subject or self.subject, t.body
+
+    def chat_body_for(self, language: str | None, intent: str | None) -> str:
+        """The chat bot's first answer for a language and intent, chosen as `template_for` chooses."""
+        t = self.pick(language, intent, chat=True)
+        return t.chat_body if t is not None and t.chat_body is not None else self.chat_body
 
 
 class InboxConfig(_Strict):

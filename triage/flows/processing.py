@@ -38,7 +38,7 @@ from triage.conversations.tables import AttachmentBlob, Classification, Message,
 from triage.customers.service import urgency_context
 from triage.db import Database, on_postgres, utcnow
 from triage.events.service import record
-from triage.flows.expected import expected_reply, template_values
+from triage.flows.expected import expected_reply, team_back, template_values
 from triage.flows.mail import queue_outgoing, sender_address
 from triage.flows.tickets import apply_status
 from triage.inbox.service import Orphaned, claim_next, quarantine_if_exhausted, record_attempt, wait_for_earlier
@@ -257,13 +257,14 @@ class Pipeline:
             record("auto_reply.suppressed", session=session, ticket_id=ticket.id, reason="no mailbox to send from")
             return
         now = utcnow()
+        language = _reply_language(ticket)
+        chosen = conf.pick(language, ticket.intent)
         values = {"ticket_id": ticket.id, "subject": normalise_subject(parsed.subject) or "your message",
                   "customer_name": name, "company": self.config.company, "queue": ticket.queue,
                   "priority": ticket.priority, "first_response_due": ticket.first_response_due,
                   "intent": ticket.intent,
-                  **template_values(expected_reply(ticket, self.config, session=session, now=now), now=now)}
-        # The language this ticket was written in, else the customer's (issue 12).
-        language = ticket.language or (ticket.customer.language if ticket.customer is not None else None)
+                  **template_values(expected_reply(ticket, self.config, session=session, now=now), now=now,
+                                    language=chosen.language if chosen else None)}
         subject, body = render_auto_reply(*conf.template_for(language, ticket.intent), values)
         queued = queue_outgoing("auto_reply", config=self.config, session=session, ticket_id=ticket.id,
                                 sender=sender, sender_name=f"{self.config.company} Support", to=parsed.from_address,
@@ -321,21 +322,29 @@ class Pipeline:
         return message
 
     def _chat_ack(self, ticket: Ticket, rec: ChatRecord, *, session: Session) -> None:
-        """The bot's first answer in a live chat: queue position and expected wait, once per conversation."""
+        """The bot's first answer in a live chat, once per conversation, in the ticket's (else the customer's)
+        language: queue position and expected wait, or, when nobody who could take it is on shift, when the
+        team is back (issue 15)."""
         dedup_key = f"bot-ack:{ticket.id}"
         if find_message(dedup_key, session=session) is not None:
             return
         now = utcnow()
+        conf = self.config.auto_reply
+        language = _reply_language(ticket)
+        chosen = conf.pick(language, ticket.intent, chat=True)
+        back = team_back(ticket, session=session, now=now)
         values = {"ticket_id": ticket.id, "customer_name": rec.customer.name, "company": self.config.company,
                   "queue": ticket.queue, "priority": ticket.priority, "intent": ticket.intent,
-                  **template_values(expected_reply(ticket, self.config, session=session, now=now), now=now)}
-        _, text = render_auto_reply("", self.config.auto_reply.chat_body, values)
+                  **template_values(expected_reply(ticket, self.config, session=session, now=now), now=now,
+                                    back=back, language=chosen.language if chosen else None)}
+        _, text = render_auto_reply("", conf.chat_body_for(language, ticket.intent), values)
         session.add(Message(ticket_id=ticket.id, direction="out", author_kind="bot", author="bot",
                             dedup_key=dedup_key, text=text, full_text=text, auto_kind="auto_reply",
                             sent_at=rec.timestamp))
         session.flush()
         record("chat.acknowledged", session=session, ticket_id=ticket.id, queue_position=values["queue_position"],
-               expected_wait_minutes=values["expected_wait_minutes"])
+               expected_wait_minutes=values["expected_wait_minutes"],
+               team_back=back.isoformat() if back is not None else None)
 
     # -- shared --
     def _set_language(self, ticket: Ticket, message: Message, text: str) -> None:
@@ -403,6 +412,11 @@ def email_classification_text(parsed: ParsedEmail) -> str:
 def _chat_subject(text: str) -> str:
     first = " ".join(text.split())
     return first if len(first) <= 80 else first[:77].rstrip() + "..."
+
+
+def _reply_language(ticket: Ticket) -> str | None:
+    """The language we answer in: the one this ticket was written in, else the customer's (issue 12)."""
+    return ticket.language or (ticket.customer.language if ticket.customer is not None else None)
 
 
 def _max_urgency(a: str | None, b: str) -> str:

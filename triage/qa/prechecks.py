@@ -123,7 +123,8 @@ def config_templates(config: Any) -> list[str]:
     """The text of the configured acknowledgements and chat greeting (`[auto_reply]`), for `spelling(templates=)`."""
     auto = config.auto_reply
     return [auto.subject, auto.body, auto.chat_body,
-            *(t.body for t in auto.templates), *(t.subject for t in auto.templates if t.subject)]
+            *(t.body for t in auto.templates if t.body), *(t.chat_body for t in auto.templates if t.chat_body),
+            *(t.subject for t in auto.templates if t.subject)]
 
 
 # German joins nouns into compounds the dictionary cannot list ("Paketdienst", "Nachforschungsauftrag"); such a

@@ -42,6 +42,15 @@ def on_shift(timezone: str, working_hours: str, now: datetime) -> bool:
     return cal is None or cal.is_working(now)
 
 
+def next_on_shift(timezone: str, working_hours: str, now: datetime) -> datetime | None:
+    """When an agent off shift at `now` is on shift again (UTC); None when on shift now or without hours."""
+    if on_shift(timezone, working_hours, now):
+        return None
+    cal = _calendar(timezone, working_hours.strip())
+    assert cal is not None  # on_shift is True without a calendar
+    return cal.next_working(now)
+
+
 def effective_status(status: str, timezone: str, working_hours: str, now: datetime) -> EffectiveStatus:
     """The status the router obeys: "online" outside working hours becomes "away", saying until when."""
     if on_shift(timezone, working_hours, now):
@@ -49,7 +58,8 @@ def effective_status(status: str, timezone: str, working_hours: str, now: dateti
     if status != "online":
         return EffectiveStatus(status, "", False)
     cal = _calendar(timezone, working_hours.strip())
-    assert cal is not None  # on_shift is True without a calendar
-    back = cal.next_working(now).astimezone(cal.tz)
+    back_utc = next_on_shift(timezone, working_hours, now)
+    assert cal is not None and back_utc is not None  # on_shift is True without a calendar
+    back = back_utc.astimezone(cal.tz)
     return EffectiveStatus("away", f"outside working hours ({working_hours.strip()}, {timezone}); "
                                    f"on shift again {back:%a %Y-%m-%d %H:%M %Z}", False)
