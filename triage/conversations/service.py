@@ -146,10 +146,9 @@ def chat_transcript(conversation_id: str, *, session: Session, after_id: int | N
     if ticket is None:
         raise NotFound(f"no chat conversation {conversation_id!r}")
     if on_postgres(session):
-        # An agent's reply holds this row lock from before its message gets an id until it commits
-        # (flows.tickets.reply): waiting for it, an `after` cursor cannot pass over a reply still committing.
-        # The worker stores a customer's message before it locks the ticket, so that one can in a rare race
-        # commit behind a later id; the widget the customer typed it into already has it.
+        # An agent's reply and the worker storing a customer's message hold this row lock from before their
+        # message gets an id until they commit (flows.tickets.reply, flows.processing): waiting for it, an
+        # `after` cursor cannot pass over a message still committing.
         session.execute(select(Ticket.id).where(Ticket.id == ticket.id).with_for_update(read=True))
     query = select(Message).where(Message.ticket_id == ticket.id, Message.author_kind.in_(CUSTOMER_VISIBLE))
     if after_id is not None:

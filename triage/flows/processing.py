@@ -45,7 +45,7 @@ from triage.inbox.service import Orphaned, claim_next, quarantine_if_exhausted, 
 from triage.inbox.tables import DONE, FAILED, ORPHAN, PENDING, QUARANTINED, InboxItem
 from triage.ingest.chat import ChatRecord
 from triage.outbox.service import sent_count
-from triage.routing.service import assign
+from triage.routing.service import assign, lock_ticket
 from triage.sla.service import agent_replied, customer_wrote, refresh_sla
 
 log = logging.getLogger(__name__)
@@ -293,6 +293,10 @@ class Pipeline:
         identities = [("chat", rec.customer.id)] + ([("email", rec.customer.email)] if rec.customer.email else [])
         customer = resolve_customer(identities, session=session, name=rec.customer.name)
         ticket = thread_chat(rec.conversation_id, session=session)
+        if ticket is not None:
+            # Held until commit, before the message gets its id: a reader of the conversation (chat_transcript)
+            # waits for it, so an `after` cursor never passes over a message still being stored.
+            ticket = lock_ticket(ticket.id, session=session)
         created = ticket is None
         if ticket is None:
             ticket = Ticket(channel="chat", subject="", customer_id=customer.id,
