@@ -21,6 +21,14 @@ from triage.runtime import Triage
 
 
 @pytest.fixture
+def hashing_encoder() -> HashingEncoder:
+    # Wide enough that a made-up word's bucket is its own: the stand-in's "meaning" of a rare term then agrees
+    # with BM25, as a real encoder's would, instead of colliding with some other article's words (the hybrid
+    # weighs dense search at 0.8 by default).
+    return HashingEncoder(dim=4096)
+
+
+@pytest.fixture
 def server(rt: Triage, hashing_encoder: HashingEncoder,
            live_server: Callable[[FastAPI], Iterator[str]]) -> Iterator[str]:
     index = knowledge_index(rt.settings, encoder=hashing_encoder)  # the app picks up this process-wide index
