@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from benchmarks.common import Row, drop_database, free_port, postgres_url
+from benchmarks.common import Row, drop_database, free_port, postgres_url, wait_ready
 
 NAME = "reliability"
 BEFORE, OUTAGE, AFTER_MAX = 10.0, 20.0, 60.0
@@ -277,20 +277,6 @@ async def _scenario(base: str, smtp_port: int, key: str, proxy: Proxy, run_id: s
     return seen
 
 
-def _wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 300) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("triage serve exited during start-up")
-        try:
-            if httpx.get(f"{base}/ready", timeout=5).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError("triage serve was not ready in time")
-
-
 def _inbox_states(url: str, mids: list[str]) -> dict[str, tuple[str, int | None]]:
     from sqlalchemy import create_engine, text
 
@@ -350,7 +336,7 @@ def run(models_path: Path | None = None) -> list[Row]:
             proc = subprocess.Popen([*_triage_cmd(), "serve", "--port", str(port), "--smtp",
                                      f"127.0.0.1:{smtp_port}", "--no-imap", "--no-outbox"],
                                     env=env, stdout=log, stderr=subprocess.STDOUT)
-        _wait_ready(base, proc)
+        wait_ready(base, proc)
         outbox: dict[str, bytes] = {}
         seen = asyncio.run(_scenario(base, smtp_port, key, proxy, run_id=os.urandom(4).hex(), scale=scale,
                                      outbox=outbox))
