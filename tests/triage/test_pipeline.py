@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from triage.agents.tables import Agent, Assignment
 from triage.conversations.tables import Classification, Customer, CustomerIdentity, Message, Ticket
+from triage.flows.processing import Pipeline
 from triage.inbox.service import enqueue, retry_failed
 from triage.inbox.tables import InboxItem
 from triage.ingest.files import ingest_paths
@@ -237,6 +238,19 @@ def test_routing_never_exceeds_capacity(rt: Triage, tmp_path: Path) -> None:
                                            .where(Ticket.assignee_id == a.id)) == 0 for a in away)
 
 
+def _classified_texts(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The texts the pipeline's classifiers are given, in order (the calls go through unchanged)."""
+    seen: list[str] = []
+    real = pipeline.suite.classify_one
+
+    def spy(text, context=None, embedding=None):  # type: ignore[no-untyped-def]
+        seen.append(text)
+        return real(text, context, embedding=embedding)
+
+    monkeypatch.setattr(pipeline.suite, "classify_one", spy)
+    return seen
+
+
 @pytest.mark.slow
 def test_bundled_samples_all_process(rt: Triage) -> None:
     samples = Path(str(resources.files("triage.samples")))
@@ -317,14 +331,7 @@ def test_a_huge_email_is_classified_on_its_opening_and_stored_whole(rt: Triage, 
     body = "My order LH-104233 never arrived, please help.\n" + "log line 0123456789 abcdefghij\n" * 100_000
     raw = make_email(message_id="<huge@example.com>", body=body)
     pipeline = rt.pipeline()
-    seen: list[str] = []
-    real = pipeline.suite.classify_one
-
-    def spy(text, context=None, embedding=None):  # type: ignore[no-untyped-def]
-        seen.append(text)
-        return real(text, context, embedding=embedding)
-
-    monkeypatch.setattr(pipeline.suite, "classify_one", spy)
+    seen = _classified_texts(pipeline, monkeypatch)
     with rt.db.transaction() as session:
         enqueue(session=session, kind="email", source="file", payload=raw, dedup_key="mid:huge@example.com")
     [outcome] = Worker(rt.db, pipeline, "w").drain()
@@ -343,14 +350,7 @@ def test_a_huge_chat_message_is_classified_under_the_same_cap(rt: Triage, monkey
     from triage.ingest.chat import ChatRecord
 
     pipeline = rt.pipeline()
-    seen: list[str] = []
-    real = pipeline.suite.classify_one
-
-    def spy(text, context=None, embedding=None):  # type: ignore[no-untyped-def]
-        seen.append(text)
-        return real(text, context, embedding=embedding)
-
-    monkeypatch.setattr(pipeline.suite, "classify_one", spy)
+    seen = _classified_texts(pipeline, monkeypatch)
     pasted = "My parcel is lost, here is the log:\n" + "trace 0123456789\n" * 2_000
     record = ChatRecord.model_validate({"conversation_id": "huge", "customer": {"id": "c-huge"}, "role": "customer",
                                         "timestamp": "2026-11-16T09:00:00Z", "text": pasted})
