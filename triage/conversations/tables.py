@@ -151,3 +151,20 @@ class AttachmentBlob(Base):
     size: Mapped[int] = mapped_column()
     data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class MessageEmbedding(Base):
+    """The encoder's vector for a message's classification text, computed once by the worker (issue 18).
+
+    Its own table, not a column of `messages`: loading a message never drags 1.5 KB of floats along, and a
+    message embedded by another encoder (TRIAGE_ENCODER) is told apart by `encoder` instead of misread.
+    """
+
+    __tablename__ = "message_embeddings"
+
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True)
+    encoder: Mapped[str] = mapped_column(String(200))
+    # sha256 of the embedded text: a consumer embedding other words can tell they are not these.
+    text_sha256: Mapped[str] = mapped_column(String(64))
+    vector: Mapped[bytes] = mapped_column(LargeBinary)  # float32, little-endian, L2-normalised
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
