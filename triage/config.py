@@ -248,7 +248,7 @@ class CalendarConfig(_Strict):
 
 SlaMetric = Literal["first_response", "next_response", "resolution"]
 SLA_METRICS: tuple[str, ...] = ("first_response", "next_response", "resolution")
-EscalationAction = Literal["raise_priority", "reassign_to_lead", "notify_email", "webhook"]
+EscalationAction = Literal["raise_priority", "reassign_to_lead", "notify_email", "notify_customer", "webhook"]
 
 
 class EscalationRule(_Strict):
@@ -279,6 +279,46 @@ class EscalationRule(_Strict):
                 and (not self.priorities or priority in self.priorities))
 
 
+class CustomerNoticeTemplate(_Strict):
+    """The customer notice in one language; what it leaves out comes from [sla_timers.customer_notice]."""
+
+    language: str
+    subject: str | None = None
+    body: str | None = None
+    chat_body: str | None = None
+
+    @model_validator(mode="after")
+    def _has_text(self) -> CustomerNoticeTemplate:
+        if self.body is None and self.chat_body is None:
+            raise ValueError("a customer notice template needs body, chat_body or both")
+        return self
+
+
+class CustomerNoticeConfig(_Strict):
+    """What `notify_customer` tells the customer when their ticket is late (Jinja2; issue 15)."""
+
+    subject: str = "Re: {{ subject }} [#{{ ticket_id }}]"
+    body: str = (
+        "Hello {{ customer_name or 'there' }},\n\n"
+        "we have not forgotten your message about \"{{ subject }}\" (ticket #{{ ticket_id }}). It is taking us "
+        "longer than we promised, and we are sorry for the wait. The team is on it and you will hear from a "
+        "person soon; there is no need to write again.\n\n"
+        "{{ company }} support\n"
+    )
+    chat_body: str = ("Sorry for the wait! We have not forgotten you: an agent will be with you soon. "
+                      "There is no need to send your message again.")
+    templates: list[CustomerNoticeTemplate] = Field(default_factory=list)
+
+    def pick(self, language: str | None, *, chat: bool = False) -> tuple[str | None, str, str]:
+        """(language of the chosen template or None for the English default, subject, body)."""
+        language = (language or "").lower()
+        for t in self.templates:
+            text = t.chat_body if chat else t.body
+            if language and t.language.lower() == language and text is not None:
+                return t.language.lower(), t.subject or self.subject, text
+        return None, self.subject, self.chat_body if chat else self.body
+
+
 class SlaTimersConfig(_Strict):
     """The SLA scheduler inside `triage serve`: when to warn and what escalation does."""
 
@@ -286,6 +326,7 @@ class SlaTimersConfig(_Strict):
     check_interval: Annotated[str, AfterValidator(_duration_field)] = "10s"
     webhook_timeout: Annotated[float, Field(gt=0)] = 10.0
     escalations: list[EscalationRule] = Field(default_factory=list)
+    customer_notice: CustomerNoticeConfig = Field(default_factory=CustomerNoticeConfig)
 
 
 class SmtpUser(_Strict):
