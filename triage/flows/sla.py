@@ -17,17 +17,21 @@ import os
 import socket
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mail.parse import message_id_key
 from models.vocabulary import PRIORITIES
 from triage.agents.tables import Agent
 from triage.config import EscalationRule, TriageConfig
-from triage.conversations.tables import Ticket
+from triage.conversations.bounces import bounce_reason
+from triage.conversations.subjects import normalise_subject
+from triage.conversations.tables import Message, Ticket
 from triage.db import Database, on_postgres, utcnow
 from triage.events.service import record
-from triage.flows.mail import queue_outgoing, sender_address
+from triage.flows.mail import queue_outgoing, sender_address, written_to
 from triage.outbox.service import queue_webhook
 from triage.routing import service as routing
 from triage.sla.service import (
@@ -146,6 +150,9 @@ def escalate(ticket: Ticket, rule: EscalationRule, *, config: TriageConfig, sess
             _reassign_to_lead(ticket, config=config, session=session, reason=what, now=now)
         elif action == "notify_email":
             _notify(ticket, rule, config=config, session=session, metric=metric, kind=kind, due_at=due_at)
+        elif action == "notify_customer":
+            notify_customer(ticket, config=config, session=session, metric=metric, kind=kind, due_at=due_at,
+                            now=now)
         elif action == "webhook":
             assert rule.webhook_url is not None  # the config validator demands it
             payload = {"event": f"sla.{kind}", "metric": metric, "ticket_id": ticket.id, "due_at": due_at.isoformat(),
@@ -223,3 +230,89 @@ def _notify(ticket: Ticket, rule: EscalationRule, *, config: TriageConfig, sessi
         queue_outgoing("notification", config=config, session=session, ticket_id=ticket.id, sender=sender,
                        sender_name=f"{config.company} SLA", to=address, subject=subject, body=body)
 
+
+
+def notice_language(ticket: Ticket) -> str | None:
+    """The language the customer is written to in: the ticket's (detected), else the customer's (issue 15)."""
+    if ticket.language:
+        return ticket.language.lower()
+    customer = ticket.customer
+    return customer.language.lower() if customer is not None and customer.language else None
+
+
+def _render(template: str, values: dict[str, Any]) -> str:
+    """Configured Jinja2 in a sandbox: configuration is not code."""
+    from jinja2.sandbox import SandboxedEnvironment
+
+    return SandboxedEnvironment(autoescape=False, keep_trailing_newline=True).from_string(template).render(values)
+
+
+def notify_customer(ticket: Ticket, *, config: TriageConfig, session: Session, metric: str, kind: str,
+                    due_at: datetime, now: datetime) -> Message | None:
+    """Tell the customer their ticket is late, in their language (English when no template has it).
+
+    Email goes through the outbox, threaded under the customer's last message; a chat gets a bot message
+    in the conversation. Either way the text is kept on the ticket, so agents see what the customer was told.
+    No address, one that bounces or no mailbox to send from skips the notice and says why in the event log.
+    """
+    conf = config.sla_timers.customer_notice
+    chat = ticket.channel == "chat"
+    wanted = notice_language(ticket)
+    language, subject_t, body_t = conf.pick(wanted, chat=chat)
+    last = session.scalars(
+        select(Message).where(Message.ticket_id == ticket.id, Message.direction == "in", Message.auto_kind.is_(None))
+        .order_by(Message.sent_at.desc(), Message.id.desc()).limit(1)).first()
+    customer = ticket.customer
+
+    def skipped(reason: str) -> None:
+        record("sla.customer_notice_skipped", session=session, ticket_id=ticket.id, actor="sla", metric=metric,
+               on=kind, reason=reason)
+
+    if last is None:
+        skipped("the ticket has no message from the customer")
+        return None
+    values = {"ticket_id": ticket.id, "subject": normalise_subject(ticket.subject) or "your message",
+              "customer_name": customer.name if customer is not None else None, "company": config.company,
+              "queue": ticket.queue, "priority": ticket.priority, "intent": ticket.intent, "metric": metric,
+              "kind": kind, "due_at": due_at}
+    body = _render(body_t, values)
+    dedup = f"sla-notice:{ticket.id}:{metric}:{kind}:{due_at.isoformat()}"
+    if chat:
+        message = Message(ticket_id=ticket.id, direction="out", author_kind="bot", author="bot", dedup_key=dedup,
+                          text=body, full_text=body, auto_kind="sla_notice", language=language or "en",
+                          sent_at=now)
+        outbox_id = None
+    else:
+        recipient = last.author if "@" in (last.author or "") else None
+        if recipient is None and customer is not None:
+            recipient = next((i.value for i in customer.identities if i.kind == "email"), None)
+        if recipient is None:
+            skipped("the customer has no email address")
+            return None
+        bouncing = bounce_reason(recipient, session=session)
+        if bouncing is not None:
+            skipped(f"the address is bouncing ({bouncing})")
+            return None
+        sender = sender_address(config, kind="notification", written_to=written_to(last.raw))
+        if sender is None:
+            skipped("no mailbox to send from")
+            return None
+        subject = _render(subject_t, values)
+        refs = [r for r in (last.references or []) if r]
+        refs += [last.message_id] if last.message_id and last.message_id not in refs else []
+        queued = queue_outgoing("notification", config=config, session=session, ticket_id=ticket.id, sender=sender,
+                                sender_name=f"{config.company} Support", to=recipient,
+                                to_name=customer.name if customer is not None else None, subject=subject, body=body,
+                                in_reply_to=last.message_id, references=list(last.references or []), date=now)
+        message = Message(ticket_id=ticket.id, direction="out", author_kind="bot", author=sender,
+                          dedup_key=message_id_key(queued.message_id), message_id=queued.message_id,
+                          in_reply_to=last.message_id, references=refs, subject=subject, text=body,
+                          full_text=body, raw=queued.raw, auto_kind="sla_notice", language=language or "en",
+                          sent_at=now)
+        outbox_id = queued.id
+    session.add(message)
+    session.flush()
+    record("sla.customer_notified", session=session, ticket_id=ticket.id, actor="sla", metric=metric, on=kind,
+           channel=ticket.channel, language=language or "en", wanted_language=wanted,
+           fallback=language is None and wanted not in (None, "en"), outbox_id=outbox_id)
+    return message
