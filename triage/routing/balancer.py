@@ -60,6 +60,8 @@ class Decision:
     agent_id: int | None
     reason: str
     sticky: bool = False
+    # Set when the chosen agent does not speak the ticket's language (nobody online who does): the language.
+    unmatched_language: str | None = None
 
 
 class EffortModel:
@@ -84,8 +86,18 @@ class EffortModel:
         self.stats[key] = (n + 1, mean + (minutes - mean) / (n + 1))
 
 
+def speaks(agent: AgentSnapshot, language: str | None) -> bool:
+    """An agent listing no languages takes any; otherwise the language must be listed."""
+    return not language or not agent.languages or language in agent.languages
+
+
 def _qualified(agents: Sequence[AgentSnapshot], needs: TicketNeeds) -> tuple[list[AgentSnapshot], str]:
-    """Agents whose skills, language and channels fit; a requirement nobody in the queue meets is waived."""
+    """Agents whose skills, language and channels fit; a requirement nobody in the queue meets is waived.
+
+    The language is waived too while none of the agents who speak it is online (issue 15): the customer is
+    better served by an answer now than by one that waits for the next shift, and the reason says so.
+    Speakers online but at capacity keep the ticket, as a skill does.
+    """
     pool = [a for a in agents if needs.channel in a.channels and a.capacity.get(needs.channel, 0) > 0]
     if not pool:
         return [], f"nobody in the queue takes {needs.channel}"
@@ -97,11 +109,16 @@ def _qualified(agents: Sequence[AgentSnapshot], needs: TicketNeeds) -> tuple[lis
         else:
             notes.append(f"nobody lists skill {needs.intent}")
     if needs.language:
-        speakers = [a for a in pool if not a.languages or needs.language in a.languages]
-        if speakers:
-            pool = speakers
-        else:
+        speakers = [a for a in pool if speaks(a, needs.language)]
+        if not speakers:
             notes.append(f"nobody speaks {needs.language}")
+        elif not any(a.status == "online" for a in speakers):
+            if any(a.status == "online" for a in pool):
+                notes.append(f"nobody online speaks {needs.language}")
+            else:
+                pool = speakers  # nobody online at all: wait, and the speakers are who we wait for
+        else:
+            pool = speakers
     return pool, "; ".join(notes)
 
 
@@ -125,16 +142,24 @@ def choose(agents: Sequence[AgentSnapshot], needs: TicketNeeds, effort: EffortMo
     candidates, note = eligible(agents, needs)
     if not candidates:
         return Decision(None, note)
-    suffix = f" ({note})" if note else ""
     best = min(candidates, key=_balance_key)
     if needs.last_agent_id is not None:
         previous = next((a for a in candidates if a.id == needs.last_agent_id), None)
         slack = STICKY_SLACK.get(needs.priority, 2.0) * effort.expected(needs.intent, needs.channel)
         if previous is not None and previous.load <= best.load + slack:
-            return Decision(previous.id, f"same agent as this customer's last ticket, load "
-                                         f"{previous.load:.0f} min{suffix}", sticky=True)
-    return Decision(best.id, f"lowest weighted load {best.load:.0f} min, {best.spare(needs.channel)} "
-                             f"{needs.channel} slot(s) free of {best.capacity.get(needs.channel, 0)}{suffix}")
+            return _decided(previous, f"same agent as this customer's last ticket, load {previous.load:.0f} min",
+                            note, needs, sticky=True)
+    return _decided(best, f"lowest weighted load {best.load:.0f} min, {best.spare(needs.channel)} "
+                          f"{needs.channel} slot(s) free of {best.capacity.get(needs.channel, 0)}", note, needs)
+
+
+def _decided(agent: AgentSnapshot, why: str, note: str, needs: TicketNeeds, *, sticky: bool = False) -> Decision:
+    """The decision with its notes; an agent who does not speak the language is named as such (issue 15)."""
+    unmatched = None if speaks(agent, needs.language) else needs.language
+    if unmatched is not None:
+        note = f"{note}; routed to an agent who speaks {', '.join(sorted(agent.languages))}"
+    suffix = f" ({note})" if note else ""
+    return Decision(agent.id, f"{why}{suffix}", sticky=sticky, unmatched_language=unmatched)
 
 
 def _balance_key(a: AgentSnapshot) -> tuple[float, float, int]:

@@ -153,7 +153,9 @@ def needs_of(ticket: Ticket, *, session: Session) -> TicketNeeds:
                   .order_by(Ticket.id.desc()).limit(1).scalar_subquery())
     language, last = session.execute(select(Customer.language, last_agent)
                                      .where(Customer.id == ticket.customer_id)).one()
-    return TicketNeeds(channel=ticket.channel, intent=ticket.intent, language=language,
+    # The language this ticket was written in comes first, as for the acknowledgement (issue 15).
+    language = ticket.language or language
+    return TicketNeeds(channel=ticket.channel, intent=ticket.intent, language=language.lower() if language else None,
                        priority=ticket.priority or "normal", last_agent_id=last)
 
 
@@ -167,6 +169,11 @@ def _give(ticket: Ticket, agent: Agent, decision: Decision, *, board: Board, ses
                            actor=actor, created_at=now))
     record("ticket.assigned", session=session, ticket_id=ticket.id, agent_id=agent.id, reason=decision.reason,
            actor=actor)
+    if decision.unmatched_language is not None:
+        # Its own event, so supervisors can count the tickets answered outside the customer's language.
+        record("ticket.language_unmatched", session=session, ticket_id=ticket.id, agent_id=agent.id, actor=actor,
+               language=decision.unmatched_language, agent_languages=sorted(agent.languages or ()),
+               reason=decision.reason)
 
 
 def assign(ticket: Ticket, *, session: Session, now: datetime | None = None) -> Agent | None:
