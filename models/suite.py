@@ -46,6 +46,11 @@ class ClassifierSuite:
     def versions(self) -> dict[str, str]:
         return {task: m.version for task, m in self.models.items()}
 
+    @property
+    def encoder_name(self) -> str:
+        """Which encoder `embed` uses: stored with each vector, since two encoders' vectors do not compare."""
+        return shared_encoder().name
+
     def embed(self, texts: list[str]) -> np.ndarray:
         """The encoder's vectors for `texts`: the costly part of classifying, which callers may run early."""
         return shared_encoder().encode(texts)

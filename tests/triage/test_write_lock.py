@@ -53,8 +53,8 @@ def test_database_is_writable_while_the_encoder_runs(rt: Triage, make_email: Any
         "timestamp": "2026-11-16T09:00:00Z", "text": "My refund has not arrived"}), source="api")
     outcomes = Worker(rt.db, pipeline, "w").drain()
     assert [o.status for o in outcomes] == ["done", "done"]
-    # Each message was embedded exactly once, before its transaction: classify used that vector.
-    assert embedded == [1, 1]
+    # Both messages were embedded once, together in one pass (issue 18), before any transaction: classify used it.
+    assert embedded == [2]
 
 
 def test_prepared_embedding_gives_the_same_classification(rt: Triage, make_email: Any) -> None:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import numpy as np
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from triage.agents.tables import Agent, Assignment
 from triage.conversations.subjects import REPLY_PREFIX, TICKET_TOKEN, normalise_subject
-from triage.conversations.tables import Customer, CustomerIdentity, Message, Ticket
+from triage.conversations.tables import Customer, CustomerIdentity, Message, MessageEmbedding, Ticket
 from triage.db import on_postgres, utcnow
 from triage.errors import NotFound
 from triage.events.service import record
@@ -251,3 +253,47 @@ def get_ticket(ticket_id: int, *, session: Session) -> Ticket | None:
             selectinload(Ticket.assignments).selectinload(Assignment.agent),
         )
     )
+
+
+def text_digest(text: str) -> str:
+    """What `MessageEmbedding.text_sha256` holds for a text: a consumer compares it with the words it would embed."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def store_message_embedding(message_id: int, vector: np.ndarray, *, text: str, encoder: str,
+                            session: Session) -> MessageEmbedding:
+    """Keep the vector the worker computed for a message's classification text (issue 18).
+
+    Classification already paid for it; suggestions and anything else that reads this message reuse it
+    instead of running the encoder again on a request.
+    """
+    row = MessageEmbedding(message_id=message_id, encoder=encoder[:200], text_sha256=text_digest(text),
+                           vector=np.asarray(vector, dtype="<f4").reshape(-1).tobytes())
+    session.add(row)
+    session.flush()
+    return row
+
+
+def message_embedding(message_id: int, *, session: Session, text: str | None = None,
+                      encoder: str | None = None) -> np.ndarray | None:
+    """The stored vector for a message's classification text, or None: then the caller embeds it itself.
+
+    None when the message was never classified (agent replies, automatic mail, messages from before issue 18,
+    erased customers), when `text` is given and is not the text that was embedded, or when `encoder` is given
+    and another encoder made the vector (vectors of two encoders are not comparable).
+    """
+    row = session.get(MessageEmbedding, message_id)
+    if row is None:
+        return None
+    if (text is not None and row.text_sha256 != text_digest(text)) or (encoder is not None and row.encoder != encoder):
+        return None
+    return np.frombuffer(row.vector, dtype="<f4").copy()
+
+
+def message_embeddings(message_ids: Collection[int], *, session: Session) -> dict[int, np.ndarray]:
+    """`message_embedding` for many messages in one query: message id -> vector, for those that have one."""
+    if not message_ids:
+        return {}
+    rows = session.execute(select(MessageEmbedding.message_id, MessageEmbedding.vector)
+                           .where(MessageEmbedding.message_id.in_(sorted(message_ids))))
+    return {mid: np.frombuffer(vector, dtype="<f4").copy() for mid, vector in rows}

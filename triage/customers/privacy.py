@@ -24,7 +24,15 @@ from sqlalchemy import Text, cast, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from triage.agents.tables import Assignment
-from triage.conversations.tables import AttachmentBlob, Classification, Customer, CustomerIdentity, Message, Ticket
+from triage.conversations.tables import (
+    AttachmentBlob,
+    Classification,
+    Customer,
+    CustomerIdentity,
+    Message,
+    MessageEmbedding,
+    Ticket,
+)
 from triage.customers.masking import mask_personal_data
 from triage.db import utcnow
 from triage.errors import NotFound
@@ -303,6 +311,8 @@ def erase_customer(email: str, *, session: Session, actor: str = "system",
     for chunk in _chunks(message_ids):
         counts["label_corrections"] += _affected(session.execute(
             delete(LabelFeedback).where(LabelFeedback.message_id.in_(chunk))))
+        # A text's embedding is derived from its words (and can partly be read back): it goes with them.
+        session.execute(delete(MessageEmbedding).where(MessageEmbedding.message_id.in_(chunk)))
 
     # QA samples stay (they score the agent) without the words quoted from the conversation.
     for sample in scope.qa_samples(session):

@@ -1,6 +1,7 @@
 """Processing one intake row: parse, deduplicate, thread, attach to the customer, classify, route.
 
-Each row's attempt is counted and committed first; then it is processed and marked in one transaction.
+Rows are claimed in batches and embedded in one encoder pass (issue 18); each row's attempt is counted and
+committed first, then it is processed and marked in a transaction of its own.
 Processing runs inside a savepoint: when it fails, only its work is undone and the row is marked failed
 (with the error) in the same transaction, so nothing accepted is ever lost and a crash mid-way leaves the
 row pending, until its attempts run out and it is quarantined (issue 14).
@@ -12,14 +13,18 @@ import logging
 import os
 import socket
 import traceback
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import takewhile
 from typing import Any
 
 import numpy as np
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import DisconnectionError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import Session
 
 from mail.bounces import read_delivery_report
@@ -32,7 +37,13 @@ from models.vocabulary import OUT_OF_SCOPE, URGENCY_LEVELS, URGENCY_TO_PRIORITY
 from triage.config import TriageConfig, parse_duration
 from triage.conversations.bounces import bounce_reason, mark_bouncing
 from triage.conversations.sentiment import ANSWERED_STATUSES, conversation_sentiment
-from triage.conversations.service import find_message, resolve_customer, thread_chat, thread_email
+from triage.conversations.service import (
+    find_message,
+    resolve_customer,
+    store_message_embedding,
+    thread_chat,
+    thread_email,
+)
 from triage.conversations.subjects import classification_text, normalise_subject
 from triage.conversations.tables import AttachmentBlob, Classification, Message, Ticket
 from triage.customers.service import urgency_context
@@ -41,7 +52,14 @@ from triage.events.service import record
 from triage.flows.expected import expected_reply, team_back, template_values
 from triage.flows.mail import queue_outgoing, sender_address
 from triage.flows.tickets import apply_status
-from triage.inbox.service import Orphaned, claim_next, quarantine_if_exhausted, record_attempt, wait_for_earlier
+from triage.inbox.service import (
+    Orphaned,
+    claim_batch,
+    quarantine_if_exhausted,
+    record_attempts,
+    release_claim,
+    wait_for_earlier,
+)
 from triage.inbox.tables import DONE, FAILED, ORPHAN, PENDING, QUARANTINED, InboxItem
 from triage.ingest.chat import ChatRecord
 from triage.outbox.service import sent_count
@@ -76,24 +94,41 @@ class Pipeline:
     suite: ClassifierSuite
 
     def prepare(self, item: InboxItem) -> Prepared:
-        """Parse and embed a row without touching the database; never raises.
+        """Parse and embed a row without touching the database; never raises (`prepare_many` of one row)."""
+        return self.prepare_many([item])[0]
 
-        A row that cannot be parsed gets an empty `Prepared`: `process` parses it again inside its savepoint,
-        where the error is recorded on the row like any other failure.
+    def prepare_many(self, items: Sequence[InboxItem]) -> list[Prepared]:
+        """Parse every row, then embed all their classification texts in one encoder pass; never raises.
+
+        One pass over a batch costs a fraction of one pass per message (issue 18: padding to similar lengths,
+        one call into torch). A row that cannot be parsed gets an empty `Prepared`: `process` parses it again
+        inside its savepoint, where the error is recorded on that row alone. If the batch's pass fails, every
+        row embeds its own text in `process`, so one bad text fails only its own row.
         """
+        prepared = [self._parse(item) for item in items]
+        wanted = [p for p in prepared if p.text is not None]
+        if wanted:
+            try:
+                vectors = self.suite.embed([p.text for p in wanted if p.text is not None])
+            except Exception as exc:
+                log.warning("a batch of %d texts was not embedded (each row embeds its own): %s", len(wanted), exc)
+            else:
+                for p, vector in zip(wanted, vectors, strict=True):
+                    p.embedding = vector
+        return prepared
+
+    def _parse(self, item: InboxItem) -> Prepared:
         try:
             if item.kind == "email":
                 parsed = parse_email(item.payload)
                 if parsed.auto_kind is not None or parsed.from_address in self.config.our_addresses():
                     return Prepared(parsed)  # not classified: nothing to embed
-                text = email_classification_text(parsed)
-                return Prepared(parsed, text, self.suite.embed([text])[0])
+                return Prepared(parsed, email_classification_text(parsed))
             if item.kind == "chat":
                 rec = ChatRecord.model_validate_json(item.payload)
                 if rec.role != "customer":
                     return Prepared()
-                text = classification_text(None, rec.text)
-                return Prepared(None, text, self.suite.embed([text])[0])
+                return Prepared(None, classification_text(None, rec.text))
         except Exception as exc:  # process() meets the same error again, where it is recorded on the row
             log.debug("inbox row %s not prepared: %s", item.id, exc)
         return Prepared()
@@ -374,7 +409,12 @@ class Pipeline:
         # What the text alone does not say: a VIP, or a customer who keeps writing, raises urgency.
         context = urgency_context(ticket.customer, session=session, config=self.config, now=message.sent_at)
         embedding = prepared.embedding_for(text) if prepared is not None else None
+        if embedding is None:
+            embedding = self.suite.embed([text])[0]
         results = self.suite.classify_one(text, dict(context), embedding=embedding)
+        # Computed once, kept for every later reader of this message (suggestions, similar tickets: issue 18).
+        store_message_embedding(message.id, embedding, text=text, session=session,
+                                encoder=getattr(self.suite, "encoder_name", None) or type(self.suite).__name__)
         for task, (pred, version) in results.items():
             session.add(Classification(message_id=message.id, task=task, label=pred.label,
                                        confidence=pred.confidence, model_version=version,
@@ -474,53 +514,107 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-class Worker:
-    """Claims and processes intake rows one transaction at a time; safe to run in several processes."""
+# Rows embedded in one encoder pass: the encoder's own batch, so a full claim is one forward pass.
+BATCH_SIZE = 32
 
-    def __init__(self, db: Database, pipeline: Pipeline, name: str | None = None) -> None:
+
+class Worker:
+    """Claims intake rows in batches, embeds each batch in one encoder pass and commits every row on its own
+    (issue 18); safe to run in several processes."""
+
+    def __init__(self, db: Database, pipeline: Pipeline, name: str | None = None,
+                 batch_size: int = BATCH_SIZE) -> None:
         self.db = db
         self.pipeline = pipeline
         self.name = name or worker_name()
+        self.batch_size = max(1, batch_size)
 
     def run_once(self) -> Outcome | None:
-        """Process the oldest pending row; None when the inbox is empty.
+        """Process the oldest pending row; None when the inbox is empty."""
+        outcomes = self.run_batch(1)
+        return outcomes[0] if outcomes else None
 
-        The attempt is committed before the work starts (issue 14): a row that kills the process is
-        not retried forever, it is quarantined once it was begun `[inbox] max_attempts` times. The row is
-        parsed and embedded before its processing transaction takes a write lock (`Pipeline.prepare`).
+    def run_batch(self, limit: int | None = None) -> list[Outcome]:
+        """Claim up to `limit` (at most `batch_size`) of the oldest pending rows and process them; [] when none.
+
+        The attempts are committed before the work starts (issue 14). The rows are parsed and embedded together
+        before any processing transaction takes a write lock (`Pipeline.prepare_many`); then each row is
+        processed and committed in a transaction of its own, so a failure stays with its row. A row begun
+        before and never finished (a worker died on it) is taken alone: a poison row then kills only its own
+        attempts, and its innocent neighbours are never quarantined with it.
         """
-        sqlite = self.db.engine.dialect.name != "postgresql"
+        size = min(limit or self.batch_size, self.batch_size)
         while True:
-            claimed: int | None = None
-            prepared: Prepared | None = None
-            if sqlite:  # one writer at a time: commit the attempt, then open the processing transaction
-                with self.db.session() as session, session.begin():
-                    item = claim_next(session=session, worker=self.name)
-                    if item is None:
-                        return None
-                    if self._quarantine(item, session=session):
-                        return Outcome(item.id, QUARANTINED, error=item.error)
-                    claimed = item.id
-                    record_attempt(session=session, item_id=item.id, worker=self.name)
-                prepared = self.pipeline.prepare(item)  # no transaction open: SQLite's lock is free meanwhile
-            with self.db.session() as session, session.begin():
-                if claimed is not None:
-                    item = session.get(InboxItem, claimed)
-                    if item is None or item.status != PENDING:  # another SQLite worker finished it meanwhile
-                        continue
+            with self._claims() as claims:
+                outcomes, items = self._claim(max(1, size), session=claims)
+                if not outcomes and not items:
+                    return []
+                prepared = self.pipeline.prepare_many(items)
+                for item, ready in zip(items, prepared, strict=True):
+                    try:
+                        outcome = self._process_claimed(item.id, ready)
+                    finally:
+                        release_claim(item.id, session=claims)
+                        claims.commit()
+                    if outcome is not None:
+                        outcomes.append(outcome)
+            if outcomes:
+                return outcomes
+            # Every claimed row was finished by another SQLite worker meanwhile: look again.
+
+    @contextmanager
+    def _claims(self) -> Iterator[Session]:
+        """The session that claims rows and holds them until released.
+
+        On PostgreSQL it owns one connection for the whole batch, because the claims are session-level
+        advisory locks (`claim_batch`); whatever happens, they are all let go before the connection goes
+        back to the pool.
+        """
+        if self.db.engine.dialect.name != "postgresql":
+            with self.db.session() as session:
+                yield session
+            return
+        self.db.ensure_schema()
+        conn = self.db.engine.connect()
+        try:
+            with Session(bind=conn, expire_on_commit=False) as session:
+                yield session
+        finally:
+            try:
+                conn.rollback()
+                conn.execute(select(func.pg_advisory_unlock_all()))
+                conn.commit()
+            except DBAPIError:  # the connection is gone, and its locks with it
+                conn.invalidate()
+            conn.close()
+
+    def _claim(self, size: int, *, session: Session) -> tuple[list[Outcome], list[InboxItem]]:
+        """Hold up to `size` pending rows, quarantine the exhausted ones and count an attempt on those to process."""
+        with session.begin():
+            rows = claim_batch(session=session, limit=size)
+            outcomes: list[Outcome] = []
+            live: list[InboxItem] = []
+            for item in rows:
+                if self._quarantine(item, session=session):
+                    outcomes.append(Outcome(item.id, QUARANTINED, error=item.error))
                 else:
-                    item = claim_next(session=session, worker=self.name)
-                    if item is None:
-                        return None
-                    if self._quarantine(item, session=session):
-                        return Outcome(item.id, QUARANTINED, error=item.error)
-                    # The row stays held by this transaction's advisory lock; the attempt commits on its own.
-                    with self.db.session() as other, other.begin():
-                        record_attempt(session=other, item_id=item.id, worker=self.name)
-                    session.refresh(item)
-                    # Nothing written yet in this transaction: PostgreSQL holds only the advisory lock here.
-                    prepared = self.pipeline.prepare(item)
-                return self._process(item, prepared, session=session)
+                    live.append(item)
+            suspect = bool(live) and live[0].attempts > 0
+            chosen = live[:1] if suspect else list(takewhile(lambda i: i.attempts == 0, live))
+            record_attempts([item.id for item in chosen], session=session, worker=self.name)
+        for item in rows:  # after the commit: until then another worker would still read them pending
+            if item not in chosen:
+                release_claim(item.id, session=session)
+        session.commit()
+        return outcomes, chosen
+
+    def _process_claimed(self, item_id: int, prepared: Prepared) -> Outcome | None:
+        """One claimed row in its own transaction; None when another (SQLite) worker finished it meanwhile."""
+        with self.db.session() as session, session.begin():
+            item = session.get(InboxItem, item_id)
+            if item is None or item.status != PENDING:
+                return None
+            return self._process(item, prepared, session=session)
 
     def _quarantine(self, item: InboxItem, *, session: Session) -> bool:
         if not quarantine_if_exhausted(item, max_attempts=self.pipeline.config.inbox.max_attempts):
@@ -563,13 +657,14 @@ class Worker:
         return Outcome(item.id, DONE, message.id, message.ticket_id, extra={"duplicate": duplicate})
 
     def drain(self, limit: int | None = None, on_outcome: Any = None) -> list[Outcome]:
-        """Process until the inbox is empty (or `limit` rows); returns what happened to each."""
+        """Process until the inbox is empty (or `limit` rows), a batch at a time; returns what happened to each."""
         outcomes: list[Outcome] = []
         while limit is None or len(outcomes) < limit:
-            outcome = self.run_once()
-            if outcome is None:
+            batch = self.run_batch(None if limit is None else limit - len(outcomes))
+            if not batch:
                 break
-            outcomes.append(outcome)
+            outcomes.extend(batch)
             if on_outcome is not None:
-                on_outcome(outcome)
+                for outcome in batch:
+                    on_outcome(outcome)
         return outcomes

@@ -86,6 +86,47 @@ def claim_next(*, session: Session, worker: str) -> InboxItem | None:
         after = ids[-1]
 
 
+def claim_batch(*, session: Session, limit: int) -> list[InboxItem]:
+    """Up to `limit` oldest pending rows, held by this session's connection until `release_claim` (issue 18).
+
+    A worker embeds a batch in one encoder pass, then commits each row in a transaction of its own; a
+    transaction-level lock would end with the first of those commits, so on PostgreSQL each row is held by a
+    session-level advisory lock of the claiming connection instead (same lock class as `claim_next`, so
+    `wait_for_earlier` still waits for it). The caller keeps that connection out of the pool until every row is
+    released; a crashed worker's locks die with its connection. SQLite serialises writers: a plain select.
+    """
+    query = select(InboxItem).where(InboxItem.status == PENDING).order_by(InboxItem.id)
+    if not on_postgres(session):
+        return list(session.scalars(query.limit(limit)))
+    held: list[InboxItem] = []
+    after = 0
+    while len(held) < limit:
+        ids = list(session.scalars(select(InboxItem.id).where(InboxItem.status == PENDING, InboxItem.id > after)
+                                   .order_by(InboxItem.id).limit(max(limit, 20))))
+        if not ids:
+            break
+        for row_id in ids:
+            if not session.scalar(select(func.pg_try_advisory_lock(_PG_LOCK_CLASS, row_id))):
+                continue
+            # Read again under the lock: another worker may have finished it since the scan.
+            item = session.scalar(select(InboxItem).where(InboxItem.id == row_id)
+                                  .execution_options(populate_existing=True))
+            if item is not None and item.status == PENDING:
+                held.append(item)
+                if len(held) == limit:
+                    break
+            else:
+                release_claim(row_id, session=session)
+        after = ids[-1]
+    return held
+
+
+def release_claim(item_id: int, *, session: Session) -> None:
+    """Let other workers take a row claimed by `claim_batch` (its work is committed, or left for later)."""
+    if on_postgres(session):
+        session.execute(select(func.pg_advisory_unlock(_PG_LOCK_CLASS, item_id)))
+
+
 def wait_for_earlier(dedup_keys: list[str], *, before_id: int, session: Session) -> int:
     """Wait until earlier rows with these keys (a reply's parents) are no longer held by another worker.
 
@@ -110,6 +151,15 @@ def record_attempt(*, session: Session, item_id: int, worker: str) -> int:
                     .values(attempts=InboxItem.attempts + 1, processed_by=worker))
     session.flush()
     return int(session.scalar(select(InboxItem.attempts).where(InboxItem.id == item_id)) or 0)
+
+
+def record_attempts(item_ids: list[int], *, session: Session, worker: str) -> None:
+    """`record_attempt` for a whole claimed batch, in one statement."""
+    if item_ids:
+        session.execute(update(InboxItem).where(InboxItem.id.in_(item_ids))
+                        .values(attempts=InboxItem.attempts + 1, processed_by=worker)
+                        .execution_options(synchronize_session=False))
+        session.flush()
 
 
 def quarantine_if_exhausted(item: InboxItem, *, max_attempts: int) -> bool:
