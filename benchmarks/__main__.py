@@ -13,7 +13,8 @@ BENCHMARKS = {"smtp": "benchmarks.smtp_intake", "imap": "benchmarks.imap_ingest"
               "models": "benchmarks.models", "simulate": "benchmarks.simulation",
               "knowledge": "benchmarks.knowledge", "api": "benchmarks.api_load", "reports": "benchmarks.reports",
               "triage": "benchmarks.triage_eval",
-              "reliability": "benchmarks.reliability", "cap": "benchmarks.classify_cap"}
+              "reliability": "benchmarks.reliability", "cap": "benchmarks.classify_cap",
+              "forecast": "benchmarks.forecast"}
 
 
 def _figure(value: float) -> str:

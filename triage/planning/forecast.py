@@ -282,23 +282,24 @@ def forecast(*, session: Session, config: TriageConfig, weeks: int = 1, queue: s
     for (q, ch), counts in hourly_counts(session=session, since=since, until=start, queue=queue,
                                          channel=channel).items():
         tz, holidays = calendar_for_queue(config, q)
-        values = HourOfWeekPoisson(tz=tz, holidays=holidays, history_weeks=history_weeks).fit(since, counts) \
+        # From the first hour with a ticket: a queue opened last month has no older zeros to learn from.
+        first = int(np.flatnonzero(counts)[0])
+        counts, begin = counts[first:], since + first * HOUR
+        values = HourOfWeekPoisson(tz=tz, holidays=holidays, history_weeks=history_weeks).fit(begin, counts) \
             .predict(start, horizon)
         zone = ZoneInfo(tz)
         daily: dict[date, float] = {}
         for i, v in enumerate(values):
             day = (start + i * HOUR).astimezone(zone).date()
             daily[day] = daily.get(day, 0.0) + float(v)
-        # Backtest over whole weeks from the first with a ticket: a queue opened last month has no older zeros.
-        first = int(np.flatnonzero(counts)[0]) // HOURS_PER_WEEK * HOURS_PER_WEEK
-        scores, n = backtest(since + first * HOUR, counts[first:], horizon_weeks=1, origins=backtest_origins,
-                             tz=tz, holidays=holidays, history_weeks=history_weeks)
+        scores, n = backtest(begin, counts, horizon_weeks=1, origins=backtest_origins, tz=tz, holidays=holidays,
+                             history_weeks=history_weeks)
         pooled = {m: pooled[m] + scores[m] for m in METHODS}
         series.append(SeriesForecast(
             queue=q, channel=ch, timezone=tz, total=round(float(values.sum()), 1),
             hourly=[round(float(v), 3) for v in values],
             daily=[DayTotal(day=d, tickets=round(t, 1)) for d, t in daily.items()],
-            holidays=sorted(set(daily) & holidays), history_hours=len(counts) - first,
+            holidays=sorted(set(daily) & holidays), history_hours=len(counts),
             backtest_origins=n, backtest=method_errors(scores)))
     return ForecastReport(start=start, weeks=weeks, hours=horizon, model=MODEL_NAME, series=series,
                           backtest=method_errors(pooled))
