@@ -106,7 +106,7 @@ def config_with_holiday() -> TriageConfig:
     config = load_config()
     data = config.model_dump()
     data["calendars"] = [{"name": "office", "timezone": "Europe/Berlin", "hours": "Mon-Fri 09:00-17:00",
-                          "holidays": [date(2026, 10, 1)]}]
+                          "holidays": [date(2026, 10, 8)]}]
     for team in data["teams"]:
         team["calendar"] = "office" if team["name"] == "billing" else None
     return TriageConfig.model_validate(data)
@@ -114,7 +114,7 @@ def config_with_holiday() -> TriageConfig:
 
 def test_forecast_service_per_queue_and_channel(db: Database) -> None:
     rng = np.random.default_rng(7)
-    truth = rates(3, level=1.0, growth=0.0)
+    truth = rates(4, level=1.0, growth=0.0)
     with db.transaction() as session:
         customer = Customer(name="c")
         session.add(customer)
@@ -126,27 +126,29 @@ def test_forecast_service_per_queue_and_channel(db: Database) -> None:
                     created = START + timedelta(hours=hour, minutes=int(k * 7 % 60))
                     rows.append(Ticket(channel=channel, queue=queue, customer_id=customer.id, created_at=created))
         session.add_all(rows)
-    now = START + timedelta(weeks=3, minutes=20)
+    now = START + timedelta(weeks=4, minutes=20)
     with db.session() as session:
-        report = forecast(session=session, config=config_with_holiday(), weeks=2, now=now, history_weeks=3)
-        only = forecast(session=session, config=config_with_holiday(), weeks=1, now=now, history_weeks=3,
+        report = forecast(session=session, config=config_with_holiday(), weeks=2, now=now, history_weeks=4)
+        only = forecast(session=session, config=config_with_holiday(), weeks=1, now=now, history_weeks=4,
                         queue="technical")
         with pytest.raises(InvalidInput):
             forecast(session=session, config=config_with_holiday(), weeks=5, now=now)
-    assert report.start == START + timedelta(weeks=3)
+    assert report.start == START + timedelta(weeks=4)
     assert [(s.queue, s.channel) for s in report.series] == [("billing", "email"), ("technical", "chat")]
     billing, technical = report.series
     assert len(billing.hourly) == report.hours == 2 * HOURS_PER_WEEK
     assert billing.timezone == "Europe/Berlin" and technical.timezone == "UTC"
     # The calendar's holiday falls in the horizon; the queue without a calendar takes every calendar's holidays.
-    assert billing.holidays == technical.holidays == [date(2026, 10, 1)]
-    assert 3 * HOURS_PER_WEEK - 24 < billing.history_hours <= 3 * HOURS_PER_WEEK  # from its first ticket on
+    assert billing.holidays == technical.holidays == [date(2026, 10, 8)]
+    assert 4 * HOURS_PER_WEEK - 24 < billing.history_hours <= 4 * HOURS_PER_WEEK  # from its first ticket on
     assert sum(d.tickets for d in billing.daily) == pytest.approx(billing.total, abs=1.0)
     week = truth[:HOURS_PER_WEEK]
     # Two weeks, the holiday Thursday forecast like a Sunday (none in the history to learn from).
     expected = 2 * week.sum() - week[3 * 24:4 * 24].sum() + week[6 * 24:].sum()
     assert billing.total == pytest.approx(expected, rel=0.15)
     assert technical.total == pytest.approx(billing.total / 2, rel=0.2)
+    # 4 weeks of history leave one origin with 2 weeks to train on and a week to test.
     assert billing.backtest_origins == 1 and [m.method for m in report.backtest] == ["model", "seasonal_naive",
                                                                                      "last_week"]
+    assert all(m.wape is not None and m.wape > 0 for m in billing.backtest)
     assert [(s.queue, s.channel) for s in only.series] == [("technical", "chat")]
