@@ -592,6 +592,55 @@ class QaConfig(_Strict):
         return v
 
 
+def _default_handle_times() -> dict[Channel, str]:
+    return {"email": "12m", "chat": "8m"}  # the routing simulation's mean work per channel
+
+
+class PlanningConfig(_Strict):
+    """Volume forecasts, staffing to SLA and emerging-issue alerts (issue 17): see docs/planning.md."""
+
+    history_weeks: Annotated[int, Field(ge=2, le=104)] = 8  # weeks of tickets the forecast learns from
+    service_level: Annotated[float, Field(gt=0, lt=1)] = 0.80  # share of chats answered within the target
+    # Chat answer target for Erlang C; default: the chat/normal first_response policy (else 10m).
+    chat_answer_within: Annotated[str, AfterValidator(_duration_field)] | None = None
+    # Email: work arriving is spread over this window; default: the email/normal first_response (else 8h), <= 1d.
+    email_window: Annotated[str, AfterValidator(_duration_field)] | None = None
+    shrinkage: Annotated[float, Field(ge=0, lt=1)] = 0.30  # share of paid time not available for tickets
+    max_occupancy: Annotated[float, Field(gt=0, le=1)] = 0.85  # busiest an agent may be kept on average
+    # Handling times are learned per intent and channel from the history; with fewer tickets than this an
+    # intent takes its channel's figure, a channel without enough takes `default_handle_time`.
+    min_handle_samples: Annotated[int, Field(ge=1)] = 20
+    # A reply more than this after the customer's message counts this much work: the rest was waiting.
+    max_handle_gap: Annotated[str, AfterValidator(_duration_field)] = "30m"
+    default_handle_time: dict[Channel, Annotated[str, AfterValidator(_duration_field)]] = Field(
+        default_factory=_default_handle_times)
+    # Emerging issues: a count is tested against its seasonal baseline over this window, at this family-wise
+    # false-alarm rate (Bonferroni over every intent and queue tested), and needs at least `alert_min_count`.
+    alert_window: Annotated[str, AfterValidator(_duration_field)] = "3h"
+    alert_alpha: Annotated[float, Field(gt=0, lt=0.5)] = 0.01
+    alert_min_count: Annotated[int, Field(ge=1)] = 5
+    alert_notify: list[str] = Field(default_factory=list)  # addresses mailed once per episode
+    alert_webhook_url: str | None = None  # POSTed once per episode
+    # New topics: unsure or out-of-scope messages of the last `topic_window`, clustered; a topic needs this many.
+    topic_window: Annotated[str, AfterValidator(_duration_field)] = "2d"
+    topic_min_size: Annotated[int, Field(ge=2)] = 5
+
+    @field_validator("alert_notify")
+    @classmethod
+    def _addresses(cls, v: list[str]) -> list[str]:
+        bad = [a for a in v if "@" not in a]
+        if bad:
+            raise ValueError(f"alert_notify needs email addresses: {bad}")
+        return [a.strip().lower() for a in v]
+
+    @field_validator("alert_webhook_url")
+    @classmethod
+    def _url(cls, v: str | None) -> str | None:
+        if v is not None and (not v.startswith(("http://", "https://")) or len(v) > 320):
+            raise ValueError("alert_webhook_url needs an http:// or https:// URL of at most 320 characters")
+        return v
+
+
 class TriageConfig(_Strict):
     """The parsed `triage.toml`."""
 
@@ -613,6 +662,7 @@ class TriageConfig(_Strict):
     review: ReviewConfig = Field(default_factory=ReviewConfig)
     customers: CustomersConfig = Field(default_factory=CustomersConfig)
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
+    planning: PlanningConfig = Field(default_factory=PlanningConfig)
 
     @model_validator(mode="after")
     def _consistent(self) -> TriageConfig:
