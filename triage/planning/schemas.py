@@ -40,3 +40,45 @@ class ForecastReport(BaseModel):
     model: str
     series: list[SeriesForecast]
     backtest: list[MethodError]  # pooled over every series
+
+
+class HandleTime(BaseModel):
+    """Handling time of a channel's intent ("*": the channel as a whole), where it came from, on how many."""
+
+    channel: str
+    intent: str
+    seconds: float
+    samples: int
+    source: str  # learned | default
+
+
+class StaffingInterval(BaseModel):
+    start: datetime  # the hour (UTC)
+    volume: float  # forecast new tickets
+    required: float  # agents to schedule, shrinkage included
+    scheduled: float  # agents on shift (shared agents count in parts)
+    gap: float  # scheduled - required: negative is under-staffed
+
+
+class StaffingSeries(BaseModel):
+    queue: str
+    channel: str
+    method: str  # erlang_c | workload
+    handle_seconds: float
+    under_hours: int
+    over_hours: int
+    under_agent_hours: float
+    over_agent_hours: float
+    intervals: list[StaffingInterval]
+
+
+class StaffingReport(BaseModel):
+    start: datetime
+    hours: int
+    service_level: float
+    chat_answer_seconds: float
+    email_window_hours: float
+    shrinkage: float
+    max_occupancy: float
+    handle_times: list[HandleTime]
+    series: list[StaffingSeries]
