@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from triage.agents.tables import Agent
 from triage.runtime import Triage
 from triage.users.service import Role, authenticate
+from triage.users.tables import User
 
 MAX_ID = 2**31 - 1  # ids are 32-bit columns on PostgreSQL: larger numbers name nothing and are refused as input
 RowId = Annotated[int, Path(ge=1, le=MAX_ID, description="a row id")]
@@ -78,10 +79,15 @@ def current_user(rt: RuntimeDep,
         user = authenticate(credentials.credentials, session=session)
         if user is None:
             raise _unauthorized("the API key is unknown or revoked")
-        agent = session.get(Agent, user.agent_id) if user.agent_id is not None else None
-        queues = frozenset(agent.teams) if agent is not None else (frozenset() if user.role == Role.agent else None)
-        return Principal(user_id=user.id, name=user.name, role=Role(user.role), agent_id=user.agent_id,
-                         agent_email=agent.email if agent is not None else None, queues=queues)
+        return principal_of(user, session=session)
+
+
+def principal_of(user: User, *, session: Session) -> Principal:
+    """The caller as routes see it; the desk's session sign-in uses it too, so both doors see the same tickets."""
+    agent = session.get(Agent, user.agent_id) if user.agent_id is not None else None
+    queues = frozenset(agent.teams) if agent is not None else (frozenset() if user.role == Role.agent else None)
+    return Principal(user_id=user.id, name=user.name, role=Role(user.role), agent_id=user.agent_id,
+                     agent_email=agent.email if agent is not None else None, queues=queues)
 
 
 CurrentUser = Annotated[Principal, Depends(current_user)]

@@ -84,3 +84,15 @@ class ModelMissingError(UserError):
             f"no {kind} model is trained yet: run `triage init` (trains baseline models from the bundled samples)"
         )
         self.kind = kind
+
+
+class TooManyAttempts(UserError):
+    """Too many failed attempts from one place (a password guessed at): wait `retry_after` seconds."""
+
+    http_status = 429
+    title = "Too many attempts"
+    exit_code = 6
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -12,14 +12,14 @@ import secrets
 from datetime import timedelta
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from triage.agents.tables import Agent
 from triage.db import utcnow
 from triage.errors import UserError
 from triage.events.service import record
-from triage.users.tables import User
+from triage.users.tables import User, WebSession
 
 KEY_PREFIX = "trg_"
 
@@ -46,8 +46,12 @@ def _split(key: str) -> tuple[str, str] | None:
     return parts[0], parts[1]
 
 
-def create_user(name: str, role: str, *, session: Session, agent_email: str | None = None) -> tuple[User, str]:
-    """Add a key holder; returns the row and the key, which cannot be recovered later."""
+def create_user(name: str, role: str, *, session: Session, agent_email: str | None = None,
+                password: str | None = None) -> tuple[User, str]:
+    """Add a key holder; returns the row and the key, which cannot be recovered later.
+
+    A `password` lets the person sign in to the desk as well (people only: machines keep to keys).
+    """
     name = name.strip()
     if not name:
         raise UserError("a user needs a name")
@@ -66,9 +70,17 @@ def create_user(name: str, role: str, *, session: Session, agent_email: str | No
             raise UserError(f"no agent with email {agent_email!r}; add it to triage.toml first")
     elif agent_email:
         raise UserError("--agent only applies to the agent role")
+    password_hash = None
+    if password is not None:
+        from triage.users.auth import PERSON_ROLES, hash_password
+
+        if role not in PERSON_ROLES:
+            raise UserError(f"the {role} role authenticates with its API key only; it gets no password")
+        password_hash = hash_password(password)
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(24)
-    user = User(name=name, role=role, key_prefix=prefix, key_hash=_hash(secret), agent_id=agent_id)
+    user = User(name=name, role=role, key_prefix=prefix, key_hash=_hash(secret), agent_id=agent_id,
+                password_hash=password_hash)
     session.add(user)
     session.flush()
     record("user.created", session=session, user_id=user.id, role=role)
@@ -104,5 +116,6 @@ def revoke_user(name: str, *, session: Session) -> User:
         user.active = False
         # Free the name for a replacement key while keeping the old row's history.
         user.name = f"{user.name} (revoked {user.id})"
+        session.execute(delete(WebSession).where(WebSession.user_id == user.id))  # signed-in browsers too
         record("user.revoked", session=session, user_id=user.id)
     return user
