@@ -14,7 +14,7 @@ BENCHMARKS = {"smtp": "benchmarks.smtp_intake", "imap": "benchmarks.imap_ingest"
               "knowledge": "benchmarks.knowledge", "api": "benchmarks.api_load", "reports": "benchmarks.reports",
               "triage": "benchmarks.triage_eval",
               "reliability": "benchmarks.reliability", "cap": "benchmarks.classify_cap",
-              "forecast": "benchmarks.forecast"}
+              "forecast": "benchmarks.forecast", "pipeline": "benchmarks.pipeline"}
 
 
 def _figure(value: float) -> str:
