@@ -14,11 +14,13 @@ from api.agents import router as agents_router
 from api.chat import router as chat_router
 from api.classify import router as classify_router
 from api.customers import router as customers_router
+from api.desk import install as install_desk
 from api.ingest import router as ingest_router
 from api.knowledge import router as knowledge_router
 from api.models_api import router as models_router
 from api.ops import ApiMetrics, BodyLimitMiddleware, RequestMetricsMiddleware, Warmup
 from api.ops import router as ops_router
+from api.planning import router as planning_router
 from api.problems import install as install_problem_handlers
 from api.qa import router as qa_router
 from api.reports import router as reports_router
@@ -137,4 +139,6 @@ def create_app(rt: Triage, *, run_worker: bool = False, background: BackgroundOp
     app.include_router(models_router)
     app.include_router(reports_router)
     app.include_router(qa_router)
+    app.include_router(planning_router)
+    install_desk(app)  # the web desk's pages at /, for people signed in with a password (issue 16)
     return app

@@ -1,0 +1,182 @@
+"""`triage forecast`, `triage staffing` and `triage alerts`: workforce planning and emerging issues (issue 17).
+
+Tables by default, `--json` for the whole report, `--png PATH` for a chart. They need the database and
+triage.toml but no models, so they start in a second.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from triage.cli import _common
+from triage.cli._common import err, out
+from triage.errors import UserError
+
+HOUR = timedelta(hours=1)
+Queue = Annotated[str | None, typer.Option("--queue", help="Only this queue.")]
+ChannelOpt = Annotated[str | None, typer.Option("--channel", help="Only this channel (email, chat).")]
+Weeks = Annotated[int, typer.Option("--weeks", help="How many weeks ahead (1-4).")]
+Json = Annotated[bool, typer.Option("--json", help="Print the report as JSON instead of tables.")]
+Png = Annotated[Path | None, typer.Option("--png", help="Also draw the chart into this PNG file.")]
+Now = Annotated[str | None, typer.Option("--now", help="Plan as if it were this time (ISO 8601; default: now).")]
+Tz = Annotated[str, typer.Option("--tz", help="Time zone for the tables' days and hours.")]
+
+
+def _now(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise UserError(f"--now: {value!r} is not an ISO 8601 time (e.g. 2026-11-20T17:00:00+01:00)") from exc
+    if moment.tzinfo is None:
+        raise UserError(f"--now: {value!r} has no UTC offset (e.g. 2026-11-20T17:00:00+01:00)")
+    return moment
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise UserError(f"--tz: unknown time zone {name!r} (e.g. Europe/Berlin)") from exc
+
+
+def _channel(value: str | None) -> str | None:
+    if value is not None and value not in ("email", "chat"):
+        raise UserError(f"--channel: {value!r} is not one of email, chat")
+    return value
+
+
+def _with_db(work: Any) -> Any:
+    from triage.config import load_config
+    from triage.db import Database
+
+    settings = _common.settings()
+    config = load_config(settings=settings)
+    db = Database(settings)
+    try:
+        with db.transaction() as session:
+            return work(session, config)
+    finally:
+        db.dispose()
+
+
+def _write_png(png: Path | None, data: bytes) -> None:
+    if png is None:
+        return
+    try:
+        png.write_bytes(data)
+    except OSError as exc:
+        raise UserError(f"--png: cannot write {png}: {exc.strerror or exc}") from exc
+    err.print(f"chart written to {png}", highlight=False)
+
+
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f}%"
+
+
+def forecast_cmd(queue: Queue = None, channel: ChannelOpt = None, weeks: Weeks = 1, as_json: Json = False,
+                 png: Png = None, now: Now = None) -> None:
+    """Forecast new tickets per queue and channel by hour for 1-4 weeks, with its backtest against baselines."""
+    from triage.planning.charts import forecast_png
+    from triage.planning.forecast import forecast
+
+    moment, channel = _now(now), _channel(channel)
+    report = _with_db(lambda session, config: forecast(session=session, config=config, weeks=weeks, queue=queue,
+                                                       channel=channel, now=moment,
+                                                       history_weeks=config.planning.history_weeks))
+    if png is not None:
+        _write_png(png, forecast_png(report))
+    if as_json:
+        sys.stdout.write(report.model_dump_json(indent=2) + "\n")
+        return
+    days = sorted({d.day for s in report.series for d in s.daily})
+    table = Table(title=f"Forecast new tickets per day from {report.start:%Y-%m-%d %H:%M} UTC "
+                        f"({report.weeks} week(s); {report.model})")
+    table.add_column("queue")
+    table.add_column("channel")
+    for day in days:
+        table.add_column(f"{day:%a %d}", justify="right")
+    table.add_column("total", justify="right")
+    table.add_column("holidays")
+    for s in report.series:
+        per_day = {d.day: d.tickets for d in s.daily}
+        table.add_row(escape(s.queue), s.channel, *[f"{per_day[d]:.0f}" if d in per_day else "-" for d in days],
+                      f"{s.total:,.0f}", ", ".join(d.isoformat() for d in s.holidays) or "-")
+    out.print(table)
+    back = Table(title="Backtest (rolling origins, 1-week horizon): WAPE / MAPE")
+    for col in ("queue", "channel", "origins", "model", "seasonal naive", "last week"):
+        back.add_column(col, justify="left" if col in ("queue", "channel") else "right")
+    rows = [(s.queue, s.channel, str(s.backtest_origins), s.backtest) for s in report.series]
+    rows.append(("all", "", "", report.backtest))
+    for q, ch, origins, scores in rows:
+        back.add_row(escape(q), ch, origins, *[f"{_share(m.wape)} / {_share(m.mape)}" for m in scores])
+    out.print(back)
+    if not report.series:
+        err.print("no tickets in the history: nothing to forecast")
+
+
+def _ranges(intervals: list[Any], zone: ZoneInfo) -> list[tuple[str, Any]]:
+    """Consecutive hours with the same figures as one row: 'Mon 09:00-12:00'."""
+    out_rows: list[tuple[str, Any]] = []
+    start = 0
+    for i in range(1, len(intervals) + 1):
+        if i == len(intervals) or (round(intervals[i].required, 1), round(intervals[i].scheduled, 1)) != \
+                (round(intervals[start].required, 1), round(intervals[start].scheduled, 1)):
+            first = intervals[start].start.astimezone(zone)
+            end = (intervals[i - 1].start + HOUR).astimezone(zone)
+            until = f"{end:%H:%M}" if end.date() == first.date() else f"{end:%a %d %H:%M}"
+            out_rows.append((f"{first:%a %d %H:%M}-{until}", intervals[start:i]))
+            start = i
+    return out_rows
+
+
+def staffing_cmd(queue: Queue = None, channel: ChannelOpt = None, weeks: Weeks = 1, as_json: Json = False,
+                 png: Png = None, now: Now = None, tz: Tz = "UTC",
+                 all_hours: Annotated[bool, typer.Option("--all", help="List every interval, not only those "
+                                                                       "under- or over-staffed.")] = False) -> None:
+    """Agents needed per hour to meet the SLA for the forecast volume, against agents on shift: under/over."""
+    from triage.planning.charts import staffing_png
+    from triage.planning.staffing import staffing
+
+    moment, channel, zone = _now(now), _channel(channel), _zone(tz)
+    report = _with_db(lambda session, config: staffing(session=session, config=config, weeks=weeks, queue=queue,
+                                                       channel=channel, now=moment))
+    if png is not None:
+        _write_png(png, staffing_png(report))
+    if as_json:
+        sys.stdout.write(report.model_dump_json(indent=2) + "\n")
+        return
+    handle = Table(title="Handling times (learned per intent and channel; * = the channel as a whole)")
+    for col in ("channel", "intent", "minutes", "tickets", "source"):
+        handle.add_column(col, justify="right" if col in ("minutes", "tickets") else "left")
+    for h in report.handle_times:
+        handle.add_row(h.channel, escape(h.intent), f"{h.seconds / 60:.1f}", str(h.samples), h.source)
+    out.print(handle)
+    out.print(f"Chat: {100 * report.service_level:.0f}% answered within {report.chat_answer_seconds / 60:g} min "
+              f"(Erlang C); email: work spread over {report.email_window_hours:g} h; shrinkage "
+              f"{100 * report.shrinkage:.0f}%, occupancy at most {100 * report.max_occupancy:.0f}%.", highlight=False)
+    for s in report.series:
+        table = Table(title=f"{escape(s.queue)} / {s.channel} ({s.method}, {s.handle_seconds / 60:.1f} min per "
+                            f"ticket): under-staffed {s.under_hours} h ({s.under_agent_hours} agent-hours), "
+                            f"over {s.over_hours} h ({s.over_agent_hours}) [{tz}]")
+        for col in ("hours", "tickets", "required", "on shift", "under/over"):
+            table.add_column(col, justify="left" if col == "hours" else "right")
+        for label, group in _ranges(s.intervals, zone):
+            gap = group[0].gap
+            if not all_hours and abs(gap) < 0.05:
+                continue
+            style = "red" if gap < 0 else "green" if gap > 0 else ""
+            table.add_row(label, f"{sum(i.volume for i in group):.1f}", f"{group[0].required:.1f}",
+                          f"{group[0].scheduled:.1f}", f"[{style}]{gap:+.1f}[/{style}]" if style else "0")
+        out.print(table)
+    if not report.series:
+        err.print("no tickets in the history: nothing to staff")
