@@ -73,6 +73,7 @@ def _import_tables() -> None:
     import triage.jobs.tables
     import triage.knowledge.tables
     import triage.outbox.tables
+    import triage.planning.tables
     import triage.qa.tables
     import triage.routing.tables
     import triage.sla.tables
