@@ -34,11 +34,14 @@ log = logging.getLogger(__name__)
 def api_routes(router: Any) -> Iterator[APIRoute]:
     """Every API route, including those of included routers (FastAPI now nests them lazily).
 
-    Routers carry their full prefix themselves (`APIRouter(prefix=...)`), so paths are final.
+    Routers carry their full prefix themselves (`APIRouter(prefix=...)`), so paths are final. The desk's
+    pages are left out: they are no API (not in the OpenAPI document), answer HTML and check a signed-in
+    session instead of `allow(...)` (tests/api/desk covers who may open them).
     """
     for route in router.routes:
         if isinstance(route, APIRoute):
-            yield route
+            if route.include_in_schema:
+                yield route
         elif hasattr(route, "original_router"):
             yield from api_routes(route.original_router)
 
