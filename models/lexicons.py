@@ -583,3 +583,30 @@ ACKNOWLEDGEMENT: Lexicon = {
     "es": ("(?:muchas )?gracias", "mil gracias", "vale", "perfecto", "de acuerdo", "genial", "entendido", "muy bien",
            "por (?:tu|su|vuestra|la) (?:ayuda|respuesta)", "hola", "saludos", "un saludo", "buen dia"),
 }
+
+# ---------------------------------------------------------------- explicit requests (drafts answer them)
+
+# The customer asks to be phoned: "call me back", "Rückruf", "rappelez-moi", "llámeme".
+CALLBACK: Lexicon = {
+    "en": ("call me(?: back)?", "(?:give|gave) me a (?:call|ring)", "ring me(?: back)?", "phone me",
+           "call (?:me )?on (?:my|this) (?:number|mobile|phone)", "call back", "callback", "(?:a|by) phone call",
+           "speak to (?:someone|somebody|a person|a human) (?:on|by|over) the phone", "reach me (?:on|at) \\+?\\d"),
+    "de": ("ruf(?:en)? sie mich (?:\\w+ )?an", "ruf mich (?:\\w+ )?an", "r(?:u|ue)ckruf\\w*", "zur(?:u|ue)ckrufen",
+           "anrufen", "telefonisch (?:erreichbar|melden|kontaktieren)", "melden sie sich telefonisch"),
+    "fr": ("appelez-moi", "appelez moi", "me rappeler", "rappelez-moi", "rappelez moi", "me telephoner",
+           "m'appeler", "un appel", "rappel telephonique", "par telephone"),
+    "es": ("llam(?:e|a|en)me", "me (?:llame|llamen|llamais|llameis)", "llamarme", "devolver(?:me)? la llamada",
+           "una llamada", "por telefono", "contacten conmigo por telefono"),
+}
+# What a quantity counts when a customer orders or asks about several items: "20 units", "20 Stück".
+QUANTITY_NOUNS: Lexicon = {
+    "en": ("units?", "pieces?", "pcs", "items?", "devices?", "lamps?", "grinders?", "purifiers?", "speakers?",
+           "heaters?", "pitchers?", "vacuums?", "filters?", "cartridges?", "machines?"),
+    "de": ("stuck", "stueck", "stk", "exemplare", "einheiten", "gerate", "geraete", "lampen", "muhlen", "muehlen",
+           "luftreiniger", "lautsprecher", "heizl(?:u|ue)fter", "heizger(?:a|ae)te", "wasserfilter", "kannen",
+           "staubsauger", "filter", "kartuschen"),
+    "fr": ("unites", "pieces", "exemplaires", "appareils", "lampes", "moulins", "purificateurs", "enceintes",
+           "radiateurs", "chauffages", "carafes", "aspirateurs", "filtres", "cartouches"),
+    "es": ("unidades", "piezas", "ejemplares", "aparatos", "equipos", "lamparas", "molinillos", "purificadores",
+           "altavoces", "calefactores", "estufas", "jarras", "aspiradoras", "filtros", "cartuchos"),
+}

@@ -38,6 +38,8 @@ der die das den dem des ein eine einen einem einer und oder ist sind war wie was
 mit von zu im in am an auf für nicht kein keine bitte danke hallo mein meine ihre ihr unser
 le la les un une des et ou est sont du de au aux en dans pour par sur pas ne je vous nous il elle mon ma mes
 votre vos bonjour merci
+el la los las un una unos unas y o es son de del al en por para con sin se mi mis su sus tu que como pero muy
+lo le les me te nos hola gracias este esta
 """.splitlines()).split())
 
 

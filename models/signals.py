@@ -377,3 +377,54 @@ def is_acknowledgement(text: str) -> bool:
         return not left and not re.search(r"\d", text)  # emoji or punctuation only: "👍", "!"
     # What remains may be a name to sign with ("Thanks, Maria"), nothing more.
     return len(left) <= 2 and all(w[:1].isupper() for w in left)
+
+
+# ---------------------------------------------------------------- explicit requests
+
+_CALLBACK = words(lex.CALLBACK)
+# "20 units", "20x Cirrus purifiers", "20 Cirrus-Luftreiniger", "20 unités": a number, up to two words
+# (a brand), then what is counted; on the folded text.
+_QUANTITY = re.compile(r"(?<![\w.,/-])(\d{1,6})\s?(?:x\s?)?(?:[a-z]+[\s-]){0,2}?(?:"
+                       + _alternation(lex.QUANTITY_NOUNS) + r")(?!\w)")
+
+
+_WHEN_PART = re.compile(rf"(?:(?:{_alternation(lex.DEADLINE_BY)}){_SEP})?{lex.WHEN}"
+                        rf"(?:{_SEP}(?:{_alternation(lex.DEADLINE_LATEST)}))?(?!\w)")
+
+
+def _when(said: str) -> str:
+    """The time words of a deadline phrase ("need it fixed by Friday" -> "by Friday"), as the customer wrote them."""
+    folded, index = _folded(said)
+    found = list(_WHEN_PART.finditer(folded))
+    if not found:
+        return said
+    m = found[-1]
+    return said[m.start():m.end()] if index is None else said[index[m.start()]:index[m.end() - 1] + 1]
+
+
+@dataclass(frozen=True)
+class Requests:
+    """What a customer explicitly asked for or is exposed to, in their own words: a reply must answer these.
+
+    `deadline` holds only dated deadlines ("by Friday", "demain"); "urgent" alone is the urgency model's business.
+    """
+
+    hazard: list[str] = field(default_factory=list)
+    callback: list[str] = field(default_factory=list)
+    deadline: list[str] = field(default_factory=list)
+    quantities: list[str] = field(default_factory=list)
+
+
+def explicit_requests(text: str) -> Requests:
+    """Hazards, call-back requests, deadlines and quantities named in a text (any of en/de/fr/es)."""
+    hazard = _found(_SAFETY, text)
+    if not hazard and (_spans(_CHILDREN, text) or _spans(_ELDERLY, text)):
+        hazard = _found(_DANGER, text)
+    deadline = [] if _found(_CALM, text) else [_when(said) for said in _found(_DEADLINE_TIMED, text)]
+    folded, index = _folded(text)
+    quantities = []
+    for m in _QUANTITY.finditer(folded):
+        if int(m.group(1)) >= 2:
+            a, b = (m.start(), m.end()) if index is None else (index[m.start()], index[m.end() - 1] + 1)
+            quantities.append(text[a:b])
+    return Requests(hazard=hazard, callback=_found(_CALLBACK, text), deadline=deadline, quantities=quantities)

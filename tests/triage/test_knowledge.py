@@ -44,13 +44,14 @@ def _import(rt: Triage, index: KnowledgeIndex, path: Path) -> service.ImportRepo
 
 def _ticket(rt: Triage, text: str, *, name: str | None = "Maria Jensen", intent: str | None = "order_status",
             sentiment: str = "neutral", urgency: str = "normal", status: str = "open",
-            subject: str = "Where is my order?", reply: str | None = None) -> int:
+            subject: str = "Where is my order?", reply: str | None = None, confidence: float = 0.9,
+            language: str | None = None) -> int:
     with rt.db.transaction() as session:
-        customer = Customer(name=name)
+        customer = Customer(name=name, language=language)
         session.add(customer)
         session.flush()
         ticket = Ticket(channel="email", subject=subject, status=status, customer_id=customer.id, intent=intent,
-                        sentiment=sentiment, urgency=urgency)
+                        intent_confidence=confidence, sentiment=sentiment, urgency=urgency, language=language)
         session.add(ticket)
         session.flush()
         session.add(Message(ticket_id=ticket.id, direction="in", author_kind="customer", author="c@example.com",
@@ -65,14 +66,15 @@ def _ticket(rt: Triage, text: str, *, name: str | None = "Maria Jensen", intent:
 def test_import_is_idempotent_and_incremental(rt: Triage, index: KnowledgeIndex, kb_copy: Path,
                                               hashing_encoder: HashingEncoder) -> None:
     first = _import(rt, index, kb_copy)
-    assert (first.files, first.added, first.rejected) == (45, 45, [])
+    articles = len([p for p in kb_copy.glob("*.md") if p.name != "README.md"])
+    assert (first.files, first.added, first.rejected) == (articles, articles, [])
     with rt.db.session() as session:
         chunks = session.scalar(select(func.count()).select_from(KbChunk))
     assert first.chunks == first.chunks_embedded == chunks == hashing_encoder.texts_encoded
     assert (rt.settings.home / "kb" / "vectors.npz").exists()
 
     again = _import(rt, index, kb_copy)
-    assert (again.added, again.updated, again.unchanged, again.chunks_embedded) == (0, 0, 45, 0)
+    assert (again.added, again.updated, again.unchanged, again.chunks_embedded) == (0, 0, articles, 0)
     assert hashing_encoder.texts_encoded == chunks  # nothing re-embedded
 
     # Change one paragraph of one article: only the chunk holding it is embedded again.
@@ -81,7 +83,7 @@ def test_import_is_idempotent_and_incremental(rt: Triage, index: KnowledgeIndex,
                        encoding="utf-8")
     before = hashing_encoder.texts_encoded
     changed = _import(rt, index, kb_copy)
-    assert (changed.updated, changed.unchanged, changed.chunks_embedded) == (1, 44, 1)
+    assert (changed.updated, changed.unchanged, changed.chunks_embedded) == (1, articles - 1, 1)
     assert hashing_encoder.texts_encoded == before + 1
     with rt.db.session() as session:
         hits = service.search("returns refund within 2 business days", session=session, index=index, k=3)
@@ -187,7 +189,8 @@ def test_suggestion_draft_has_name_order_and_snippet(rt: Triage, index: Knowledg
 def test_german_customer_gets_german_draft(rt: Triage, index: KnowledgeIndex) -> None:
     _import(rt, index, KB)
     ticket_id = _ticket(rt, "Hallo, ich möchte meine Bestellung LH-220011 zurückgeben. Wie geht die Rücksendung?",
-                        name="Jonas Weber", intent="return_exchange", urgency="high", subject="Rücksendung")
+                        name="Jonas Weber", intent="return_exchange", urgency="high", subject="Rücksendung",
+                        language="de")
     with rt.db.transaction() as session:
         result = service.suggest(ticket_id, session=session, index=index, config=rt.config)
     assert result.language == "de"

@@ -1,4 +1,4 @@
-"""Turning Markdown snippets into plain sentences for a reply, and guessing a message's language.
+"""Turning Markdown snippets into plain sentences for a reply.
 
 A reply is an email, not a help-centre page: headings go, list items become sentences (numbered
 steps get "First, ... Then, ... Finally, ..." in English), tables become "row: values" sentences,
@@ -147,21 +147,3 @@ def select_sentences(sentences: list[str], query: str, limit: int = 5) -> list[s
         scored.append((overlap + bonus + (0.75 if i == 0 else 0.0), -i, i))
     keep = sorted(i for *_, i in sorted(scored, reverse=True)[:limit])
     return [sentences[i] for i in keep]
-
-
-_LANGUAGE_WORDS = {lang: frozenset(words.split(" ")) for lang, words in {
-    "en": "the and is are you your my i to of in it for not have has was with this that please order",
-    "de": "der die das und ist sind ich nicht mein meine ihr ihre sie mit bitte bestellung wurde habe noch ein "
-          "eine auf für",
-    "fr": "le la les et est je ne pas mon ma mes vous votre pour avec une un commande bonjour merci des du",
-}.items()}
-
-
-def guess_language(text: str, default: str = "en") -> str:
-    """The language whose common words occur most (en, de, fr); `default` when nothing is clear."""
-    words = re.findall(r"[a-zäöüßàâçéèêëîïôûùüÿœ]+", text.lower())
-    if not words:
-        return default
-    counts = {lang: sum(w in vocab for w in words) for lang, vocab in _LANGUAGE_WORDS.items()}
-    best = max(counts, key=lambda lang: (counts[lang], lang == default))
-    return best if counts[best] >= 2 and counts[best] > counts.get(default, 0) else default

@@ -13,13 +13,14 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from models.retrieval import AlphaTuning, Hit, Mode
+from models.vocabulary import OUT_OF_SCOPE
 from triage.config import TriageConfig
 from triage.conversations.subjects import normalise_subject
 from triage.conversations.tables import Message, Ticket
 from triage.errors import BadRequest, Conflict, NotFound, UserError
-from triage.knowledge.drafts import DraftInput, compose, draft_language
+from triage.knowledge.drafts import DraftInput, compose, draft_language, is_bulk
 from triage.knowledge.index import ChunkRecord, KnowledgeIndex, embed_text, text_hash
-from triage.knowledge.prose import guess_language, to_sentences
+from triage.knowledge.prose import reply_sentences, to_sentences
 from triage.knowledge.schemas import (
     FeedbackIn,
     FeedbackOut,
@@ -280,10 +281,34 @@ def _customer_message(ticket: Ticket) -> Message | None:
     return inbound[-1] if inbound else None
 
 
+def _safety_instruction(language: str, *, session: Session) -> tuple[KbArticle | None, list[str]]:
+    """The knowledge base's safety instruction (an article tagged `hazard`): its opening sentences in the
+    customer's language, else the English article (for the agent to see), else nothing."""
+    articles = [a for a in session.scalars(select(KbArticle).where(KbArticle.language.in_({language, "en"}))
+                                           .order_by(KbArticle.id)) if "hazard" in (a.tags or [])]
+    for wanted in (language, "en"):
+        for article in articles:
+            if article.language == wanted:
+                opening = article.body.split("\n## ", 1)[0]
+                return article, reply_sentences(opening, article.language)[:3]
+    return None, []
+
+
+def _is_confident(ticket: Ticket, config: TriageConfig) -> bool:
+    """The intent is one the model is sure of, or an agent set it (a correction has confidence 1.0)."""
+    return bool(ticket.intent) and (ticket.intent_confidence or 0.0) >= config.review.intent_confidence
+
+
 def suggest(ticket_id: int, *, session: Session, index: KnowledgeIndex, config: TriageConfig,
             k: int = 3) -> SuggestionOut:
-    """Top snippets (knowledge base and similar past replies) and one draft reply; stored for feedback."""
+    """Top snippets (knowledge base and similar past replies) and one draft reply; stored for feedback.
+
+    The draft is in the ticket's language (else the customer's); articles are searched in that language and,
+    when none matches, in English for the agent to translate, with a note: an English sentence is never
+    pasted into a German draft.
+    """
     from models.entities import EntityExtractor
+    from models.signals import explicit_requests
 
     if not 1 <= k <= MAX_K:
         raise UserError(f"k must be between 1 and {MAX_K}")
@@ -295,39 +320,80 @@ def suggest(ticket_id: int, *, session: Session, index: KnowledgeIndex, config: 
     subject = normalise_subject(ticket.subject or "")
     query = f"{subject}\n{body}".strip() or subject
     customer = ticket.customer
-    language = draft_language(customer.language or guess_language(body or subject))
+    language = draft_language(ticket.language or customer.language)
+    confident = _is_confident(ticket, config)
 
     index.ensure_loaded(session)
     entities = EntityExtractor().extract(body) if body else []
     order = next((e.text.lstrip("#").strip() for e in entities if e.label == "ORDER_NUMBER"), None)
+    phone = next((e.text.strip() for e in entities if e.label == "PHONE"), None)
     product = _product_in(query, index.products())
+    requests = explicit_requests(query)
 
     notes: list[str] = []
+    if not confident:
+        notes.append(f"The intent is uncertain ({ticket.intent or 'none'}, confidence "
+                     f"{ticket.intent_confidence or 0.0:.2f} < {config.review.intent_confidence:.2f}): the draft is "
+                     "a holding reply; relabel the ticket for a full draft.")
+    elif ticket.intent == OUT_OF_SCOPE:
+        notes.append("Not a support request (out of scope): the draft says it reached us by mistake.")
     snippets: list[SnippetOut] = []
+    safety_sentences: list[str] = []
+    if requests.hazard:
+        article, safety_sentences = _safety_instruction(language, session=session)
+        said = ", ".join(f'"{w}"' for w in dict.fromkeys(h.lower() for h in requests.hazard))
+        if article is None:
+            notes.append(f"Safety hazard reported ({said}): no article tagged 'hazard' in the knowledge base, so "
+                         "the draft opens with the built-in safety instruction; add one to word it your way.")
+        else:
+            if article.language != language:
+                safety_sentences = []  # the built-in instruction in the customer's language instead
+            notes.append(f"Safety hazard reported ({said}): the draft opens with the safety instruction from "
+                         f"\"{article.title}\" and leaves out other article content.")
+            snippets.append(SnippetOut(id=f"kb-article:{article.external_id}", title=article.title,
+                                       text=" ".join(reply_sentences(article.body.split("\n## ", 1)[0],
+                                                                     article.language)),
+                                       score=1.0, source="knowledge_base", why=[f"safety hazard: {said}"],
+                                       article=article.external_id, language=article.language))
+    if is_bulk(requests):
+        notes.append(f"Bulk request ({requests.quantities[0]}): the draft promises a quote; consumer prices and "
+                     "delivery terms are left out.")
+    if requests.callback and not phone:
+        notes.append("The customer asked for a call but gave no number: the draft asks for one.")
+
     vector = index.encode([query])[0] if query else None
     chosen: list[tuple[str, str]] = []
     if not index.records:
         notes.append("The knowledge base is empty: import articles with `triage kb import PATH`; "
                      "the draft has no article content.")
     elif vector is not None:
-        hits = index.search(query, session=session, k=max(k, 5), language=language,
-                            product=product[0] if product else None, intent=ticket.intent, vector=vector)
-        # A chunk that shares no keyword and is barely related in meaning is noise, not a suggestion.
-        hits = [(h, r) for h, r in hits if h.bm25_rank is not None or (h.cosine or 0.0) >= 0.3]
+        hits = _relevant(index.search(query, session=session, k=max(k, 5), language=language,
+                                      product=product[0] if product else None, intent=ticket.intent,
+                                      vector=vector))
+        if not hits and language != "en":
+            hits = _relevant(index.search(query, session=session, k=max(k, 5), language="en",
+                                          product=product[0] if product else None, intent=ticket.intent,
+                                          vector=vector))
+            if hits:
+                notes.append(f"No {language} article matched; the closest article, \"{hits[0][1].title}\", exists "
+                             f"only in English: translate what applies (the draft leaves its content out).")
+            else:
+                notes.append(f"No knowledge-base article matched this ticket in {language} or English; the draft "
+                             "has no article content.")
+        elif not hits:
+            notes.append(f"No knowledge-base article in {language} matched this ticket; the draft has no article "
+                         "content.")
         for h, r in hits[:k]:
             snippets.append(SnippetOut(
                 id=f"kb:{r.chunk_id}", title=r.title if not r.heading else f"{r.title}: {r.heading}",
                 text=" ".join(to_sentences(r.text, r.language)), score=round(h.score, 6), source="knowledge_base",
                 why=_why(h, r, language=language, product=product[0] if product else None, intent=ticket.intent),
                 article=r.external_id, language=r.language))
-        if hits:
+        if hits and hits[0][1].language == language:
             best = hits[0][1]
             chosen = [(best.title, best.text)]
             # Another section of the same article usually completes the answer (steps, conditions, times).
             chosen += [(r.title, r.text) for _, r in hits[1:] if r.article_id == best.article_id][:1]
-        else:
-            notes.append(f"No knowledge-base article in {language} matched this ticket; the draft has no article "
-                         "content.")
     if vector is not None:
         index.refresh_replies(session)
         for sim, reply in index.search_replies(vector, k=2, intent=ticket.intent, exclude_ticket=ticket.id):
@@ -341,13 +407,19 @@ def suggest(ticket_id: int, *, session: Session, index: KnowledgeIndex, config: 
     draft = compose(DraftInput(
         language=language, customer_name=customer.name, intent=ticket.intent, sentiment=ticket.sentiment,
         urgency=ticket.urgency, order_number=order, product=product[1] if product else None, query=query,
-        snippets=chosen, agent_name=ticket.assignee.name if ticket.assignee else None, company=config.company))
+        snippets=chosen, agent_name=ticket.assignee.name if ticket.assignee else None, company=config.company,
+        channel=ticket.channel, confident=confident, requests=requests, phone=phone, safety=safety_sentences))
     row = Suggestion(ticket_id=ticket.id, intent=ticket.intent, language=language, draft=draft,
                      snippets=[s.model_dump() for s in snippets])
     session.add(row)
     session.flush()
     return SuggestionOut(suggestion_id=row.id, ticket_id=ticket.id, intent=ticket.intent, language=language,
                          snippets=snippets, draft=draft, notes=notes)
+
+
+def _relevant(hits: list[tuple[Hit, ChunkRecord]]) -> list[tuple[Hit, ChunkRecord]]:
+    """A chunk that shares no keyword and is barely related in meaning is noise, not a suggestion."""
+    return [(h, r) for h, r in hits if h.bm25_rank is not None or (h.cosine or 0.0) >= 0.3]
 
 
 # ---------------------------------------------------------------------------- feedback

@@ -107,12 +107,12 @@ _JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}|\{\w*\}", re.S)
 
 @functools.lru_cache(maxsize=16)
 def template_words(language: str) -> frozenset[str]:
-    """The words of our own reply drafts in a language (every string table of `triage.knowledge.drafts`)."""
-    from triage.knowledge import drafts
+    """The words of our own reply drafts in a language (every string table of `triage.knowledge.draft_texts`)."""
+    from triage.knowledge import draft_texts
 
     texts: list[str] = []
-    for table in vars(drafts).values():
-        # The drafts module keeps its sentences as {language: {key: text}} tables; walk them all, so a
+    for table in vars(draft_texts).values():
+        # The texts module keeps its sentences as {language: {key: text}} tables; walk them all, so a
         # table added there is accepted here without a change.
         if isinstance(table, dict) and isinstance(table.get(language), dict):
             texts += [t for t in table[language].values() if isinstance(t, str)]
