@@ -624,6 +624,8 @@ class PlanningConfig(_Strict):
     # New topics: unsure or out-of-scope messages of the last `topic_window`, clustered; a topic needs this many.
     topic_window: Annotated[str, AfterValidator(_duration_field)] = "2d"
     topic_min_size: Annotated[int, Field(ge=2)] = 5
+    # Messages within this cosine distance are neighbours (bundled encoder: one topic < 0.3, different ones > 0.6).
+    topic_distance: Annotated[float, Field(gt=0, lt=1)] = 0.35
 
     @field_validator("alert_notify")
     @classmethod

@@ -82,3 +82,28 @@ class StaffingReport(BaseModel):
     max_occupancy: float
     handle_times: list[HandleTime]
     series: list[StaffingSeries]
+
+
+class AlertOut(BaseModel):
+    """An emerging-issue episode: a rise of an intent or queue above its seasonal baseline, or a new topic."""
+
+    id: int
+    kind: str  # intent | queue | topic
+    key: str  # the intent, the queue, or the topic's top words
+    new: bool  # opened (and notified) by this pass
+    opened_at: datetime
+    last_seen_at: datetime
+    closed_at: datetime | None
+    observed: int  # tickets in the window (topic: messages in the cluster)
+    expected: float  # mean of the same window in recent weeks (topic: 0)
+    p_value: float | None
+    terms: list[str]
+    examples: list[str]
+
+
+class AlertsReport(BaseModel):
+    at: datetime
+    window: str
+    tested: int  # intents and queues tested
+    topics_checked: bool
+    alerts: list[AlertOut]
