@@ -1,0 +1,135 @@
+"""The desk in real headless Chromium (Debian's /usr/bin/chromium driven by Playwright), over a real socket.
+
+Screenshots of each page go to var/test-artifacts/desk/ (git-ignored) for people to look at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from tests.api.desk.conftest import PASSWORD, Seeded
+from triage.knowledge.tables import SuggestionFeedback
+from triage.outbox.tables import OutboxItem
+from triage.runtime import Triage
+from triage.users.auth import MAX_FAILURES
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[3] / "var" / "test-artifacts" / "desk"
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium "
+                                                     "(.ci/run installs it with apt-get)"),
+]
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    # One database is enough here: the pages' storage paths run on both in test_desk_pages.py.
+    return f"sqlite:///{tmp_path / 'triage.db'}"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as driver:
+        # --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start.
+        chromium = driver.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+def _shot(page: object, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+def _sign_in(page: object, base: str, name: str, password: str = PASSWORD) -> None:
+    page.goto(f"{base}/")  # type: ignore[attr-defined]
+    page.get_by_label("Name").fill(name)  # type: ignore[attr-defined]
+    page.get_by_label("Password").fill(password)  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Sign in").click()  # type: ignore[attr-defined]
+
+
+def test_agent_edits_the_draft_of_the_oldest_ticket_and_sends_it(rt: Triage, browser: object,
+                                                                 desk_server: tuple[str, Seeded]) -> None:
+    base, seeded = desk_server
+    context = browser.new_context(viewport={"width": 1280, "height": 800})  # type: ignore[attr-defined]
+    page = context.new_page()
+    try:
+        page.goto(f"{base}/login")
+        _shot(page, "login")
+        _sign_in(page, base, "nadia")
+        page.wait_for_url(f"{base}/")
+        rows = page.locator("table.queue tbody tr")
+        assert rows.count() == 2
+        _shot(page, "my-queue")
+        # The first row is the ticket whose SLA clock runs out first.
+        rows.first.get_by_role("link").click()
+        page.wait_for_url(f"{base}/tickets/{seeded.oldest}")
+        assert "LH-104233" in page.locator(".conversation").inner_text()
+        draft = page.get_by_label("Reply", exact=False).input_value()
+        assert "Maria" in draft and "LH-104233" in draft  # the draft names the customer and her order
+        _shot(page, "ticket")
+
+        edited = draft.replace("Maria", "Maria Jensen", 1) + "\nI will keep an eye on it for you."
+        page.get_by_label("Reply", exact=False).fill(edited)
+        page.get_by_role("button", name="Send reply").click()
+        page.wait_for_url(f"{base}/tickets/{seeded.oldest}?*")
+        assert "recorded as edited" in page.get_by_role("status").inner_text()
+        assert "I will keep an eye on it for you." in page.locator(".conversation").inner_text()
+        _shot(page, "ticket-sent")
+    finally:
+        context.close()
+    with rt.db.session() as session:
+        queued = session.scalars(select(OutboxItem)).one()
+        assert queued.ticket_id == seeded.oldest and queued.recipient == "maria.jensen@example.com"
+        assert b"keep an eye on it" in queued.raw
+        feedback = session.scalars(select(SuggestionFeedback)).one()
+        assert feedback.action == "edited" and feedback.final_text == edited
+        assert feedback.actor == "nadia.brooks@larkspur.example" and (feedback.edit_distance or 0) > 0
+
+
+def test_other_team_csrf_and_rate_limit_in_the_browser(rt: Triage, browser: object,
+                                                      desk_server: tuple[str, Seeded]) -> None:
+    base, seeded = desk_server
+    context = browser.new_context(viewport={"width": 1280, "height": 800})  # type: ignore[attr-defined]
+    page = context.new_page()
+    try:
+        _sign_in(page, base, "nadia")
+        page.wait_for_url(f"{base}/")
+        response = page.goto(f"{base}/tickets/{seeded.billing}")
+        assert response is not None and response.status == 404
+        assert "Charged twice" not in page.content()
+        _shot(page, "other-team-404")
+
+        # A form without its CSRF token (as a forged cross-site post would be) is refused and sends nothing.
+        page.goto(f"{base}/tickets/{seeded.oldest}")
+        page.evaluate("document.querySelector('form.reply input[name=csrf]').remove()")
+        with page.expect_response(f"{base}/tickets/{seeded.oldest}/reply") as posted:
+            page.get_by_role("button", name="Send reply").click()
+        assert posted.value.status == 403
+        assert "security token" in page.get_by_role("alert").inner_text()
+        _shot(page, "csrf-refused")
+    finally:
+        context.close()
+
+    context = browser.new_context()  # type: ignore[attr-defined]
+    page = context.new_page()
+    try:
+        for _ in range(MAX_FAILURES):
+            _sign_in(page, base, "omar", "not the password")
+            assert "do not match" in page.get_by_role("alert").inner_text()
+        _sign_in(page, base, "omar")  # right password, but the account is locked from this address
+        assert "Too many failed sign-ins" in page.get_by_role("alert").inner_text()
+        assert page.url.startswith(f"{base}/login")
+        _shot(page, "login-rate-limited")
+    finally:
+        context.close()
+    with rt.db.session() as session:
+        assert session.scalars(select(OutboxItem)).all() == []
