@@ -619,6 +619,7 @@ class PlanningConfig(_Strict):
     alert_window: Annotated[str, AfterValidator(_duration_field)] = "3h"
     alert_alpha: Annotated[float, Field(gt=0, lt=0.5)] = 0.01
     alert_min_count: Annotated[int, Field(ge=1)] = 5
+    alert_min_rise: Annotated[float, Field(ge=0)] = 0.5  # and at least this much above the baseline (0.5: +50%)
     alert_notify: list[str] = Field(default_factory=list)  # addresses mailed once per episode
     alert_webhook_url: str | None = None  # POSTed once per episode
     # New topics: unsure or out-of-scope messages of the last `topic_window`, clustered; a topic needs this many.

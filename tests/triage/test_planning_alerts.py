@@ -37,6 +37,11 @@ def test_bonferroni_and_the_minimum_count() -> None:
     counts = {("intent", "refund"): (12, [2, 3, 2, 3]), ("intent", "delivery"): (4, [0, 0, 0, 0])}
     fired = {r.key: r.fired for r in score_rises(counts, alpha=0.01, min_count=5)}
     assert fired == {"refund": True, "delivery": False}  # 4 < min_count however unusual
+    # At high volume ordinary growth is significant: 15% more than usual is no emerging issue, 60% is.
+    big = {("queue", "billing"): (1150, [1000, 1000, 1000, 1000]), ("queue", "tech"): (1600, [1000, 1000, 990, 1010])}
+    assert rise_p_value(1150, [1000] * 4) < 1e-4
+    assert {r.key: r.fired for r in score_rises(big, alpha=0.01, min_count=5, min_rise=0.5)} == {
+        "billing": False, "tech": True}
     # With enough other keys tested, the same refund count no longer clears alpha / m.
     crowd = {**counts, **{("intent", f"i{n}"): (1, [1, 1, 1, 1]) for n in range(5000)}}
     assert not {r.key: r.fired for r in score_rises(crowd, alpha=0.01, min_count=5)}["refund"]

@@ -16,7 +16,7 @@ from triage.cli.inbox import inbox_app, ingest
 from triage.cli.knowledge import kb_app, suggest_cmd
 from triage.cli.models import data_app, evaluate_cmd, models_app, train_cmd
 from triage.cli.outbox import outbox_app
-from triage.cli.planning import forecast_cmd, staffing_cmd
+from triage.cli.planning import alerts_cmd, forecast_cmd, staffing_cmd
 from triage.cli.qa import qa_app
 from triage.cli.reports import report_cmd
 from triage.cli.setup import demo, init, serve, worker
@@ -38,6 +38,7 @@ app.command("suggest")(suggest_cmd)
 app.command("report")(report_cmd)
 app.command("forecast")(forecast_cmd)
 app.command("staffing")(staffing_cmd)
+app.command("alerts")(alerts_cmd)
 app.command("init")(init)
 app.command("ingest")(ingest)
 app.command("worker")(worker)

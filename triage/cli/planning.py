@@ -180,3 +180,56 @@ def staffing_cmd(queue: Queue = None, channel: ChannelOpt = None, weeks: Weeks =
         out.print(table)
     if not report.series:
         err.print("no tickets in the history: nothing to staff")
+
+
+def alerts_cmd(as_json: Json = False, now: Now = None,
+               topics: Annotated[bool, typer.Option("--topics/--no-topics",
+                                                    help="Also group unsure messages into new topics (loads the "
+                                                         "sentence encoder).")] = True,
+               send: Annotated[bool, typer.Option("--notify/--no-notify",
+                                                  help="Notify new episodes (mail and webhook via the outbox).")]
+               = True,
+               listing: Annotated[bool, typer.Option("--list", help="Only list the open episodes; detect "
+                                                                    "nothing.")] = False) -> None:
+    """Detect emerging issues: intents and queues above their seasonal baseline, and new topics; each episode
+    is notified once."""
+    from triage.planning.alerts import check_alerts, list_alerts
+    from triage.planning.schemas import AlertsReport
+
+    moment = _now(now)
+    encode = None
+    if topics and not listing:
+        from models.encoder import Encoder
+
+        encoder = Encoder()
+        encode = encoder.encode
+
+    def work(session: Any, config: Any) -> AlertsReport:
+        if listing:
+            from triage.db import utcnow
+
+            return AlertsReport(at=moment or utcnow(), window=config.planning.alert_window, tested=0,
+                                topics_checked=False, alerts=list_alerts(session=session))
+        try:
+            return check_alerts(session=session, config=config, now=moment, encode=encode, send=send)
+        except FileNotFoundError as exc:  # no encoder on disk: the counts still work
+            err.print(f"[yellow]new topics skipped:[/yellow] {escape(str(exc))}")
+            return check_alerts(session=session, config=config, now=moment, encode=None, send=send)
+
+    report = _with_db(work)
+    if as_json:
+        sys.stdout.write(report.model_dump_json(indent=2) + "\n")
+        return
+    checked = ", topics checked" if report.topics_checked else ""
+    table = Table(title=f"Emerging issues at {report.at:%Y-%m-%d %H:%M} UTC (window {report.window}; "
+                        f"{report.tested} intents and queues tested{checked})")
+    for col in ("episode", "kind", "what", "count", "expected", "p", "since", "examples"):
+        table.add_column(col, overflow="fold", justify="right" if col in ("count", "expected", "p") else "left")
+    for a in report.alerts:
+        table.add_row(f"#{a.id}{' [bold]new[/bold]' if a.new else ''}", a.kind, escape(a.key), str(a.observed),
+                      f"{a.expected:g}" if a.kind != "topic" else "-",
+                      f"{a.p_value:.1e}" if a.p_value is not None else "-", f"{a.opened_at:%m-%d %H:%M}",
+                      escape(" | ".join(a.examples[:2])) or "-")
+    out.print(table)
+    if not report.alerts:
+        err.print("no emerging issues")

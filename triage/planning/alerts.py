@@ -5,8 +5,10 @@ hours of the week in each of the previous `BASELINE_WEEKS` weeks (the seasonal b
 compared with Monday mornings, so the ordinary weekly rhythm never fires). The test is the exact conditional
 test of two Poisson rates: with X tickets now and Y in the n baseline windows, under "no rise" X given X + Y
 is Binomial(X + Y, 1 / (n + 1)); the upper tail is the p-value. It fires when p < alert_alpha / m (Bonferroni
-over the m intents and queues tested in the pass) and X >= alert_min_count. Testing against the baseline
-windows' own counts, not a fixed expected rate, keeps a thin baseline (two quiet weeks) from looking certain.
+over the m intents and queues tested in the pass), X >= alert_min_count and X exceeds the baseline mean by
+`alert_min_rise` (at thousands of tickets a week a few percent of ordinary growth is significant already).
+Testing against the baseline windows' own counts, not a fixed expected rate, keeps a thin baseline (two quiet
+weeks) from looking certain.
 
 **New topics.** Customer messages of the last `topic_window` that the classifier was unsure of or put out of
 scope are embedded and clustered with DBSCAN (scikit-learn, cosine distance); a cluster of at least
@@ -47,7 +49,6 @@ log = logging.getLogger(__name__)
 BASELINE_WEEKS = 4
 WEEK = timedelta(weeks=1)
 KINDS: tuple[str, ...] = ("intent", "queue")
-NO_VALUE = "(none)"
 Encode = Callable[[Sequence[str]], np.ndarray]
 TOPIC_TERMS = 3
 TOPIC_EXAMPLES = 3
@@ -87,15 +88,19 @@ class Rise:
     fired: bool
 
 
-def score_rises(counts: dict[tuple[str, str], tuple[int, list[int]]], *, alpha: float, min_count: int) -> list[Rise]:
-    """The test for every (kind, key) with (window count, baseline window counts), Bonferroni-corrected."""
+def score_rises(counts: dict[tuple[str, str], tuple[int, list[int]]], *, alpha: float, min_count: int,
+                min_rise: float = 0.0) -> list[Rise]:
+    """The test for every (kind, key) with (window count, baseline window counts), Bonferroni-corrected; a rise
+    must also exceed the baseline mean by `min_rise` (0.5: 50%), since at high volume a few percent of ordinary
+    growth is already significant."""
     tested = max(1, len(counts))
     out = []
     for (kind, key), (observed, baseline) in sorted(counts.items()):
         p = rise_p_value(observed, baseline)
         expected = float(np.mean(baseline)) if baseline else 0.0
-        out.append(Rise(kind, key, observed, round(expected, 2), p,
-                        bool(baseline) and observed >= min_count and p < alpha / tested))
+        fired = (bool(baseline) and observed >= min_count and p < alpha / tested
+                 and observed > (1 + min_rise) * expected)
+        out.append(Rise(kind, key, observed, round(expected, 2), p, fired))
     return out
 
 
@@ -114,9 +119,9 @@ def window_counts(*, session: Session, now: datetime, window: timedelta, weeks: 
             query = (select(column, func.count()).where(Ticket.created_at >= start, Ticket.created_at < end)
                      .group_by(column))
             for value, n in session.execute(query):
-                if kind == "intent" and value == OUT_OF_SCOPE:
-                    continue  # what falls outside the intents is the topics' job
-                out[(kind, value or NO_VALUE)][i] = int(n)
+                if value is None or (kind == "intent" and value == OUT_OF_SCOPE):
+                    continue  # unclassified is no issue; what falls outside the intents is the topics' job
+                out[(kind, value)][i] = int(n)
     return {key: (values[0], values[1:]) for key, values in out.items()}
 
 
@@ -277,7 +282,7 @@ def check_alerts(*, session: Session, config: TriageConfig, now: datetime | None
     episodes = _open_episodes(session)
     alerts: list[AlertOut] = []
     rises = score_rises(window_counts(session=session, now=now, window=window), alpha=plan.alert_alpha,
-                       min_count=plan.alert_min_count)
+                        min_count=plan.alert_min_count, min_rise=plan.alert_min_rise)
     for rise in rises:
         open_episode = episodes.get((rise.kind, rise.key))
         if rise.fired and open_episode is not None:
