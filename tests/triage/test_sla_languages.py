@@ -21,6 +21,7 @@ from triage.config import Settings, default_config_text
 from triage.conversations.tables import Customer, CustomerIdentity, Message, Ticket
 from triage.events.tables import Event
 from triage.flows.sla import check_due
+from triage.inbox.tables import InboxItem
 from triage.outbox.tables import OutboxItem
 from triage.runtime import Triage
 from triage.sla.service import customer_wrote, refresh_sla
@@ -176,3 +177,21 @@ def test_the_notice_goes_once_and_never_to_a_bouncing_address(rt: Triage) -> Non
         [skipped] = [dict(e.data) for e in session.scalars(select(Event).where(
             Event.kind == "sla.customer_notice_skipped", Event.ticket_id == bouncing_id))]
         assert "bouncing" in str(skipped["reason"])
+
+
+@pytest.mark.parametrize(("source", "told"), [("file", False), ("smtp", True)])
+def test_customers_of_an_imported_archive_are_never_written_to(rt: Triage, source: str, told: bool) -> None:
+    with rt.db.transaction() as session:
+        ticket = new_ticket(rt, session, ticket_language="fr", customer_language=None)
+        item = InboxItem(kind="email", source=source, dedup_key=f"sha256:{source}", payload=b"", status="done")
+        session.add(item)
+        session.flush()
+        message = session.scalars(select(Message).where(Message.ticket_id == ticket.id)).one()
+        message.inbox_id = item.id
+        ticket_id = ticket.id
+    breach(rt, ticket_id)
+    with rt.db.session() as session:
+        assert len(mails(session, ticket_id)) == (1 if told else 0)
+        skipped = [dict(e.data) for e in session.scalars(select(Event).where(
+            Event.kind == "sla.customer_notice_skipped", Event.ticket_id == ticket_id))]
+        assert [s["reason"] for s in skipped] == ([] if told else ["the customer's message was imported from a file"])

@@ -32,6 +32,7 @@ from triage.conversations.tables import Message, Ticket
 from triage.db import Database, on_postgres, utcnow
 from triage.events.service import record
 from triage.flows.mail import queue_outgoing, sender_address, written_to
+from triage.inbox.tables import InboxItem
 from triage.outbox.service import queue_webhook
 from triage.routing import service as routing
 from triage.sla.service import (
@@ -253,7 +254,8 @@ def notify_customer(ticket: Ticket, *, config: TriageConfig, session: Session, m
 
     Email goes through the outbox, threaded under the customer's last message; a chat gets a bot message
     in the conversation. Either way the text is kept on the ticket, so agents see what the customer was told.
-    No address, one that bounces or no mailbox to send from skips the notice and says why in the event log.
+    A ticket imported from a file (an archive), no address, one that bounces or no mailbox to send from skips
+    the notice and says why in the event log.
     """
     conf = config.sla_timers.customer_notice
     chat = ticket.channel == "chat"
@@ -270,6 +272,10 @@ def notify_customer(ticket: Ticket, *, config: TriageConfig, session: Session, m
 
     if last is None:
         skipped("the ticket has no message from the customer")
+        return None
+    source = session.scalar(select(InboxItem.source).where(InboxItem.id == last.inbox_id)) if last.inbox_id else None
+    if source == "file":  # as for acknowledgements: importing an archive must never write to its customers
+        skipped("the customer's message was imported from a file")
         return None
     values = {"ticket_id": ticket.id, "subject": normalise_subject(ticket.subject) or "your message",
               "customer_name": customer.name if customer is not None else None, "company": config.company,
