@@ -1,4 +1,5 @@
-"""Planning routes (issue 17): volume forecast, staffing to SLA, as JSON or PNG; the same roles as reports.
+"""Planning routes (issue 17): volume forecast, staffing to SLA (JSON or PNG), emerging-issue alerts; the same
+roles as reports.
 
 The forecast starts at the current hour and learns from `[planning] history_weeks` of tickets; staffing uses
 the forecast, handling times learned from the same history and the agents' working hours in triage.toml.
@@ -12,9 +13,10 @@ from fastapi import APIRouter, Query, Response
 
 from api.deps import RuntimeDep, SessionDep, allow
 from api.reports import PRINTABLE
+from triage.planning.alerts import list_alerts
 from triage.planning.charts import forecast_png, staffing_png
 from triage.planning.forecast import forecast as forecast_volume
-from triage.planning.schemas import ForecastReport, StaffingReport
+from triage.planning.schemas import AlertOut, ForecastReport, StaffingReport
 from triage.planning.staffing import staffing as staffing_plan
 from triage.users.service import Role
 
@@ -41,6 +43,14 @@ def staffing(rt: RuntimeDep, session: SessionDep, queue: Queue = None, channel: 
     """Agents needed per hour to meet the SLA (Erlang C for chat, workload for email, shrinkage and occupancy
     cap from `[planning]`) against the agents on shift, with the gap (negative: under-staffed)."""
     return staffing_plan(session=session, config=rt.config, weeks=weeks, queue=queue, channel=channel)
+
+
+@router.get("/alerts", response_model=list[AlertOut], dependencies=READERS)
+def alerts(session: SessionDep, include_closed: Annotated[bool, Query(description="closed episodes too")] = False,
+           limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[AlertOut]:
+    """Emerging-issue episodes, newest first: intents and queues above their seasonal baseline and new topics.
+    `triage alerts` (one detection pass) opens and notifies them; this route only reads."""
+    return list_alerts(session=session, include_closed=include_closed, limit=limit)
 
 
 @router.get("/{name}/png", dependencies=READERS, response_class=Response,

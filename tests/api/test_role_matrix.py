@@ -57,6 +57,7 @@ POLICY: dict[str, set[Role]] = {
     "GET /api/v1/qa/samples/{sample_id}": {A, Q, S},
     "POST /api/v1/qa/samples/{sample_id}/scorecard": {Q, S},
     "PUT /api/v1/qa/samples/{sample_id}/scorecard": {Q, S},
+    "GET /api/v1/planning/alerts": {Q, S, D},
     "GET /api/v1/planning/forecast": {Q, S, D},
     "GET /api/v1/planning/staffing": {Q, S, D},
     "GET /api/v1/planning/{name}/png": {Q, S, D},
