@@ -14,7 +14,8 @@ BENCHMARKS = {"smtp": "benchmarks.smtp_intake", "imap": "benchmarks.imap_ingest"
               "knowledge": "benchmarks.knowledge", "api": "benchmarks.api_load", "reports": "benchmarks.reports",
               "triage": "benchmarks.triage_eval",
               "reliability": "benchmarks.reliability", "cap": "benchmarks.classify_cap",
-              "forecast": "benchmarks.forecast", "pipeline": "benchmarks.pipeline"}
+              "forecast": "benchmarks.forecast", "pipeline": "benchmarks.pipeline",
+              "drafts": "benchmarks.drafts"}
 
 
 def _figure(value: float) -> str:
