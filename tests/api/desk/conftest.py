@@ -21,6 +21,7 @@ from triage.db import utcnow
 from triage.knowledge.index import knowledge_index
 from triage.knowledge.service import import_path
 from triage.runtime import Triage
+from triage.sla.service import refresh_sla
 from triage.users.service import create_user
 
 PASSWORD = "desk test passphrase"
@@ -30,13 +31,13 @@ OMAR = "omar.haddad@larkspur.example"  # billing
 
 @dataclass
 class Seeded:
-    oldest: int  # Nadia's ticket whose first-response clock runs out first
-    newer: int  # Nadia's other ticket, due later
+    oldest: int  # Nadia's ticket written first, so its first-response clock runs out first
+    newer: int  # Nadia's other ticket, written later
     billing: int  # Omar's, in a queue Nadia does not work
 
 
 def _ticket(rt: Triage, *, subject: str, body: str, queue: str, agent: str, intent: str, age: timedelta,
-            due_in: timedelta, email: str, name: str) -> int:
+            email: str, name: str) -> int:
     now = utcnow()
     with rt.db.transaction() as session:
         agent_id = session.scalar(select(Agent.id).where(Agent.email == agent))
@@ -46,10 +47,10 @@ def _ticket(rt: Triage, *, subject: str, body: str, queue: str, agent: str, inte
         session.add(CustomerIdentity(customer_id=customer.id, kind="email", value=email))
         ticket = Ticket(channel="email", subject=subject, customer_id=customer.id, status="open", queue=queue,
                         assignee_id=agent_id, intent=intent, intent_confidence=0.91, sentiment="negative",
-                        urgency="normal", priority="normal", language="en", created_at=now - age,
-                        first_response_due=now + due_in, resolution_due=now + due_in + timedelta(days=1))
+                        urgency="normal", priority="normal", language="en", created_at=now - age)
         session.add(ticket)
         session.flush()
+        refresh_sla(ticket, rt.config, session=session)  # due times from the policy, as intake sets them
         session.add(Message(ticket_id=ticket.id, direction="in", author_kind="customer", author=email,
                             dedup_key=f"test:{uuid.uuid4()}", message_id=f"{uuid.uuid4().hex}@mail.example.com",
                             subject=subject, text=body, full_text=body, sent_at=now - age, language="en"))
@@ -63,14 +64,14 @@ def seed(rt: Triage) -> Seeded:
         create_user("omar", "agent", session=session, agent_email=OMAR, password=PASSWORD)
     newer = _ticket(rt, subject="Return a lamp", body="Hello, how do I return a lamp I bought last week?",
                     queue="customer-care", agent=NADIA, intent="return_exchange", age=timedelta(minutes=20),
-                    due_in=timedelta(hours=3), email="liam@example.com", name="Liam Walsh")
+                    email="liam@example.com", name="Liam Walsh")
     oldest = _ticket(rt, subject="Where is my order?",
                      body="Hello, my order LH-104233 has not arrived and the tracking has not updated.",
                      queue="customer-care", agent=NADIA, intent="order_status", age=timedelta(hours=2),
-                     due_in=timedelta(minutes=30), email="maria.jensen@example.com", name="Maria Jensen")
+                     email="maria.jensen@example.com", name="Maria Jensen")
     billing = _ticket(rt, subject="Charged twice", body="I was charged twice for my subscription this month.",
                       queue="billing", agent=OMAR, intent="billing_issue", age=timedelta(hours=1),
-                      due_in=timedelta(hours=1), email="ola@example.com", name="Ola Nordmann")
+                      email="ola@example.com", name="Ola Nordmann")
     return Seeded(oldest=oldest, newer=newer, billing=billing)
 
 

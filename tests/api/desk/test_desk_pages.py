@@ -32,7 +32,7 @@ def test_pages_need_a_session_and_login_sets_a_safe_cookie(desk_server: tuple[st
 
         queue = client.get("/")
         assert queue.status_code == 200 and queue.headers["cache-control"] == "no-store"
-        # Sorted by the SLA clock: the ticket due in 30 minutes comes before the one due in 3 hours.
+        # Sorted by the SLA clock: the ticket written two hours ago is due before the one written 20 minutes ago.
         assert queue.text.index(f"#{seeded.oldest} ") < queue.text.index(f"#{seeded.newer} ")
         assert f"#{seeded.billing} " not in queue.text
         assert "order_status" in queue.text and "91%" in queue.text and "negative" in queue.text
