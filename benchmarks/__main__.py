@@ -15,7 +15,7 @@ BENCHMARKS = {"smtp": "benchmarks.smtp_intake", "imap": "benchmarks.imap_ingest"
               "triage": "benchmarks.triage_eval",
               "reliability": "benchmarks.reliability", "cap": "benchmarks.classify_cap",
               "forecast": "benchmarks.forecast", "pipeline": "benchmarks.pipeline",
-              "drafts": "benchmarks.drafts"}
+              "drafts": "benchmarks.drafts", "alerts": "benchmarks.alerts"}
 
 
 def _figure(value: float) -> str:
