@@ -79,6 +79,11 @@ def _write_png(png: Path | None, data: bytes) -> None:
     err.print(f"chart written to {png}", highlight=False)
 
 
+def _write_json(report: Any) -> None:
+    sys.stdout.write(report.model_dump_json(indent=2) + "\n")
+    sys.stdout.flush()  # a short report would otherwise stay in the buffer of a replaced stdout (tests, pipes)
+
+
 def _share(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.1f}%"
 
@@ -96,7 +101,7 @@ def forecast_cmd(queue: Queue = None, channel: ChannelOpt = None, weeks: Weeks =
     if png is not None:
         _write_png(png, forecast_png(report))
     if as_json:
-        sys.stdout.write(report.model_dump_json(indent=2) + "\n")
+        _write_json(report)
         return
     days = sorted({d.day for s in report.series for d in s.daily})
     table = Table(title=f"Forecast new tickets per day from {report.start:%Y-%m-%d %H:%M} UTC "
@@ -153,7 +158,7 @@ def staffing_cmd(queue: Queue = None, channel: ChannelOpt = None, weeks: Weeks =
     if png is not None:
         _write_png(png, staffing_png(report))
     if as_json:
-        sys.stdout.write(report.model_dump_json(indent=2) + "\n")
+        _write_json(report)
         return
     handle = Table(title="Handling times (learned per intent and channel; * = the channel as a whole)")
     for col in ("channel", "intent", "minutes", "tickets", "source"):
@@ -218,7 +223,7 @@ def alerts_cmd(as_json: Json = False, now: Now = None,
 
     report = _with_db(work)
     if as_json:
-        sys.stdout.write(report.model_dump_json(indent=2) + "\n")
+        _write_json(report)
         return
     checked = ", topics checked" if report.topics_checked else ""
     table = Table(title=f"Emerging issues at {report.at:%Y-%m-%d %H:%M} UTC (window {report.window}; "
