@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from api.desk.routes import draft_verdict
 from tests.api.desk.conftest import PASSWORD, Seeded, hidden, sign_in
-from triage.conversations.tables import Ticket
+from triage.conversations.tables import Message, Ticket
 from triage.knowledge.tables import SuggestionFeedback
 from triage.outbox.tables import OutboxItem
 from triage.runtime import Triage
@@ -78,12 +78,18 @@ def test_login_form_needs_its_csrf_token_and_the_rate_limit_holds(desk_server: t
 
 def test_other_teams_ticket_is_not_found_and_reply_needs_csrf(rt: Triage, desk_server: tuple[str, Seeded]) -> None:
     base, seeded = desk_server
+    with rt.db.transaction() as session:  # customers write what they like: the page must show it as text
+        session.add(Message(ticket_id=seeded.oldest, direction="in", author_kind="customer", author="m@example.com",
+                            dedup_key="test:xss", text="<script>alert(1)</script> still waiting",
+                            full_text="<script>alert(1)</script> still waiting"))
     with httpx.Client(base_url=base, timeout=60) as client:
         assert sign_in(client, "nadia").status_code == 303
         hidden_ticket = client.get(f"/tickets/{seeded.billing}")
         assert hidden_ticket.status_code == 404 and "Charged twice" not in hidden_ticket.text
         page = client.get(f"/tickets/{seeded.oldest}")
         assert page.status_code == 200 and "LH-104233" in page.text
+        assert "&lt;script&gt;alert(1)&lt;/script&gt; still waiting" in page.text and "<script>alert" not in page.text
+        assert "script-src" not in page.headers["content-security-policy"]  # default-src 'self': no inline script
         suggestion = hidden(page.text, "suggestion_id")
         refused = client.post(f"/tickets/{seeded.oldest}/reply", data={"text": "Hello", "suggestion_id": suggestion})
         assert refused.status_code == 403
