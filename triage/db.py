@@ -77,6 +77,7 @@ def _import_tables() -> None:
     import triage.qa.tables
     import triage.routing.tables
     import triage.sla.tables
+    import triage.surveys.tables
     import triage.users.tables  # noqa: F401
 
 
