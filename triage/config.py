@@ -644,6 +644,29 @@ class PlanningConfig(_Strict):
         return v
 
 
+class SurveysConfig(_Strict):
+    """Customer satisfaction surveys after a ticket is solved (issue 17): see docs/planning.md#satisfaction-surveys."""
+
+    enabled: bool = False  # `triage surveys send` invites only when enabled
+    public_url: str = "http://127.0.0.1:8000"  # where customers reach the rating page (no sign-in)
+    customer_window: Annotated[str, AfterValidator(_duration_field)] = "30d"  # at most one invitation per customer
+    expire_after: Annotated[str, AfterValidator(_duration_field)] = "14d"  # a link older than this is refused
+    solved_within: Annotated[str, AfterValidator(_duration_field)] = "3d"  # tickets solved this recently are invited
+    subject: str = "How did we do? [#{ticket_id}]"
+    body: str = (
+        "Hello {customer_name},\n\nyour request #{ticket_id} is solved. How satisfied are you with our help? "
+        "Rate us from 1 to 5 here (it takes a few seconds):\n\n{link}\n\n"
+        "To receive no more of these questions: {opt_out_link}\n\n{company} support\n"
+    )
+
+    @field_validator("public_url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("public_url needs an http:// or https:// URL")
+        return v.rstrip("/")
+
+
 class TriageConfig(_Strict):
     """The parsed `triage.toml`."""
 
@@ -666,6 +689,7 @@ class TriageConfig(_Strict):
     customers: CustomersConfig = Field(default_factory=CustomersConfig)
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     planning: PlanningConfig = Field(default_factory=PlanningConfig)
+    surveys: SurveysConfig = Field(default_factory=SurveysConfig)
 
     @model_validator(mode="after")
     def _consistent(self) -> TriageConfig:
