@@ -24,6 +24,8 @@ from api.planning import router as planning_router
 from api.problems import install as install_problem_handlers
 from api.qa import router as qa_router
 from api.reports import router as reports_router
+from api.surveys import pages as survey_pages
+from api.surveys import router as surveys_router
 from api.tickets import router as tickets_router
 from triage.background import Background, BackgroundOptions
 from triage.runtime import Triage
@@ -143,5 +145,7 @@ def create_app(rt: Triage, *, run_worker: bool = False, background: BackgroundOp
     app.include_router(reports_router)
     app.include_router(qa_router)
     app.include_router(planning_router)
+    app.include_router(surveys_router)
+    app.include_router(survey_pages)  # the public rating page: the signed link is the credential
     install_desk(app)  # the web desk's pages at /, for people signed in with a password (issue 16)
     return app

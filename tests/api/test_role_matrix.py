@@ -62,6 +62,7 @@ POLICY: dict[str, set[Role]] = {
     "GET /api/v1/planning/staffing": {Q, S, D},
     "GET /api/v1/planning/{name}/png": {Q, S, D},
     "GET /api/v1/reports/backlog": {Q, S, D},
+    "GET /api/v1/surveys/report": {Q, S, D},
     "GET /api/v1/reports/mix": {Q, S, D},
     "GET /api/v1/reports/response-times": {Q, S, D},
     "GET /api/v1/reports/sla": {Q, S, D},
