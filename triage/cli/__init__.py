@@ -16,7 +16,7 @@ from triage.cli.inbox import inbox_app, ingest
 from triage.cli.knowledge import kb_app, suggest_cmd
 from triage.cli.models import data_app, evaluate_cmd, models_app, train_cmd
 from triage.cli.outbox import outbox_app
-from triage.cli.planning import alerts_cmd, forecast_cmd, staffing_cmd
+from triage.cli.planning import alerts_cmd, forecast_cmd, staffing_cmd, surveys_app
 from triage.cli.qa import qa_app
 from triage.cli.reports import report_cmd
 from triage.cli.setup import demo, init, serve, worker
@@ -56,6 +56,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(qa_app, name="qa")
 app.add_typer(customers_app, name="customers")
 app.add_typer(outbox_app, name="outbox")
+app.add_typer(surveys_app, name="surveys")
 
 
 def main() -> None:

@@ -238,3 +238,62 @@ def alerts_cmd(as_json: Json = False, now: Now = None,
     out.print(table)
     if not report.alerts:
         err.print("no emerging issues")
+
+
+surveys_app = typer.Typer(help="Customer satisfaction surveys: invite after solve, CSAT reports.",
+                          no_args_is_help=True)
+
+
+@surveys_app.command("send")
+def surveys_send(as_json: Json = False, now: Now = None) -> None:
+    """Invite the customers of recently solved tickets to rate them (once per ticket; never automatic senders)."""
+    from triage.surveys.service import send_invitations
+
+    moment = _now(now)
+    secret = _common.settings().secret_key
+
+    def work(session: Any, config: Any) -> dict[str, int]:
+        if not config.surveys.enabled:
+            raise UserError("surveys are off: set enabled = true in the [surveys] section of triage.toml")
+        return send_invitations(session=session, config=config, secret=secret, now=moment)
+
+    outcomes = _with_db(work)
+    if as_json:
+        _common.emit_json_line(outcomes)
+        return
+    out.print(", ".join(f"{n} {what}" for what, n in sorted(outcomes.items())) or "no solved ticket to invite for")
+
+
+@surveys_app.command("report")
+def surveys_report(as_json: Json = False,
+                   by: Annotated[str, typer.Option(help="agent, queue, intent, channel, day, week or month.")]
+                   = "queue",
+                   since: Annotated[str | None, typer.Option(help="Invitations sent from (ISO 8601 with offset; "
+                                                                  "default 30 days ago).")] = None,
+                   until: Annotated[str | None, typer.Option(help="Until, exclusive (default: now).")] = None,
+                   queue: Queue = None, channel: ChannelOpt = None,
+                   intent: Annotated[str | None, typer.Option(help="Only this intent.")] = None) -> None:
+    """CSAT (share of ratings 4-5), mean rating and response rate per group, with QA scores beside it."""
+    from triage.db import utcnow
+    from triage.surveys.service import csat_report
+
+    if by not in ("agent", "queue", "intent", "channel", "day", "week", "month"):
+        raise UserError(f"--by: {by!r} is not one of agent, queue, intent, channel, day, week, month")
+    end = _now(until) or utcnow()
+    start = _now(since) or end - timedelta(days=30)
+    report = _with_db(lambda session, config: csat_report(session=session, since=start, until=end, by=by,  # type: ignore[arg-type]
+                                                          queue=queue, channel=_channel(channel), intent=intent))
+    if as_json:
+        _write_json(report)
+        return
+    table = Table(title=f"CSAT by {report.by}, invitations sent {start:%Y-%m-%d %H:%M} - {end:%Y-%m-%d %H:%M} UTC")
+    for col in (report.by, "invited", "answered", "response rate", "CSAT (4-5)", "mean", "QA score"):
+        table.add_column(col, justify="left" if col == report.by else "right")
+    for r in [*report.rows, report.total]:
+        table.add_row(escape(r.key), str(r.invited), str(r.responses), _share(r.response_rate), _share(r.csat),
+                      f"{r.mean_rating:.2f}" if r.mean_rating is not None else "-",
+                      f"{r.qa_mean:.1f}" if r.qa_mean is not None else "-",
+                      end_section=bool(report.rows) and r is report.rows[-1])
+    out.print(table)
+    if report.qa_correlation is not None:
+        out.print(f"Rating against QA score over {report.qa_pairs} tickets with both: r = {report.qa_correlation:+.2f}")
