@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from api.desk.auth import DeskDenied, SignInRequired
+from api.desk.live import router as live_router
 from api.desk.routes import page, router
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -28,6 +29,7 @@ async def _denied(request: Request, exc: Exception) -> HTMLResponse:
 def install(app: FastAPI) -> None:
     """Add the desk's pages, its CSS and JavaScript (shipped in the wheel) and its two page-level answers."""
     app.include_router(router)
+    app.include_router(live_router)
     app.mount("/static/desk", StaticFiles(directory=STATIC), name="desk-static")
     app.add_exception_handler(SignInRequired, _sign_in_first)
     app.add_exception_handler(DeskDenied, _denied)

@@ -22,8 +22,27 @@ function tick() {
   });
 }
 
+// A ticket assigned to me while this page is open: say so at the top, with a link (server-sent events).
+function listen() {
+  const url = document.body.dataset.live;
+  if (!url || !window.EventSource) return;
+  const source = new EventSource(url);
+  source.addEventListener("assigned", function (event) {
+    const notice = JSON.parse(event.data);
+    const line = document.createElement("p");
+    line.className = "notice live-notice";
+    const link = document.createElement("a");
+    link.href = "/tickets/" + notice.ticket_id;
+    link.textContent = "#" + notice.ticket_id + " " + notice.subject;
+    line.append("Assigned to you: ", link, " (" + notice.priority + " priority)");
+    document.getElementById("live").prepend(line);
+  });
+  window.addEventListener("pagehide", function () { source.close(); });
+}
+
 document.addEventListener("DOMContentLoaded", function () {
   tick();
+  listen();
   setInterval(tick, 30000);
   document.querySelectorAll("form[data-once]").forEach(function (form) {
     form.addEventListener("submit", function () {

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.api.desk.conftest import PASSWORD, Seeded
+from triage.flows.tickets import reassign
 from triage.knowledge.tables import SuggestionFeedback
 from triage.outbox.tables import OutboxItem
 from triage.runtime import Triage
@@ -81,7 +82,7 @@ def test_agent_edits_the_draft_of_the_oldest_ticket_and_sends_it(rt: Triage, bro
         page.get_by_label("Reply", exact=False).fill(edited)
         page.get_by_role("button", name="Send reply").click()
         page.wait_for_url(f"{base}/tickets/{seeded.oldest}?*")
-        assert "recorded as edited" in page.get_by_role("status").inner_text()
+        assert "recorded as edited" in page.locator("p.notice:not(.live-notice)").inner_text()
         assert "I will keep an eye on it for you." in page.locator(".conversation").inner_text()
         _shot(page, "ticket-sent")
     finally:
@@ -133,3 +134,28 @@ def test_other_team_csrf_and_rate_limit_in_the_browser(rt: Triage, browser: obje
         context.close()
     with rt.db.session() as session:
         assert session.scalars(select(OutboxItem)).all() == []
+
+
+def test_a_ticket_assigned_to_me_is_announced_live(rt: Triage, browser: object,
+                                                   desk_server: tuple[str, Seeded]) -> None:
+    base, seeded = desk_server
+    context = browser.new_context(viewport={"width": 1280, "height": 800})  # type: ignore[attr-defined]
+    page = context.new_page()
+    try:
+        _sign_in(page, base, "nadia")
+        page.wait_for_url(f"{base}/")
+        with page.expect_response(f"{base}/events"):
+            pass  # the page's event stream is open before the supervisor acts
+        assert page.locator(".live-notice").count() == 0
+        with rt.db.transaction() as session:
+            reassign(seeded.billing, "nadia.brooks@larkspur.example", session=session, reason="covering for Omar",
+                     actor="supervisor", force=True)
+        notice = page.locator(".live-notice")
+        notice.wait_for(timeout=20_000)
+        assert f"#{seeded.billing} Charged twice" in notice.inner_text()
+        _shot(page, "live-notice")
+        notice.get_by_role("link").click()
+        page.wait_for_url(f"{base}/tickets/{seeded.billing}")
+        assert "charged twice" in page.locator(".conversation").inner_text()  # hers now, so she may open it
+    finally:
+        context.close()
