@@ -8,7 +8,7 @@ API (left out of the OpenAPI document) and answer HTML, including for a link tha
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from html import escape
 from typing import Annotated
 
@@ -17,13 +17,15 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import RuntimeDep, SessionDep, allow
 from api.reports import PRINTABLE
-from triage.db import utcnow
-from triage.errors import BadRequest, UserError
+from triage.errors import UserError
+from triage.reports.periods import make_period
 from triage.surveys.schemas import CsatReport
 from triage.surveys.service import CsatBy, csat_report, invitation_for, opt_out, respond
 from triage.users.service import Role
 
-router = APIRouter(prefix="/api/v1/surveys", tags=["surveys"])
+router = APIRouter(prefix="/api/v1/surveys", tags=["surveys"],
+                   responses={400: {"description": "a bad period (the detail says which)",
+                                    "content": {"application/problem+json": {}}}})
 pages = APIRouter(prefix="/survey", include_in_schema=False)
 READERS = [allow(Role.supervisor, Role.qa, Role.data_scientist)]  # as /api/v1/reports
 
@@ -100,23 +102,20 @@ def confirm_opt_out(token: str, rt: RuntimeDep, session: SessionDep) -> HTMLResp
     return _message("Done", "You will receive no more surveys from us.", 200)
 
 
+Since = Annotated[datetime | None, Query(description="invitations sent from (ISO 8601; default: 30 days before "
+                                                      "`until`)")]
+Until = Annotated[datetime | None, Query(description="until, exclusive (ISO 8601, UTC without an offset; "
+                                                      "default: now)")]
+By = Annotated[CsatBy, Query(description="group by agent, queue, intent, channel, day, week or month")]
+Name = Annotated[str | None, Query(max_length=100, pattern=PRINTABLE)]
+
+
 @router.get("/report", response_model=CsatReport, dependencies=READERS)
-def report(session: SessionDep,
-           by: Annotated[CsatBy, Query(description="group by agent, queue, intent, channel, day, week or month")]
-           = "queue",
-           since: Annotated[datetime | None, Query(description="invitations sent from (default: 30 days ago)")]
-           = None,
-           until: Annotated[datetime | None, Query(description="until, exclusive (default: now)")] = None,
-           queue: Annotated[str | None, Query(max_length=100, pattern=PRINTABLE)] = None,
+def report(session: SessionDep, by: By = "queue", since: Since = None, until: Until = None, queue: Name = None,
            channel: Annotated[str | None, Query(max_length=16, pattern=PRINTABLE)] = None,
-           intent: Annotated[str | None, Query(max_length=100, pattern=PRINTABLE)] = None) -> CsatReport:
+           intent: Name = None) -> CsatReport:
     """CSAT (share of ratings 4-5), mean rating, responses and response rate per group, with the QA score per
     agent and the rating/QA correlation over tickets that have both."""
-    end = until or utcnow()
-    start = since or end - timedelta(days=30)
-    if start.tzinfo is None or end.tzinfo is None:
-        raise BadRequest("since/until: give a UTC offset (e.g. 2026-11-01T00:00:00Z)")
-    if start >= end:
-        raise BadRequest("since must be before until")
-    return csat_report(session=session, since=start, until=end, by=by, queue=queue, channel=channel,
+    period = make_period(since, until)  # BadRequest (400) names what to fix; naive times are UTC
+    return csat_report(session=session, since=period.since, until=period.until, by=by, queue=queue, channel=channel,
                        intent=intent)
