@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +16,40 @@ from models.classifiers import Context, Prediction, TextClassifier
 from models.encoder import shared_encoder
 from models.memo import shared_work
 from models.vocabulary import OUT_OF_SCOPE
+
+_blas_lock = threading.Lock()
+_blas_users = 0
+_blas_limiter: Any = None
+
+
+@functools.cache
+def _blas() -> Any:
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+@contextmanager
+def _one_blas_thread() -> Iterator[None]:
+    """BLAS on one thread while the models score a few texts (issue 18).
+
+    A message's products are small (one query against 2,824 anchors is a million multiply-adds), and OpenBLAS's
+    threads end each in a barrier where one spins for the other: on the shared 2-core machine one query took
+    24 ms on two threads and 1 ms on one. The encoder sets torch to one thread for the same reason.
+    """
+    global _blas_users, _blas_limiter
+    with _blas_lock:  # the limit is process-wide: the first caller in sets it, the last one out restores it
+        if _blas_users == 0:
+            _blas_limiter = _blas().limit(limits=1, user_api="blas")
+        _blas_users += 1
+    try:
+        yield
+    finally:
+        with _blas_lock:
+            _blas_users -= 1
+            if _blas_users == 0 and _blas_limiter is not None:
+                _blas_limiter.restore_original_limits()
+                _blas_limiter = None
 
 
 @dataclass
@@ -76,7 +112,8 @@ class ClassifierSuite:
             raise ValueError(f"{len(embeddings)} embeddings for {len(texts)} texts")
         out: list[dict[str, tuple[Prediction, str]]] = [{} for _ in texts]
         order = sorted(self.models, key=lambda task: {"sentiment": 0, "urgency": 2}.get(task, 1))
-        with shared_work():  # n-grams and signals of each text are computed once for all three models
+        # n-grams and signals of each text are computed once for all three models
+        with shared_work(), _one_blas_thread():
             for task in order:
                 self._run(task, texts, embeddings, ctx, out)
         # Keep the caller's task order (intent, sentiment, urgency as registered).

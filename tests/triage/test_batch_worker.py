@@ -181,3 +181,23 @@ def test_two_batching_workers_on_postgresql_neither_lose_nor_duplicate_rows(rt: 
         assert len(lamp) == 1, "the reply joined its parent's ticket"
         # Nothing is left held (the session-level locks were all released): a new worker claims at once.
         assert session.scalar(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")) == 0
+
+
+def test_drain_looks_ahead_a_batch_at_a_time_and_never_past_its_limit(
+        rt: Triage, monkeypatch: pytest.MonkeyPatch) -> None:
+    for i in range(7):
+        accept_chat(rt.db, _chat(i, TEXTS[i % len(TEXTS)]), source="api")
+    pipeline, calls = _spy_embed(rt, monkeypatch)
+    worker = Worker(rt.db, pipeline, "w", batch_size=3)
+
+    first = worker.drain(limit=4)
+    assert len(first) == 4 and calls == [3, 1]
+    with rt.db.session() as session:  # the look-ahead claimed nothing beyond the limit
+        attempts = [i.attempts for i in session.scalars(select(InboxItem).order_by(InboxItem.id))]
+    assert attempts == [1, 1, 1, 1, 0, 0, 0]
+
+    rest = worker.drain()
+    assert [o.status for o in rest] == ["done"] * 3 and calls == [3, 1, 3]
+    assert [o.inbox_id for o in first + rest] == sorted(o.inbox_id for o in first + rest)
+    with rt.db.session() as session:
+        assert {i.attempts for i in session.scalars(select(InboxItem))} == {1}

@@ -14,7 +14,8 @@ import os
 import socket
 import traceback
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import takewhile
@@ -518,6 +519,19 @@ def worker_name() -> str:
 BATCH_SIZE = 32
 
 
+@dataclass
+class _Batch:
+    """Rows claimed and prepared, waiting to be processed; `stack` lets go of the claims."""
+
+    stack: ExitStack
+    claims: Session
+    outcomes: list[Outcome]  # rows quarantined while claiming
+    items: list[InboxItem]
+    prepared: list[Prepared]
+    last_id: int
+    suspect: bool  # one row begun before and never finished, taken alone
+
+
 class Worker:
     """Claims intake rows in batches, embeds each batch in one encoder pass and commits every row on its own
     (issue 18); safe to run in several processes."""
@@ -543,24 +557,86 @@ class Worker:
         before and never finished (a worker died on it) is taken alone: a poison row then kills only its own
         attempts, and its innocent neighbours are never quarantined with it.
         """
-        size = min(limit or self.batch_size, self.batch_size)
         while True:
-            with self._claims() as claims:
-                outcomes, items = self._claim(max(1, size), session=claims)
-                if not outcomes and not items:
-                    return []
-                prepared = self.pipeline.prepare_many(items)
-                for item, ready in zip(items, prepared, strict=True):
-                    try:
-                        outcome = self._process_claimed(item.id, ready)
-                    finally:
-                        release_claim(item.id, session=claims)
-                        claims.commit()
-                    if outcome is not None:
-                        outcomes.append(outcome)
+            batch = self._take(self._size(limit))
+            if batch is None:
+                return []
+            outcomes = self._finish(batch)
             if outcomes:
                 return outcomes
             # Every claimed row was finished by another SQLite worker meanwhile: look again.
+
+    def drain(self, limit: int | None = None, on_outcome: Any = None) -> list[Outcome]:
+        """Process until the inbox is empty (or `limit` rows); returns what happened to each.
+
+        The next batch is claimed, parsed and embedded in a second thread while this one's rows are processed
+        (issue 18): the encoder (which releases the GIL) and the database work overlap instead of taking
+        turns, so on two cores the encoder is seldom idle. The look-ahead claims only rows after those in
+        hand; once it finds none, a last look from the start picks up any row it passed over.
+        """
+        outcomes: list[Outcome] = []
+        coming: Future[_Batch | None] | None = None
+        with ThreadPoolExecutor(1, thread_name_prefix="triage-prepare") as ahead:
+            while limit is None or len(outcomes) < limit:
+                if coming is not None:
+                    batch, coming = coming.result(), None
+                    if batch is None:  # nothing after the rows in hand: one look from the start
+                        continue
+                else:
+                    batch = self._take(self._size(limit, len(outcomes)))
+                    if batch is None:
+                        break
+                taken = len(outcomes) + len(batch.outcomes) + len(batch.items)
+                # Not beside a suspect row: if it kills the process, rows claimed meanwhile would count an
+                # attempt they never had; and only fresh rows are looked ahead at, so an innocent row is
+                # charged at most once for a neighbour's death (issue 14's quarantine stays its own).
+                if not batch.suspect and (limit is None or taken < limit):
+                    coming = ahead.submit(self._take, self._size(limit, taken), batch.last_id, True)
+                try:
+                    done = self._finish(batch)
+                except BaseException:
+                    if coming is not None:  # let go of the look-ahead's rows too (their attempts stay counted)
+                        waiting = coming.result()
+                        if waiting is not None:
+                            waiting.stack.close()
+                    raise
+                outcomes.extend(done)
+                if on_outcome is not None:
+                    for outcome in done:
+                        on_outcome(outcome)
+        return outcomes
+
+    def _size(self, limit: int | None, done: int = 0) -> int:
+        return max(1, min(self.batch_size, self.batch_size if limit is None else limit - done))
+
+    def _take(self, size: int, after: int = 0, fresh_only: bool = False) -> _Batch | None:
+        """Claim, parse and embed up to `size` rows with ids above `after`; None when there is nothing to claim."""
+        stack = ExitStack()
+        try:
+            claims = stack.enter_context(self._claims())
+            outcomes, items, suspect = self._claim(size, after, fresh_only, session=claims)
+            if not outcomes and not items:
+                stack.close()
+                return None
+            last_id = max([o.inbox_id for o in outcomes] + [i.id for i in items])
+            return _Batch(stack, claims, outcomes, items, self.pipeline.prepare_many(items), last_id, suspect)
+        except BaseException:
+            stack.close()
+            raise
+
+    def _finish(self, batch: _Batch) -> list[Outcome]:
+        """Process a claimed batch's rows, each in its own transaction, letting go of each once committed."""
+        with batch.stack:
+            outcomes = list(batch.outcomes)
+            for item, ready in zip(batch.items, batch.prepared, strict=True):
+                try:
+                    outcome = self._process_claimed(item.id, ready)
+                finally:
+                    release_claim(item.id, session=batch.claims)
+                    batch.claims.commit()
+                if outcome is not None:
+                    outcomes.append(outcome)
+        return outcomes
 
     @contextmanager
     def _claims(self) -> Iterator[Session]:
@@ -588,10 +664,14 @@ class Worker:
                 conn.invalidate()
             conn.close()
 
-    def _claim(self, size: int, *, session: Session) -> tuple[list[Outcome], list[InboxItem]]:
-        """Hold up to `size` pending rows, quarantine the exhausted ones and count an attempt on those to process."""
+    def _claim(self, size: int, after: int, fresh_only: bool, *,
+               session: Session) -> tuple[list[Outcome], list[InboxItem], bool]:
+        """Hold up to `size` pending rows, quarantine the exhausted ones and count an attempt on those to process.
+
+        Returns the quarantined rows' outcomes, the rows to process and whether that is one suspect row alone.
+        """
         with session.begin():
-            rows = claim_batch(session=session, limit=size)
+            rows = claim_batch(session=session, limit=size, after=after)
             outcomes: list[Outcome] = []
             live: list[InboxItem] = []
             for item in rows:
@@ -599,14 +679,14 @@ class Worker:
                     outcomes.append(Outcome(item.id, QUARANTINED, error=item.error))
                 else:
                     live.append(item)
-            suspect = bool(live) and live[0].attempts > 0
+            suspect = bool(live) and live[0].attempts > 0 and not fresh_only
             chosen = live[:1] if suspect else list(takewhile(lambda i: i.attempts == 0, live))
             record_attempts([item.id for item in chosen], session=session, worker=self.name)
         for item in rows:  # after the commit: until then another worker would still read them pending
             if item not in chosen:
                 release_claim(item.id, session=session)
         session.commit()
-        return outcomes, chosen
+        return outcomes, chosen, suspect
 
     def _process_claimed(self, item_id: int, prepared: Prepared) -> Outcome | None:
         """One claimed row in its own transaction; None when another (SQLite) worker finished it meanwhile."""
@@ -656,15 +736,3 @@ class Worker:
                worker=self.name, duplicate=duplicate)
         return Outcome(item.id, DONE, message.id, message.ticket_id, extra={"duplicate": duplicate})
 
-    def drain(self, limit: int | None = None, on_outcome: Any = None) -> list[Outcome]:
-        """Process until the inbox is empty (or `limit` rows), a batch at a time; returns what happened to each."""
-        outcomes: list[Outcome] = []
-        while limit is None or len(outcomes) < limit:
-            batch = self.run_batch(None if limit is None else limit - len(outcomes))
-            if not batch:
-                break
-            outcomes.extend(batch)
-            if on_outcome is not None:
-                for outcome in batch:
-                    on_outcome(outcome)
-        return outcomes

@@ -86,8 +86,9 @@ def claim_next(*, session: Session, worker: str) -> InboxItem | None:
         after = ids[-1]
 
 
-def claim_batch(*, session: Session, limit: int) -> list[InboxItem]:
-    """Up to `limit` oldest pending rows, held by this session's connection until `release_claim` (issue 18).
+def claim_batch(*, session: Session, limit: int, after: int = 0) -> list[InboxItem]:
+    """Up to `limit` oldest pending rows (ids above `after`), held by this session's connection until
+    `release_claim` (issue 18).
 
     A worker embeds a batch in one encoder pass, then commits each row in a transaction of its own; a
     transaction-level lock would end with the first of those commits, so on PostgreSQL each row is held by a
@@ -95,11 +96,10 @@ def claim_batch(*, session: Session, limit: int) -> list[InboxItem]:
     `wait_for_earlier` still waits for it). The caller keeps that connection out of the pool until every row is
     released; a crashed worker's locks die with its connection. SQLite serialises writers: a plain select.
     """
-    query = select(InboxItem).where(InboxItem.status == PENDING).order_by(InboxItem.id)
+    query = select(InboxItem).where(InboxItem.status == PENDING, InboxItem.id > after).order_by(InboxItem.id)
     if not on_postgres(session):
         return list(session.scalars(query.limit(limit)))
     held: list[InboxItem] = []
-    after = 0
     while len(held) < limit:
         ids = list(session.scalars(select(InboxItem.id).where(InboxItem.status == PENDING, InboxItem.id > after)
                                    .order_by(InboxItem.id).limit(max(limit, 20))))
