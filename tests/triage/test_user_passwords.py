@@ -12,7 +12,15 @@ from tests.conftest import cli_in_process
 from triage.db import utcnow
 from triage.errors import TooManyAttempts, UserError
 from triage.runtime import Triage
-from triage.users.auth import MAX_FAILURES, csrf_matches, session_user, set_password, sign_in, sign_out
+from triage.users.auth import (
+    MAX_FAILURES,
+    csrf_matches,
+    demo_logins,
+    session_user,
+    set_password,
+    sign_in,
+    sign_out,
+)
 from triage.users.service import create_user, revoke_user
 from triage.users.tables import LoginAttempt, User
 
@@ -122,3 +130,21 @@ def test_cli_add_with_password_prompt_and_passwd(rt: Triage, monkeypatch: pytest
         assert sign_in("sam", "another long passphrase", ip="127.0.0.1", session=session) is not None
     listed = cli_in_process(rt, monkeypatch, "users", "list", "--json")
     assert '"desk": true' in listed.output
+
+
+def test_demo_logins_are_fresh_each_time_and_refused_in_production(rt: Triage) -> None:
+    with rt.db.transaction() as session:
+        first = demo_logins(rt.config, session=session, environment="development")
+    leads = {t.lead for t in rt.config.teams if t.lead}
+    assert {d.agent for d in first if d.role == "agent"} == leads
+    assert [d.name for d in first if d.role == "supervisor"] == ["demo-supervisor"]
+    with rt.db.transaction() as session:
+        again = demo_logins(rt.config, session=session, environment="development")
+    assert [d.name for d in again] == [d.name for d in first]
+    with rt.db.transaction() as session:
+        for old, new in zip(first, again, strict=True):
+            assert old.password != new.password
+            assert sign_in(old.name, old.password, ip="127.0.0.1", session=session) is None
+        assert sign_in(again[0].name, again[0].password, ip="127.0.0.1", session=session) is not None
+    with rt.db.transaction() as session, pytest.raises(UserError, match="development homes only"):
+        demo_logins(rt.config, session=session, environment="production")

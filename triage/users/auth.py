@@ -19,6 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from triage.config import TriageConfig
 from triage.db import utcnow
 from triage.errors import TooManyAttempts, UserError
 from triage.events.service import record
@@ -166,3 +167,39 @@ def sign_out(token: str, *, session: Session) -> None:
         record("user.signed_out", session=session, user_id=found.user_id)
         session.delete(found)
         session.flush()
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    name: str
+    role: str
+    password: str
+    agent: str | None = None
+
+
+def demo_logins(config: TriageConfig, *, session: Session, environment: str) -> list[DemoLogin]:
+    """Desk accounts to try a demo home with: each team's lead as an agent, and a supervisor.
+
+    Fresh random passwords on every call (printed once by the caller), so a demo home never carries a known
+    password; refused in production, where people get accounts from `triage users add`.
+    """
+    from triage.users.service import create_user
+
+    if environment == "production":
+        raise UserError("demo sign-ins are for development homes only; use `triage users add --password`")
+    agents = {a.email for a in config.agents}
+    leads = [lead for lead in dict.fromkeys(t.lead for t in config.teams if t.lead) if lead in agents]
+    wanted: list[tuple[str, str, str | None]] = [(lead.split("@", 1)[0], "agent", lead) for lead in leads]
+    wanted.append(("demo-supervisor", "supervisor", None))
+    logins = []
+    for name, role, agent in wanted:
+        password = secrets.token_urlsafe(12)  # 16 characters, 96 random bits
+        existing = session.scalar(select(User).where(User.name == name))
+        if existing is None:
+            create_user(name, role, session=session, agent_email=agent, password=password)
+        elif existing.role == role and existing.active:
+            set_password(name, password, session=session)
+        else:
+            continue  # a real account by that name: leave it alone
+        logins.append(DemoLogin(name=name, role=role, password=password, agent=agent))
+    return logins
