@@ -127,6 +127,10 @@ def forecast_cmd(queue: Queue = None, channel: ChannelOpt = None, weeks: Weeks =
     out.print(back)
     if not report.series:
         err.print("no tickets in the history: nothing to forecast")
+    short = [f"{s.queue}/{s.channel}" for s in report.series if s.history_hours < 2 * 168]
+    if short:
+        err.print(f"[yellow]note:[/yellow] less than two weeks of history for {escape(', '.join(short))}: the weekly "
+                  "shape is barely learned and there is no backtest", highlight=False)
 
 
 def _ranges(intervals: list[Any], zone: ZoneInfo) -> list[tuple[str, Any]]:
