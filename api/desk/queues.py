@@ -93,3 +93,26 @@ def team_queue(team: str, *, session: Session) -> list[QueueRow]:
 def visible_teams(user: Principal, teams: list[str]) -> list[str]:
     """The configured teams this person may open: an agent's own, every team for other roles."""
     return [t for t in teams if user.sees_queue(t)]
+
+
+AT_RISK = 3600  # seconds: a running clock with less than an hour left is shown as at risk
+
+
+@dataclass(frozen=True)
+class TeamLoad:
+    team: str
+    open: int
+    waiting: int  # open and nobody holds it
+    at_risk: int
+    breached: int
+
+
+def team_loads(teams: list[str], *, session: Session, now: datetime) -> list[TeamLoad]:
+    """Per team: open tickets, those waiting for an agent, and running SLA clocks near or past their end."""
+    rows = {team: _open_tickets(Ticket.queue == team, session=session) for team in teams}
+    out = []
+    for team, tickets in rows.items():
+        left = [(r.due - now).total_seconds() for r in tickets if r.due is not None]
+        out.append(TeamLoad(team=team, open=len(tickets), waiting=sum(1 for r in tickets if r.assignee is None),
+                            at_risk=sum(1 for s in left if 0 <= s < AT_RISK), breached=sum(1 for s in left if s < 0)))
+    return out

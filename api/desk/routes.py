@@ -29,18 +29,21 @@ from api.desk.auth import (
     safe_next,
     set_cookie,
 )
-from api.desk.queues import my_queue, team_queue, visible_teams
+from api.desk.queues import AT_RISK, my_queue, team_loads, team_queue, visible_teams
 from api.knowledge import KnowledgeDep, SuggestSlot
 from triage.conversations.schemas import customer_label, urgency_reasons
 from triage.conversations.service import get_ticket
+from triage.conversations.tables import Ticket
 from triage.db import utcnow
 from triage.errors import TooManyAttempts, TriageError, UserError
-from triage.flows.tickets import MAX_REPLY, change_status, reply
+from triage.flows.tickets import MAX_REPLY, change_status, reassign, reply
 from triage.knowledge.schemas import FeedbackIn
 from triage.knowledge.service import record_feedback, suggest, word_edit_distance
 from triage.knowledge.tables import Suggestion
+from triage.routing.service import agent_rows, waiting_count
 from triage.sla.service import sla_state
 from triage.users.auth import SESSION_LIFETIME, sign_in, sign_out
+from triage.users.service import Role
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
@@ -256,3 +259,44 @@ def send_reply(ticket_id: RowId, desk: CheckedDesk, session: SessionDep, rt: Run
         raise DeskDenied(exc.http_status, str(exc)) from exc
     query = f"?sent={sent.message.id}" + (f"&feedback={verdict}" if verdict else "")
     return RedirectResponse(f"/tickets/{ticket_id}{query}", status_code=303)
+
+
+# ------------------------------------------------------------------------------------------------ supervisor
+
+SUPERVISOR_ROLES = frozenset({Role.supervisor, Role.admin})  # as the API's POST /tickets/{id}/assignee
+
+
+def _supervisor(desk: Desk) -> None:
+    if desk.principal.role not in SUPERVISOR_ROLES:
+        raise DeskDenied(403, "the supervisor view is for supervisors")
+
+
+@router.get("/supervisor", response_class=HTMLResponse)
+def supervisor_page(request: Request, desk: DeskUser, session: SessionDep, rt: RuntimeDep,
+                    moved: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None) -> HTMLResponse:
+    """Live queues: per team what waits and which clocks are near or past their end; agents' load."""
+    _supervisor(desk)
+    teams = [t.name for t in rt.config.teams]
+    agents = [a for a in agent_rows(session=session) if a["active"]]
+    open_rows = [row for team in teams for row in team_queue(team, session=session)]
+    return page(request, "supervisor.html", {
+        **_nav(desk, rt), "loads": team_loads(teams, session=session, now=utcnow()), "agents": agents,
+        "tickets": open_rows, "waiting": waiting_count(session=session), "at_risk_minutes": AT_RISK // 60,
+        "notice": f"Ticket #{moved} reassigned." if moved else None})
+
+
+@router.post("/supervisor/reassign")
+def supervisor_reassign(desk: CheckedDesk, session: SessionDep,
+                        ticket_id: Annotated[int, Form(ge=1, le=MAX_ID)],
+                        agent: Annotated[str, Form(min_length=3, max_length=320)],
+                        reason: Annotated[str, Form(min_length=1, max_length=500)],
+                        force: Annotated[bool, Form()] = False) -> RedirectResponse:
+    """Move a ticket to an agent, as POST /api/v1/tickets/{id}/assignee does (refused above capacity unless forced)."""
+    _supervisor(desk)
+    if session.get(Ticket, ticket_id) is None:
+        raise DeskDenied(404, f"no ticket #{ticket_id}")
+    try:
+        reassign(ticket_id, agent, session=session, reason=reason, actor=desk.principal.name, force=force)
+    except UserError as exc:
+        raise DeskDenied(exc.http_status, str(exc)) from exc
+    return RedirectResponse(f"/supervisor?moved={ticket_id}", status_code=303)

@@ -40,9 +40,21 @@ function listen() {
   window.addEventListener("pagehide", function () { source.close(); });
 }
 
+// Live pages (the supervisor's queues) reload now and then, unless someone is filling in a form on them.
+function refresh() {
+  const marked = document.querySelector("[data-refresh]");
+  if (!marked) return;
+  setInterval(function () {
+    const active = document.activeElement;
+    if (active && active.closest && active.closest("form") && active.tagName !== "BUTTON") return;
+    window.location.reload();
+  }, Number(marked.dataset.refresh) * 1000);
+}
+
 document.addEventListener("DOMContentLoaded", function () {
   tick();
   listen();
+  refresh();
   setInterval(tick, 30000);
   document.querySelectorAll("form[data-once]").forEach(function (form) {
     form.addEventListener("submit", function () {

@@ -58,10 +58,11 @@ def _ticket(rt: Triage, *, subject: str, body: str, queue: str, agent: str, inte
 
 
 def seed(rt: Triage) -> Seeded:
-    """Three open email tickets and two agents who sign in with PASSWORD (user names 'nadia' and 'omar')."""
+    """Three open email tickets; agents 'nadia' and 'omar' and supervisor 'boss' sign in with PASSWORD."""
     with rt.db.transaction() as session:
         create_user("nadia", "agent", session=session, agent_email=NADIA, password=PASSWORD)
         create_user("omar", "agent", session=session, agent_email=OMAR, password=PASSWORD)
+        create_user("boss", "supervisor", session=session, password=PASSWORD)
     newer = _ticket(rt, subject="Return a lamp", body="Hello, how do I return a lamp I bought last week?",
                     queue="customer-care", agent=NADIA, intent="return_exchange", age=timedelta(minutes=20),
                     email="liam@example.com", name="Liam Walsh")

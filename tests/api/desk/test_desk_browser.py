@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.api.desk.conftest import PASSWORD, Seeded
+from triage.conversations.tables import Ticket
 from triage.flows.tickets import reassign
 from triage.knowledge.tables import SuggestionFeedback
 from triage.outbox.tables import OutboxItem
@@ -159,3 +160,35 @@ def test_a_ticket_assigned_to_me_is_announced_live(rt: Triage, browser: object,
         assert "charged twice" in page.locator(".conversation").inner_text()  # hers now, so she may open it
     finally:
         context.close()
+
+
+def test_supervisor_sees_live_queues_and_reassigns(rt: Triage, browser: object,
+                                                   desk_server: tuple[str, Seeded]) -> None:
+    base, seeded = desk_server
+    context = browser.new_context(viewport={"width": 1280, "height": 800})  # type: ignore[attr-defined]
+    page = context.new_page()
+    try:
+        _sign_in(page, base, "boss")
+        page.wait_for_url(f"{base}/")
+        page.get_by_role("link", name="Supervisor").click()
+        page.wait_for_url(f"{base}/supervisor")
+        loads = {row.locator("td").first.inner_text(): row.locator("td").nth(1).inner_text()
+                 for row in page.locator("table.loads tbody tr").all()}
+        assert loads == {"customer-care": "2", "billing": "1", "technical": "0"}
+        assert "Chloe Martin" in page.locator("table.agents").inner_text()  # names, not email addresses
+        _shot(page, "supervisor")
+        page.get_by_label("Ticket", exact=True).select_option(str(seeded.newer))
+        page.get_by_label("To", exact=True).select_option("chloe.martin@larkspur.example")
+        page.get_by_label("Reason", exact=False).fill("Chloe knows the lamp returns")
+        page.get_by_label("Even above capacity", exact=False).check()
+        page.get_by_role("button", name="Reassign").click()
+        page.wait_for_url(f"{base}/supervisor?moved={seeded.newer}")
+        assert f"Ticket #{seeded.newer} reassigned." in page.locator("p.notice:not(.live-notice)").inner_text()
+    finally:
+        context.close()
+    with rt.db.session() as session:
+        ticket = session.get(Ticket, seeded.newer)
+        assert ticket is not None and ticket.assignee is not None
+        assert ticket.assignee.email == "chloe.martin@larkspur.example"
+        last = ticket.assignments[-1]
+        assert "Chloe knows the lamp returns" in last.reason and last.actor == "boss"

@@ -40,6 +40,7 @@ def test_pages_need_a_session_and_login_sets_a_safe_cookie(desk_server: tuple[st
         team = client.get("/queues/customer-care")
         assert team.status_code == 200 and f"#{seeded.oldest} " in team.text
         assert client.get("/queues/billing").status_code == 404  # not Nadia's team
+        assert client.get("/supervisor").status_code == 403 and "/supervisor" not in queue.text
 
         logout_form = hidden(queue.text, "csrf")
         assert client.post("/logout", data={}).status_code == 403  # no CSRF token, no logout
