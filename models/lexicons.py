@@ -24,6 +24,16 @@ _SOON = ("today|tonight|tomorrow|this (?:morning|afternoon|evening|weekend)|the 
          "aujourd'?\\s?hui|ce soir|demain|apres-demain|ce week-?end|(?:la )?fin de (?:la )?(?:journee|semaine)|"
          "midi|minuit|"
          "hoy|esta noche|manana|pasado manana|(?:este|el) fin de semana|(?:el )?mediodia|(?:el )?final del dia")
+_MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|december|"
+           "jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec|"
+           "januar|februar|marz|maerz|mai|juni|juli|oktober|dezember|"
+           "janvier|fevrier|mars|avril|juin|juillet|aout|septembre|octobre|novembre|decembre|"
+           "enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre")
+# A calendar date or the end of a week: what a customer names when something is due ("by 14 December").
+DATE = (f"(?:(?:(?:{_DAYS}),? )?(?:(?:the|le|el|den|am|dem) )?\\d{{1,2}}(?:st|nd|rd|th|\\.)? (?:of |de )?(?:{_MONTHS})"
+        f"|(?:{_MONTHS}) \\d{{1,2}}(?:st|nd|rd|th)?"
+        "|(?:(?:the )?end of (?:the |this |next )?week|ende (?:der|dieser|n(?:a|ae)chster) woche"
+        "|(?:la )?fin de (?:la |cette )?semaine|(?:el )?final de (?:la|esta) semana))")
 WHEN = (f"(?:(?:(?:the|am|le|el|this|next|diesen|ce|este) )?(?:{_DAYS})|{_SOON}"
         f"|(?:the|le|el|zum|den) \\d{{1,2}}(?:st|nd|rd|th|\\.)?)")
 

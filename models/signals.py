@@ -388,7 +388,13 @@ _QUANTITY = re.compile(r"(?<![\w.,/-])(\d{1,6})\s?(?:x\s?)?(?:[a-z]+[\s-]){0,2}?
                        + _alternation(lex.QUANTITY_NOUNS) + r")(?!\w)")
 
 
-_WHEN_PART = re.compile(rf"(?:(?:{_alternation(lex.DEADLINE_BY)}){_SEP})?{lex.WHEN}"
+# The same shapes with a calendar date ("flying on 14 December", "antes del 18 de diciembre"); used for what a
+# draft must answer, not for urgency, which a date weeks away does not raise.
+_DEADLINE_DATED = re.compile(
+    rf"(?<!\w)(?:(?:{_alternation(lex.DEADLINE_BY)}){_SEP}{lex.DATE}"
+    rf"|(?:{_alternation(lex.DEADLINE_NEED)})(?:{_SEP}\w+){{0,4}}?{_SEP}(?:(?:{_alternation(lex.DEADLINE_BY)}){_SEP})?"
+    rf"{lex.DATE})(?!\w)")
+_WHEN_PART = re.compile(rf"(?:(?:{_alternation(lex.DEADLINE_BY)}){_SEP})?(?:{lex.DATE}|{lex.WHEN})"
                         rf"(?:{_SEP}(?:{_alternation(lex.DEADLINE_LATEST)}))?(?!\w)")
 
 
@@ -420,7 +426,14 @@ def explicit_requests(text: str) -> Requests:
     hazard = _found(_SAFETY, text)
     if not hazard and (_spans(_CHILDREN, text) or _spans(_ELDERLY, text)):
         hazard = _found(_DANGER, text)
-    deadline = [] if _found(_CALM, text) else [_when(said) for said in _found(_DEADLINE_TIMED, text)]
+    spans = [] if _found(_CALM, text) else sorted(_spans(_DEADLINE_DATED, text) + _spans(_DEADLINE_TIMED, text))
+    merged: list[tuple[int, int]] = []
+    for a, b in spans:  # "by Friday" inside "by Friday 11 December": the longer says more
+        if merged and a < merged[-1][1]:
+            merged[-1] = (min(a, merged[-1][0]), max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    deadline = list(dict.fromkeys(_when(text[a:b]) for a, b in merged))
     folded, index = _folded(text)
     quantities = []
     for m in _QUANTITY.finditer(folded):

@@ -139,7 +139,7 @@ def compose(d: DraftInput, *, max_sentences: int = 5) -> str:
     safety = (d.safety or [text["safety"]]) if hazard else []
     if chat:
         safety = safety[:2]
-    asked = _request_sentences(d, text)
+    asked = [] if out_of_scope else _request_sentences(d, text)
 
     body: list[str] = []
     if out_of_scope:

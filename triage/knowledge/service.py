@@ -324,7 +324,7 @@ def suggest(ticket_id: int, *, session: Session, index: KnowledgeIndex, config: 
     confident = _is_confident(ticket, config)
 
     index.ensure_loaded(session)
-    entities = EntityExtractor().extract(body) if body else []
+    entities = EntityExtractor().extract(query) if query else []  # an order number is often in the subject
     order = next((e.text.lstrip("#").strip() for e in entities if e.label == "ORDER_NUMBER"), None)
     phone = next((e.text.strip() for e in entities if e.label == "PHONE"), None)
     product = _product_in(query, index.products())
@@ -367,7 +367,7 @@ def suggest(ticket_id: int, *, session: Session, index: KnowledgeIndex, config: 
         notes.append("The knowledge base is empty: import articles with `triage kb import PATH`; "
                      "the draft has no article content.")
     elif vector is not None:
-        hits = _relevant(index.search(query, session=session, k=max(k, 5), language=language,
+        hits = _relevant(index.search(query, session=session, k=max(k, 10), language=language,
                                       product=product[0] if product else None, intent=ticket.intent,
                                       vector=vector))
         if not hits and language != "en":
@@ -389,11 +389,17 @@ def suggest(ticket_id: int, *, session: Session, index: KnowledgeIndex, config: 
                 text=" ".join(to_sentences(r.text, r.language)), score=round(h.score, 6), source="knowledge_base",
                 why=_why(h, r, language=language, product=product[0] if product else None, intent=ticket.intent),
                 article=r.external_id, language=r.language))
-        if hits and hits[0][1].language == language:
-            best = hits[0][1]
+        # The draft quotes an article only when it answers the ticket's intent: a lamp's pairing guide is no
+        # answer to a lamp delivered in the wrong colour, however many words they share.
+        answering = [r for _, r in hits if r.language == language and (not ticket.intent
+                                                                        or ticket.intent in r.intents)]
+        if hits and hits[0][1].language == language and not answering and confident and ticket.intent != OUT_OF_SCOPE:
+            notes.append(f"No article found answers {ticket.intent}; the draft has no article content.")
+        if answering:
+            best = answering[0]
             chosen = [(best.title, best.text)]
             # Another section of the same article usually completes the answer (steps, conditions, times).
-            chosen += [(r.title, r.text) for _, r in hits[1:] if r.article_id == best.article_id][:1]
+            chosen += [(r.title, r.text) for r in answering[1:] if r.article_id == best.article_id][:1]
     if vector is not None:
         index.refresh_replies(session)
         for sim, reply in index.search_replies(vector, k=2, intent=ticket.intent, exclude_ticket=ticket.id):
