@@ -58,5 +58,6 @@ def downgrade() -> None:
     with op.batch_alter_table("web_sessions", schema=None) as batch_op:
         batch_op.drop_index("ix_web_sessions_user_id")
     op.drop_table("web_sessions")
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_column("password_hash")
+    # Not a batch copy: on SQLite (3.35+ drops columns itself) dropping the old users table would cascade
+    # to the rows that reference it (idempotency keys).
+    op.drop_column("users", "password_hash")
