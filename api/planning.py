@@ -15,9 +15,10 @@ from api.deps import RuntimeDep, SessionDep, allow
 from api.reports import PRINTABLE
 from triage.planning.alerts import list_alerts
 from triage.planning.charts import forecast_png, staffing_png
-from triage.planning.forecast import forecast as forecast_volume
+from triage.planning.forecast import History, forecast_history, load_history
 from triage.planning.schemas import AlertOut, ForecastReport, StaffingReport
-from triage.planning.staffing import staffing as staffing_plan
+from triage.planning.staffing import load_inputs, plan_staffing
+from triage.runtime import Triage
 from triage.users.service import Role
 
 router = APIRouter(prefix="/api/v1/planning", tags=["planning"])
@@ -28,21 +29,36 @@ ChannelQ = Annotated[Literal["email", "chat"] | None, Query(description="only th
 Weeks = Annotated[int, Query(ge=1, le=4, description="weeks ahead (1-4)")]
 
 
+Backtest = Annotated[bool, Query(description="also measure the model on rolling origins beside the baselines "
+                                            "(several more fits per series)")]
+
+
+def _history(rt: Triage, queue: str | None, channel: str | None) -> History:
+    # A short session of its own: SQLite takes its write lock for a whole transaction, and the fits that follow
+    # take seconds; the request's SessionDep would hold that lock (and stall the workers) all along.
+    with rt.db.session() as session:
+        return load_history(session=session, queue=queue, channel=channel,
+                            history_weeks=rt.config.planning.history_weeks)
+
+
 @router.get("/forecast", response_model=ForecastReport, dependencies=READERS)
-def forecast(rt: RuntimeDep, session: SessionDep, queue: Queue = None, channel: ChannelQ = None,
-             weeks: Weeks = 1) -> ForecastReport:
-    """New tickets expected per queue and channel, hour by hour from the current hour, with the backtest
-    (WAPE/MAPE on rolling origins) of the model beside seasonal-naive and last-week baselines."""
-    return forecast_volume(session=session, config=rt.config, weeks=weeks, queue=queue, channel=channel,
-                           history_weeks=rt.config.planning.history_weeks)
+def forecast(rt: RuntimeDep, queue: Queue = None, channel: ChannelQ = None, weeks: Weeks = 1,
+             backtest: Backtest = False) -> ForecastReport:
+    """New tickets expected per queue and channel, hour by hour from the current hour; with `backtest`, the
+    model's WAPE/MAPE on rolling origins beside seasonal-naive and last-week baselines."""
+    return forecast_history(_history(rt, queue, channel), config=rt.config, weeks=weeks,
+                            backtest_origins=3 if backtest else 0)
 
 
 @router.get("/staffing", response_model=StaffingReport, dependencies=READERS)
-def staffing(rt: RuntimeDep, session: SessionDep, queue: Queue = None, channel: ChannelQ = None,
-             weeks: Weeks = 1) -> StaffingReport:
+def staffing(rt: RuntimeDep, queue: Queue = None, channel: ChannelQ = None, weeks: Weeks = 1) -> StaffingReport:
     """Agents needed per hour to meet the SLA (Erlang C for chat, workload for email, shrinkage and occupancy
     cap from `[planning]`) against the agents on shift, with the gap (negative: under-staffed)."""
-    return staffing_plan(session=session, config=rt.config, weeks=weeks, queue=queue, channel=channel)
+    history = _history(rt, queue, channel)
+    with rt.db.session() as session:
+        inputs = load_inputs(session=session, config=rt.config, start=history.start)
+    report = forecast_history(history, config=rt.config, weeks=weeks, backtest_origins=0)
+    return plan_staffing(report, inputs, config=rt.config)
 
 
 @router.get("/alerts", response_model=list[AlertOut], dependencies=READERS)
@@ -55,9 +71,9 @@ def alerts(session: SessionDep, include_closed: Annotated[bool, Query(descriptio
 
 @router.get("/{name}/png", dependencies=READERS, response_class=Response,
             responses={200: {"content": {"image/png": {}}, "description": "the chart"}})
-def chart(name: Literal["forecast", "staffing"], rt: RuntimeDep, session: SessionDep, queue: Queue = None,
-          channel: ChannelQ = None, weeks: Weeks = 1) -> Response:
+def chart(name: Literal["forecast", "staffing"], rt: RuntimeDep, queue: Queue = None, channel: ChannelQ = None,
+          weeks: Weeks = 1) -> Response:
     """The forecast or the staffing plan drawn as a PNG chart (as `triage forecast --png` writes it)."""
     if name == "forecast":
-        return Response(forecast_png(forecast(rt, session, queue, channel, weeks)), media_type="image/png")
-    return Response(staffing_png(staffing(rt, session, queue, channel, weeks)), media_type="image/png")
+        return Response(forecast_png(forecast(rt, queue, channel, weeks)), media_type="image/png")
+    return Response(staffing_png(staffing(rt, queue, channel, weeks)), media_type="image/png")

@@ -56,6 +56,9 @@ def test_forecast_staffing_alerts_and_roles(planning_rt: Triage, api_key: KeyMak
     (series,) = forecast["series"]
     assert (series["queue"], series["channel"], len(series["hourly"])) == ("billing", "email", 336)
     assert np.mean(series["hourly"]) == pytest.approx(2.0, rel=0.05)  # two an hour, every hour
+    assert series["backtest_origins"] == 0  # the backtest costs several fits: asked for, not by default
+    measured = client.get("/api/v1/planning/forecast", params={"backtest": True}, headers=reader).json()
+    assert measured["series"][0]["backtest_origins"] == 1 and measured["backtest"][0]["wape"] is not None
     staffing = client.get("/api/v1/planning/staffing", params={"queue": "billing"}, headers=reader).json()
     (plan,) = staffing["series"]
     assert plan["method"] == "workload" and len(plan["intervals"]) == 168

@@ -266,21 +266,37 @@ def method_errors(scores: dict[str, Errors]) -> list[MethodError]:
     return [MethodError(method=m, wape=r(scores[m].wape), mape=r(scores[m].mape)) for m in METHODS]
 
 
-def forecast(*, session: Session, config: TriageConfig, weeks: int = 1, queue: str | None = None,
-             channel: str | None = None, now: datetime | None = None, history_weeks: int = 8,
-             backtest_origins: int = 3) -> ForecastReport:
-    """Forecast every (queue, channel) with tickets in the last `history_weeks` weeks, hourly from the current
-    hour on for `weeks` weeks; each series with its backtest (1-week horizon) on the same history."""
-    if not 1 <= weeks <= 4:
-        raise InvalidInput(f"weeks: {weeks} is not between 1 and 4")
+@dataclass(frozen=True)
+class History:
+    """Hourly new-ticket counts per (queue, channel) over [since, start): what a forecast learns from."""
+
+    start: datetime  # the first forecast hour
+    since: datetime
+    history_weeks: int
+    counts: dict[tuple[str, str], np.ndarray]
+
+
+def load_history(*, session: Session, queue: str | None = None, channel: str | None = None,
+                 now: datetime | None = None, history_weeks: int = 8) -> History:
+    """Read the history a forecast from the current hour needs (one query; the fits need no database)."""
     if not 2 <= history_weeks <= 104:
         raise InvalidInput(f"history_weeks: {history_weeks} is not between 2 and 104")
     start = floor_hour(now or utcnow())
     since = start - history_weeks * HOURS_PER_WEEK * HOUR
+    counts = hourly_counts(session=session, since=since, until=start, queue=queue, channel=channel)
+    return History(start, since, history_weeks, counts)
+
+
+def forecast_history(history: History, *, config: TriageConfig, weeks: int = 1,
+                     backtest_origins: int = 3) -> ForecastReport:
+    """Forecast every series of the history hourly for `weeks` weeks; each with its backtest (1-week horizon,
+    up to `backtest_origins` origins; 0 skips it)."""
+    if not 1 <= weeks <= 4:
+        raise InvalidInput(f"weeks: {weeks} is not between 1 and 4")
+    start, since, history_weeks = history.start, history.since, history.history_weeks
     horizon = weeks * HOURS_PER_WEEK
     series, pooled = [], dict.fromkeys(METHODS, ZERO)
-    for (q, ch), counts in hourly_counts(session=session, since=since, until=start, queue=queue,
-                                         channel=channel).items():
+    for (q, ch), counts in history.counts.items():
         tz, holidays = calendar_for_queue(config, q)
         # From the first hour with a ticket: a queue opened last month has no older zeros to learn from.
         first = int(np.flatnonzero(counts)[0])
@@ -303,3 +319,14 @@ def forecast(*, session: Session, config: TriageConfig, weeks: int = 1, queue: s
             backtest_origins=n, backtest=method_errors(scores)))
     return ForecastReport(start=start, weeks=weeks, hours=horizon, model=MODEL_NAME, series=series,
                           backtest=method_errors(pooled))
+
+
+def forecast(*, session: Session, config: TriageConfig, weeks: int = 1, queue: str | None = None,
+             channel: str | None = None, now: datetime | None = None, history_weeks: int = 8,
+             backtest_origins: int = 3) -> ForecastReport:
+    """Forecast every (queue, channel) with tickets in the last `history_weeks` weeks, hourly from the current
+    hour on for `weeks` weeks; each series with its backtest (1-week horizon) on the same history."""
+    if not 1 <= weeks <= 4:
+        raise InvalidInput(f"weeks: {weeks} is not between 1 and 4")
+    history = load_history(session=session, queue=queue, channel=channel, now=now, history_weeks=history_weeks)
+    return forecast_history(history, config=config, weeks=weeks, backtest_origins=backtest_origins)

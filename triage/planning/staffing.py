@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -209,22 +210,31 @@ def required_agents(channel: str, volume: np.ndarray, handle_seconds: float, con
     return np.array([with_shrinkage(float(a), plan.shrinkage) for a in raw])
 
 
-def staffing(*, session: Session, config: TriageConfig, weeks: int = 1, queue: str | None = None,
-             channel: str | None = None, now: datetime | None = None,
-             report: ForecastReport | None = None) -> StaffingReport:
-    """Agents needed per hour for the forecast volume (or a given forecast) against agents on shift."""
+@dataclass(frozen=True)
+class StaffingInputs:
+    """What staffing reads from the history besides the forecast: handling-time samples and the intent mix."""
+
+    samples: dict[tuple[str, str], list[float]]
+    mix: dict[tuple[str, str], Counter[str]]
+
+
+def load_inputs(*, session: Session, config: TriageConfig, start: datetime) -> StaffingInputs:
+    """Read the handling-time samples and intent mix of the `history_weeks` before `start`."""
     plan = config.planning
-    if report is None:
-        report = forecast(session=session, config=config, weeks=weeks, queue=queue, channel=channel, now=now,
-                          history_weeks=plan.history_weeks)
-    since = report.start - timedelta(weeks=plan.history_weeks)
-    table = handle_time_table(learn_handle_times(session=session, since=since, until=report.start,
-                                                 cap=parse_duration(plan.max_handle_gap)), config)
-    mix = _mix(session=session, since=since, until=report.start)
+    since = start - timedelta(weeks=plan.history_weeks)
+    return StaffingInputs(learn_handle_times(session=session, since=since, until=start,
+                                             cap=parse_duration(plan.max_handle_gap)),
+                          _mix(session=session, since=since, until=start))
+
+
+def plan_staffing(report: ForecastReport, inputs: StaffingInputs, *, config: TriageConfig) -> StaffingReport:
+    """Agents needed per hour for a forecast against agents on shift (no database)."""
+    plan = config.planning
+    table = handle_time_table(inputs.samples, config)
     series = []
     for s in report.series:
         volume = np.asarray(s.hourly)
-        handle = mean_handle_seconds(mix.get((s.queue, s.channel), Counter()), s.channel, table)
+        handle = mean_handle_seconds(inputs.mix.get((s.queue, s.channel), Counter()), s.channel, table)
         required = required_agents(s.channel, volume, handle, config)
         scheduled = scheduled_agents(config, s.queue, s.channel, report.start, len(volume))
         intervals = [StaffingInterval(start=report.start + i * HOUR, volume=round(float(v), 2),
@@ -242,3 +252,13 @@ def staffing(*, session: Session, config: TriageConfig, weeks: int = 1, queue: s
                           chat_answer_seconds=chat_target(config).total_seconds(),
                           email_window_hours=email_window(config) / HOUR, shrinkage=plan.shrinkage,
                           max_occupancy=plan.max_occupancy, handle_times=table, series=series)
+
+
+def staffing(*, session: Session, config: TriageConfig, weeks: int = 1, queue: str | None = None,
+             channel: str | None = None, now: datetime | None = None,
+             report: ForecastReport | None = None) -> StaffingReport:
+    """Agents needed per hour for the forecast volume (or a given forecast) against agents on shift."""
+    if report is None:  # no backtest: staffing uses the forecast only
+        report = forecast(session=session, config=config, weeks=weeks, queue=queue, channel=channel, now=now,
+                          history_weeks=config.planning.history_weeks, backtest_origins=0)
+    return plan_staffing(report, load_inputs(session=session, config=config, start=report.start), config=config)
