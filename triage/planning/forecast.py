@@ -131,7 +131,8 @@ class HourOfWeekPoisson:
 
     @staticmethod
     def _glm(design: np.ndarray, target: np.ndarray, weights: np.ndarray) -> tuple[Any, np.ndarray]:
-        import statsmodels.api as sm
+        from statsmodels.genmod.families import Poisson
+        from statsmodels.genmod.generalized_linear_model import GLM
         from threadpoolctl import threadpool_limits
 
         used = np.flatnonzero(design.any(axis=0))  # a column never set (no weekend seen yet) stays out
@@ -139,7 +140,7 @@ class HourOfWeekPoisson:
         # whole backtest 15 times slower than a single thread.
         with warnings.catch_warnings(), threadpool_limits(limits=1):
             warnings.simplefilter("ignore")  # non-integer pseudo-counts are intended; the fit is checked after
-            result = sm.GLM(target, design[:, used], family=sm.families.Poisson(), freq_weights=weights).fit(
+            result = GLM(target, design[:, used], family=Poisson(), freq_weights=weights).fit(
                 maxiter=100)
         return result, used
 
