@@ -51,10 +51,32 @@ function refresh() {
   }, Number(marked.dataset.refresh) * 1000);
 }
 
+// Keys for the frequent actions: j and k walk a queue's tickets (Enter opens one), Ctrl+Enter sends a reply.
+function shortcuts() {
+  document.addEventListener("keydown", function (event) {
+    const target = event.target;
+    if ((event.ctrlKey || event.metaKey) && event.key === "Enter" && target.tagName === "TEXTAREA" && target.form) {
+      event.preventDefault();
+      target.form.requestSubmit();
+      return;
+    }
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (target.closest && target.closest("input, textarea, select")) return;
+    if (event.key !== "j" && event.key !== "k") return;
+    const links = Array.from(document.querySelectorAll("table.queue tbody a"));
+    if (!links.length) return;
+    const at = links.indexOf(document.activeElement);
+    const next = at < 0 ? 0 : event.key === "j" ? Math.min(at + 1, links.length - 1) : Math.max(at - 1, 0);
+    links[next].focus();
+    event.preventDefault();
+  });
+}
+
 document.addEventListener("DOMContentLoaded", function () {
   tick();
   listen();
   refresh();
+  shortcuts();
   setInterval(tick, 30000);
   document.querySelectorAll("form[data-once]").forEach(function (form) {
     form.addEventListener("submit", function () {

@@ -71,8 +71,9 @@ def test_agent_edits_the_draft_of_the_oldest_ticket_and_sends_it(rt: Triage, bro
         rows = page.locator("table.queue tbody tr")
         assert rows.count() == 2
         _shot(page, "my-queue")
-        # The first row is the ticket whose SLA clock runs out first.
-        rows.first.get_by_role("link").click()
+        # The first row is the ticket whose SLA clock runs out first; the keyboard reaches it (j, then Enter).
+        page.keyboard.press("j")
+        page.keyboard.press("Enter")
         page.wait_for_url(f"{base}/tickets/{seeded.oldest}")
         assert "LH-104233" in page.locator(".conversation").inner_text()
         draft = page.get_by_label("Reply", exact=False).input_value()
@@ -114,7 +115,7 @@ def test_other_team_csrf_and_rate_limit_in_the_browser(rt: Triage, browser: obje
         page.goto(f"{base}/tickets/{seeded.oldest}")
         page.evaluate("document.querySelector('form.reply input[name=csrf]').remove()")
         with page.expect_response(f"{base}/tickets/{seeded.oldest}/reply") as posted:
-            page.get_by_role("button", name="Send reply").click()
+            page.get_by_label("Reply", exact=False).press("Control+Enter")  # the send shortcut
         assert posted.value.status == 403
         assert "security token" in page.get_by_role("alert").inner_text()
         _shot(page, "csrf-refused")
