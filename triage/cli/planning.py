@@ -92,12 +92,16 @@ def forecast_cmd(queue: Queue = None, channel: ChannelOpt = None, weeks: Weeks =
                  png: Png = None, now: Now = None) -> None:
     """Forecast new tickets per queue and channel by hour for 1-4 weeks, with its backtest against baselines."""
     from triage.planning.charts import forecast_png
-    from triage.planning.forecast import forecast
+    from triage.planning.forecast import forecast_history, load_history
 
     moment, channel = _now(now), _channel(channel)
-    report = _with_db(lambda session, config: forecast(session=session, config=config, weeks=weeks, queue=queue,
-                                                       channel=channel, now=moment,
-                                                       history_weeks=config.planning.history_weeks))
+    if not 1 <= weeks <= 4:
+        raise UserError(f"--weeks: {weeks} is not between 1 and 4")
+    # Read, then fit outside the transaction: SQLite's write lock is not held for seconds of fitting.
+    history, config = _with_db(lambda session, config: (
+        load_history(session=session, queue=queue, channel=channel, now=moment,
+                     history_weeks=config.planning.history_weeks), config))
+    report = forecast_history(history, config=config, weeks=weeks)
     if png is not None:
         _write_png(png, forecast_png(report))
     if as_json:
@@ -154,11 +158,21 @@ def staffing_cmd(queue: Queue = None, channel: ChannelOpt = None, weeks: Weeks =
                                                                        "under- or over-staffed.")] = False) -> None:
     """Agents needed per hour to meet the SLA for the forecast volume, against agents on shift: under/over."""
     from triage.planning.charts import staffing_png
-    from triage.planning.staffing import staffing
+    from triage.planning.forecast import forecast_history, load_history
+    from triage.planning.staffing import load_inputs, plan_staffing
 
     moment, channel, zone = _now(now), _channel(channel), _zone(tz)
-    report = _with_db(lambda session, config: staffing(session=session, config=config, weeks=weeks, queue=queue,
-                                                       channel=channel, now=moment))
+    if not 1 <= weeks <= 4:
+        raise UserError(f"--weeks: {weeks} is not between 1 and 4")
+
+    def read(session: Any, config: Any) -> tuple[Any, Any, Any]:
+        history = load_history(session=session, queue=queue, channel=channel, now=moment,
+                               history_weeks=config.planning.history_weeks)
+        return history, load_inputs(session=session, config=config, start=history.start), config
+
+    history, inputs, config = _with_db(read)  # then plan outside the transaction, as the forecast
+    report = plan_staffing(forecast_history(history, config=config, weeks=weeks, backtest_origins=0), inputs,
+                           config=config)
     if png is not None:
         _write_png(png, staffing_png(report))
     if as_json:
