@@ -605,7 +605,8 @@ CALLBACK: Lexicon = {
            "anrufen", "telefonisch (?:erreichbar|melden|kontaktieren)", "melden sie sich telefonisch"),
     "fr": ("appelez-moi", "appelez moi", "me rappeler", "rappelez-moi", "rappelez moi", "me telephoner",
            "m'appeler", "un appel", "rappel telephonique", "par telephone"),
-    "es": ("llam(?:e|a|en)me", "me (?:llame|llamen|llamais|llameis)", "llamarme", "devolver(?:me)? la llamada",
+    "es": ("llam(?:e|a|en)me", "me (?:llame|llamen|llamais|llameis)", "llamarme",
+           "me (?:puede|pueden|podeis|podrian|podria|podrias) llamar", "devolver(?:me)? la llamada",
            "una llamada", "por telefono", "contacten conmigo por telefono"),
 }
 # What a quantity counts when a customer orders or asks about several items: "20 units", "20 Stück".

@@ -30,6 +30,10 @@ def test_demo_on_an_empty_home(tmp_path: Path) -> None:
     rows = re.findall(r"^│ #(\d+) ", first.stdout, flags=re.MULTILINE)
     assert len(rows) >= 55
     assert re.search(r"processed \d+, failed 0", first.stdout)
+    # Each sample customer's draft is in the language they wrote in (issue 15): German, French, Spanish, English.
+    assert "Each customer answered in their language" in first.stdout
+    for language in ("de", "fr", "es", "en"):
+        assert re.search(rf"#\d+\s*│\s*{language}\s*│\s*{language}\s*│", first.stdout), language
     assert "Training baseline models" in first.stderr  # models were missing and got trained
     assert (tmp_path / "home" / "triage.toml").exists() and (tmp_path / "home" / "triage.db").exists()
     assert sorted(p.name for p in (tmp_path / "home" / "models").iterdir()) == ["intent", "sentiment", "urgency"]

@@ -31,7 +31,7 @@ def parse_sample(prefix: str) -> ParsedEmail:
 
 
 def test_all_samples_are_present() -> None:
-    assert len(SAMPLES) == 46
+    assert len(SAMPLES) == 47
 
 
 @pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.name[:2])

@@ -99,6 +99,7 @@ def demo(as_json: Annotated[bool, typer.Option("--json", help="Print the tickets
         return
     out.print(ticket_table(rows, title=f"Triage demo: {len(rows)} tickets"))
     _demo_suggestion(rt, rows, kb)
+    _demo_languages(rt, rows)
     _demo_waiting(rt)
     failed = sum(1 for o in outcomes if o.status == "failed")
     out.print(f"Ingested {report.accepted} new message(s) ({report.duplicates} already known, "
@@ -118,6 +119,38 @@ def _demo_waiting(rt: Any) -> None:
     if waiting and not any(on_shift(a.timezone, a.working_hours, now) for a in rt.config.agents):
         out.print(f"\n{waiting} ticket(s) wait for an agent: nobody is on shift right now (working hours in "
                   "triage.toml). `triage serve` assigns them when a shift begins.")
+
+
+def _demo_languages(rt: Any, rows: list[Any]) -> None:
+    """Each sample customer's latest ticket with the language they wrote in and the one their draft is in."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from models.language import detect_language
+    from triage.knowledge.drafts import draft_language
+    from triage.knowledge.index import knowledge_index
+    from triage.knowledge.service import suggest
+
+    latest: dict[str, Any] = {}
+    for row in rows:
+        latest[row.customer] = row  # rows are in id order: the last one wins
+    if not latest:
+        return
+    index = knowledge_index(rt.settings)
+    table = Table(title="Each customer answered in their language (the draft of their latest ticket)")
+    for column in ("customer", "ticket", "wrote in", "draft in", "draft opens with"):
+        table.add_column(column, overflow="fold")
+    for customer, row in sorted(latest.items(), key=lambda item: item[1].id):
+        with rt.db.transaction() as session:
+            draft = suggest(row.id, session=session, index=index, config=rt.config).draft
+        guess = detect_language(draft)
+        wrote = row.language or "-"
+        drafted = guess.code if guess else "-"
+        if row.language and draft_language(row.language) != row.language:
+            drafted += f" (no {row.language} templates)"
+        opening = " ".join(draft.split("\n\n")[1:2])[:90]
+        table.add_row(escape(customer), f"#{row.id}", wrote, drafted, escape(opening))
+    out.print(table)
 
 
 def _demo_suggestion(rt: Any, rows: list[Any], kb: Any) -> None:

@@ -22,13 +22,13 @@ from triage.knowledge.prose import reply_sentences, select_sentences
 NEGATIVE = {"negative", "angry", "very_negative"}
 PRESSING = {"high", "critical", "urgent"}
 LANGUAGES = tuple(TEXT)
-CHAT_ARTICLE_CHARS = 260  # a chat answer is read on a phone: one or two short sentences of the article
+CHAT_ARTICLE_CHARS = 320  # a chat answer is read on a phone: two or three short sentences of the article
 BULK = 10  # from this many items on, consumer prices and delivery terms do not apply: the answer is a quote
 
 
 @dataclass
 class DraftInput:
-    """Everything the template needs; snippets are (title, Markdown text) pairs, best first.
+    """Everything the template needs; snippets are (title, Markdown text) pairs of one article, in its order.
 
     `confident` says the intent is one the model is sure of (or an agent set); `safety` holds the knowledge
     base's safety instruction in the draft's language, used when `requests.hazard` is set.
@@ -50,6 +50,7 @@ class DraftInput:
     requests: Requests = field(default_factory=Requests)
     phone: str | None = None
     safety: list[str] = field(default_factory=list)
+    focus: int = 0  # which snippet the search ranked first; the others are its article's other sections
 
 
 def draft_language(language: str | None) -> str:
@@ -95,16 +96,17 @@ def _request_sentences(d: DraftInput, text: dict[str, str]) -> list[str]:
 
 
 def _article(d: DraftInput, lang: str, *, limit: int) -> list[str]:
-    """The best snippet whole when it fits; further snippets of its article fill the remaining room."""
-    first = reply_sentences(d.snippets[0][1], lang)
-    chosen = select_sentences(first, d.query, limit=limit)
-    for _title, body in d.snippets[1:]:
-        room = limit - len(chosen)
-        if room <= 0:
-            break
-        more = [s for s in reply_sentences(body, lang) if s not in chosen]
-        chosen += select_sentences(more, d.query, limit=room)
-    return chosen
+    """The sentences of the article that answer the query best, in the article's order; the section the search
+    ranked first (`focus`) is preferred, the others complete it (a timeline, a condition, the next step)."""
+    sentences: list[str] = []
+    bonus: list[float] = []
+    for i, (_title, body) in enumerate(d.snippets):
+        for n, sentence in enumerate(reply_sentences(body, lang)):
+            if sentence not in sentences:
+                sentences.append(sentence)
+                # The ranked section first, its opening most; an article's introduction is rarely the answer.
+                bonus.append((1.5 + (0.5 if n == 0 else 0.0)) if i == d.focus else 0.0)
+    return select_sentences(sentences, d.query, limit=limit, bonus=bonus)
 
 
 def compose(d: DraftInput, *, max_sentences: int = 5) -> str:
@@ -113,8 +115,10 @@ def compose(d: DraftInput, *, max_sentences: int = 5) -> str:
     text = TEXT[lang]
     chat = d.channel == "chat"
     hazard = bool(d.requests.hazard)
-    out_of_scope = d.confident and d.intent == OUT_OF_SCOPE and not hazard
-    answer = d.confident and not out_of_scope  # a draft built on the intent
+    asks = bool(d.requests.callback or d.requests.quantities)  # a date alone is also in an invitation
+    # A message that asks for something concrete is never told it reached us by mistake: a holding reply instead.
+    out_of_scope = d.confident and d.intent == OUT_OF_SCOPE and not hazard and not asks
+    answer = d.confident and d.intent != OUT_OF_SCOPE  # a draft built on the intent
     intent = d.intent if answer and d.intent in ACK[lang] else ""
     product_slot = "product_question" if intent == "product_question" else "product"
     number = d.order_number
@@ -147,14 +151,14 @@ def compose(d: DraftInput, *, max_sentences: int = 5) -> str:
     elif not answer:
         body = [text["chat_holding" if chat else "holding"]]
     elif d.snippets and not hazard and not is_bulk(d.requests):
-        sentences = _article(d, lang, limit=2 if chat else max_sentences)
+        sentences = _article(d, lang, limit=3 if chat else max_sentences)
         if chat:
             kept: list[str] = []
             for sentence in sentences:
                 if len(" ".join([*kept, sentence])) <= CHAT_ARTICLE_CHARS:
                     kept.append(sentence)
             sentences = kept
-        body = sentences if chat else [*sentences, text["more"].format(title=d.snippets[0][0])]
+        body = sentences if chat else [*sentences, text["more"].format(title=d.snippets[d.focus][0])]
     elif not asked and not hazard:
         body = [text["nothing"]]
 

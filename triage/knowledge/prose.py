@@ -126,7 +126,10 @@ def to_sentences(markdown: str, language: str = "en") -> list[str]:
 
 # Sentences that talk about the help page itself read oddly in a letter ("This article explains ...").
 _SELF_REFERENCE = re.compile(r"\b(?:this (?:article|guide|page)|see also|read more|dieser artikel|diesem artikel|"
-                             r"siehe auch|cet article|voir aussi)\b", re.I)
+                             r"siehe auch|cet article|voir aussi|este art[ií]culo|v[eé]ase tambi[eé]n|"
+                             r"(?:listed|shown|described|mentioned) (?:above|below)|siehe oben|(?:wie )?oben "
+                             r"(?:genannt|beschrieben)|ci-dessus|ci-dessous|m[aá]s (?:arriba|abajo))\b", re.I)
+_FIGURE = re.compile(r"\d")
 
 
 def reply_sentences(markdown: str, language: str = "en") -> list[str]:
@@ -134,16 +137,22 @@ def reply_sentences(markdown: str, language: str = "en") -> list[str]:
     return [s for s in to_sentences(markdown, language) if not _SELF_REFERENCE.search(s)]
 
 
-def select_sentences(sentences: list[str], query: str, limit: int = 5) -> list[str]:
-    """Keep the sentences that matter most for the query, in their original order (steps stay in sequence)."""
+def select_sentences(sentences: list[str], query: str, limit: int = 5, bonus: list[float] | None = None) -> list[str]:
+    """Keep the sentences that matter most for the query, in their original order (steps stay in sequence).
+
+    A sentence scores the query words it shares, plus `bonus` (the caller's preference, e.g. the section the
+    search ranked first), plus a little for a figure (times, amounts and limits are what customers ask for).
+    """
     if len(sentences) <= limit:
         return sentences
     wanted = set(tokenize(query))
     scored = []
     for i, s in enumerate(sentences):
         overlap = len(wanted & set(tokenize(s)))
-        # Steps belong together and the opening sentence usually carries the answer.
-        bonus = 0.5 if s.startswith(_STEP_WORDS["en"][0]) else 0.0
-        scored.append((overlap + bonus + (0.75 if i == 0 else 0.0), -i, i))
+        # Steps belong together.
+        extra = (0.5 if s.startswith(_STEP_WORDS["en"][0]) else 0.0) + (0.5 if _FIGURE.search(s) else 0.0)
+        extra += bonus[i] if bonus else 0.0
+        # Without the caller's preference, the opening sentence usually carries the answer.
+        scored.append((overlap + extra + (0.75 if i == 0 and bonus is None else 0.0), -i, i))
     keep = sorted(i for *_, i in sorted(scored, reverse=True)[:limit])
     return [sentences[i] for i in keep]

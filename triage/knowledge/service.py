@@ -363,6 +363,7 @@ def suggest(ticket_id: int, *, session: Session, index: KnowledgeIndex, config: 
 
     vector = index.encode([query])[0] if query else None
     chosen: list[tuple[str, str]] = []
+    focus = 0
     if not index.records:
         notes.append("The knowledge base is empty: import articles with `triage kb import PATH`; "
                      "the draft has no article content.")
@@ -396,10 +397,12 @@ def suggest(ticket_id: int, *, session: Session, index: KnowledgeIndex, config: 
         if hits and hits[0][1].language == language and not answering and confident and ticket.intent != OUT_OF_SCOPE:
             notes.append(f"No article found answers {ticket.intent}; the draft has no article content.")
         if answering:
+            # The whole article, in order, with the section the search ranked first as the focus: another
+            # section usually completes the answer (the timeline beside the steps, a condition, the next step).
             best = answering[0]
-            chosen = [(best.title, best.text)]
-            # Another section of the same article usually completes the answer (steps, conditions, times).
-            chosen += [(r.title, r.text) for r in answering[1:] if r.article_id == best.article_id][:1]
+            sections = sorted((r for r in index.records if r.article_id == best.article_id), key=lambda r: r.chunk_id)
+            chosen = [(r.title, r.text) for r in sections]
+            focus = next(i for i, r in enumerate(sections) if r.chunk_id == best.chunk_id)
     if vector is not None:
         index.refresh_replies(session)
         for sim, reply in index.search_replies(vector, k=2, intent=ticket.intent, exclude_ticket=ticket.id):
@@ -414,7 +417,8 @@ def suggest(ticket_id: int, *, session: Session, index: KnowledgeIndex, config: 
         language=language, customer_name=customer.name, intent=ticket.intent, sentiment=ticket.sentiment,
         urgency=ticket.urgency, order_number=order, product=product[1] if product else None, query=query,
         snippets=chosen, agent_name=ticket.assignee.name if ticket.assignee else None, company=config.company,
-        channel=ticket.channel, confident=confident, requests=requests, phone=phone, safety=safety_sentences))
+        channel=ticket.channel, confident=confident, requests=requests, phone=phone, safety=safety_sentences,
+        focus=focus), max_sentences=6)
     row = Suggestion(ticket_id=ticket.id, intent=ticket.intent, language=language, draft=draft,
                      snippets=[s.model_dump() for s in snippets])
     session.add(row)
