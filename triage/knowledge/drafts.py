@@ -12,6 +12,7 @@ worse than none. The words live in `triage.knowledge.draft_texts` (English, Germ
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from models.signals import Requests
@@ -23,6 +24,10 @@ NEGATIVE = {"negative", "angry", "very_negative"}
 PRESSING = {"high", "critical", "urgent"}
 LANGUAGES = tuple(TEXT)
 CHAT_ARTICLE_CHARS = 320  # a chat answer is read on a phone: two or three short sentences of the article
+_GERMAN_NOUNS = frozenset({"montag", "dienstag", "mittwoch", "donnerstag", "freitag", "samstag", "sonntag", "ende",
+                           "woche", "wochenende", "januar", "februar", "märz", "april", "mai", "juni", "juli",
+                           "august", "september", "oktober", "november", "dezember", "mittag", "abend"})
+CHAT_CHARS = 480  # what a chat draft aims to stay under, all sentences included
 BULK = 10  # from this many items on, consumer prices and delivery terms do not apply: the answer is a quote
 
 
@@ -76,11 +81,12 @@ def _capital(sentence: str) -> str:
 
 
 def _said(words: str, language: str) -> str:
-    """The customer's words for a sentence of ours: shouting ("TOMORROW") lowered, German nouns kept."""
-    if not words.isupper():
-        return words
-    lowered = words.lower()
-    return _capital(lowered) if language == "de" and lowered[:1].isalpha() and " " not in lowered else lowered
+    """The customer's words for a sentence of ours: shouting ("by TOMORROW") lowered, German nouns capitalised."""
+    def lower(m: re.Match[str]) -> str:
+        word = m.group(0).lower()
+        return _capital(word) if language == "de" and word in _GERMAN_NOUNS else word
+
+    return re.sub(r"\b[^\W\d_]{2,}\b", lambda m: lower(m) if m.group(0).isupper() else m.group(0), words)
 
 
 def _request_sentences(d: DraftInput, text: dict[str, str]) -> list[str]:
@@ -153,9 +159,11 @@ def compose(d: DraftInput, *, max_sentences: int = 5) -> str:
     elif d.snippets and not hazard and not is_bulk(d.requests):
         sentences = _article(d, lang, limit=3 if chat else max_sentences)
         if chat:
+            rest = len(" ".join([greeting, *safety, ack, *feeling, *asked, text["chat_next"]]))
+            room = min(CHAT_ARTICLE_CHARS, CHAT_CHARS - rest)
             kept: list[str] = []
             for sentence in sentences:
-                if len(" ".join([*kept, sentence])) <= CHAT_ARTICLE_CHARS:
+                if len(" ".join([*kept, sentence])) <= room:
                     kept.append(sentence)
             sentences = kept
         body = sentences if chat else [*sentences, text["more"].format(title=d.snippets[d.focus][0])]
