@@ -594,16 +594,16 @@ class Worker:
                     coming = ahead.submit(self._take, self._size(limit, taken), batch.last_id, True)
                 try:
                     done = self._finish(batch)
+                    outcomes.extend(done)
+                    if on_outcome is not None:
+                        for outcome in done:
+                            on_outcome(outcome)
                 except BaseException:
                     if coming is not None:  # let go of the look-ahead's rows too (their attempts stay counted)
                         waiting = coming.result()
                         if waiting is not None:
                             waiting.stack.close()
                     raise
-                outcomes.extend(done)
-                if on_outcome is not None:
-                    for outcome in done:
-                        on_outcome(outcome)
         return outcomes
 
     def _size(self, limit: int | None, done: int = 0) -> int:
