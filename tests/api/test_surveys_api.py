@@ -15,8 +15,9 @@ from api.app import create_app
 from triage.config import Settings
 from triage.conversations.tables import Customer, CustomerIdentity, Message, Ticket
 from triage.db import utcnow
+from triage.flows.surveys import send_invitations
 from triage.runtime import Triage
-from triage.surveys.service import make_token, send_invitations
+from triage.surveys.service import make_token
 from triage.surveys.tables import SurveyInvitation, SurveyOptOut
 
 KeyMaker = Callable[..., str]

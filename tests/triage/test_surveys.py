@@ -15,8 +15,9 @@ from triage.config import Settings, TriageConfig, load_config
 from triage.conversations.tables import Customer, CustomerIdentity, Message, Ticket
 from triage.db import Database
 from triage.errors import Conflict, InvalidInput
+from triage.flows.surveys import send_invitations
 from triage.outbox.tables import OutboxItem
-from triage.surveys.service import csat_report, make_token, opt_out, respond, send_invitations
+from triage.surveys.service import csat_report, make_token, opt_out, respond
 from triage.surveys.tables import SurveyInvitation
 
 SECRET = "test-secret"

@@ -265,7 +265,7 @@ surveys_app = typer.Typer(help="Customer satisfaction surveys: invite after solv
 @surveys_app.command("send")
 def surveys_send(as_json: Json = False, now: Now = None) -> None:
     """Invite the customers of recently solved tickets to rate them (once per ticket; never automatic senders)."""
-    from triage.surveys.service import send_invitations
+    from triage.flows.surveys import send_invitations
 
     moment = _now(now)
     secret = _common.settings().secret_key

@@ -74,7 +74,7 @@ def skip_reason(ticket: Ticket, *, session: Session, config: TriageConfig, now: 
     if not kinds or all(k is not None for k in kinds):
         return "automatic sender"  # bounces, auto-replies, complaints: nobody to ask
     if ticket.channel == "email":
-        identity = _email_identity(ticket, session=session)
+        identity = email_identity(ticket, session=session)
         if identity is None:
             return "no email address"
         if identity.bouncing_since is not None:
@@ -87,18 +87,16 @@ def skip_reason(ticket: Ticket, *, session: Session, config: TriageConfig, now: 
     return None
 
 
-def _email_identity(ticket: Ticket, *, session: Session) -> CustomerIdentity | None:
+def email_identity(ticket: Ticket, *, session: Session) -> CustomerIdentity | None:
+    """The customer's first email address, where an emailed invitation goes."""
     return session.scalar(select(CustomerIdentity).where(CustomerIdentity.customer_id == ticket.customer_id,
                                                          CustomerIdentity.kind == "email")
                           .order_by(CustomerIdentity.id).limit(1))
 
 
-def invite(ticket: Ticket, *, session: Session, config: TriageConfig, secret: str,
-           now: datetime | None = None) -> SurveyInvitation | str:
-    """Invite the ticket's customer to rate it: the invitation (its mail queued in the outbox for email; a chat
-    shows the prompt from the invitation), or the reason there is none."""
-    from triage.flows.mail import queue_outgoing, sender_address
-
+def create_invitation(ticket: Ticket, *, session: Session, config: TriageConfig,
+                      now: datetime | None = None) -> SurveyInvitation | str:
+    """The ticket's invitation (flushed; sending it is `triage.flows.surveys`), or the reason there is none."""
     now = now or utcnow()
     reason = skip_reason(ticket, session=session, config=config, now=now)
     if reason is not None:
@@ -109,37 +107,18 @@ def invite(ticket: Ticket, *, session: Session, config: TriageConfig, secret: st
                                   expires_at=now + parse_duration(config.surveys.expire_after))
     session.add(invitation)
     session.flush()
-    if ticket.channel == "email":
-        identity = _email_identity(ticket, session=session)
-        sender = sender_address(config, kind="notification", team=ticket.queue)
-        if identity is None or sender is None:
-            session.delete(invitation)
-            session.flush()
-            return "no mailbox to send from" if sender is None else "no email address"
-        link = f"{config.surveys.public_url}/survey/{make_token(invitation, secret)}"
-        fields = {"ticket_id": ticket.id, "customer_name": ticket.customer.name or "there", "link": link,
-                  "opt_out_link": f"{link}/opt-out", "company": config.company}
-        queue_outgoing("notification", config=config, session=session, ticket_id=ticket.id, sender=sender,
-                       sender_name=f"{config.company} support", to=identity.value,
-                       subject=config.surveys.subject.format_map(fields), body=config.surveys.body.format_map(fields))
-    record("survey.invited", session=session, ticket_id=ticket.id, actor="surveys", invitation_id=invitation.id)
     return invitation
 
 
-def send_invitations(*, session: Session, config: TriageConfig, secret: str, now: datetime | None = None,
-                     limit: int = 1000) -> dict[str, int]:
-    """Invite for every ticket solved within `solved_within` that has no invitation yet; counts per outcome."""
-    now = now or utcnow()
+def solved_without_invitation(*, session: Session, config: TriageConfig, now: datetime,
+                              limit: int = 1000) -> list[Ticket]:
+    """Tickets solved within `solved_within` before `now` that have no invitation yet, oldest first."""
     since = now - parse_duration(config.surveys.solved_within)
     invited = select(SurveyInvitation.ticket_id)
-    tickets = session.scalars(select(Ticket).where(Ticket.status.in_(("solved", "closed")), Ticket.solved_at >= since,
-                                                   Ticket.solved_at <= now, Ticket.id.not_in(invited))
-                              .order_by(Ticket.solved_at, Ticket.id).limit(limit))
-    outcomes: dict[str, int] = defaultdict(int)
-    for ticket in list(tickets):
-        result = invite(ticket, session=session, config=config, secret=secret, now=now)
-        outcomes["invited" if isinstance(result, SurveyInvitation) else result] += 1
-    return dict(outcomes)
+    return list(session.scalars(select(Ticket).where(Ticket.status.in_(("solved", "closed")),
+                                                     Ticket.solved_at >= since, Ticket.solved_at <= now,
+                                                     Ticket.id.not_in(invited))
+                                .order_by(Ticket.solved_at, Ticket.id).limit(limit)))
 
 
 def invitation_for(token: str, *, session: Session, secret: str) -> SurveyInvitation:
