@@ -29,6 +29,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from statsmodels.genmod.families import Poisson
+from statsmodels.genmod.generalized_linear_model import GLM
+from threadpoolctl import threadpool_limits
 
 from triage.config import TriageConfig
 from triage.conversations.tables import Ticket
@@ -36,6 +39,8 @@ from triage.db import utcnow
 from triage.errors import InvalidInput
 from triage.planning.schemas import DayTotal, ForecastReport, MethodError, SeriesForecast
 
+# statsmodels is imported with the module, not on the first forecast: the import takes seconds (pandas), and a
+# request paying it on a loaded machine ran past a client's 10 s timeout. The API imports this module at start-up.
 HOURS_PER_WEEK = 168
 HOUR = timedelta(hours=1)
 NO_QUEUE = "(none)"
@@ -131,10 +136,6 @@ class HourOfWeekPoisson:
 
     @staticmethod
     def _glm(design: np.ndarray, target: np.ndarray, weights: np.ndarray) -> tuple[Any, np.ndarray]:
-        from statsmodels.genmod.families import Poisson
-        from statsmodels.genmod.generalized_linear_model import GLM
-        from threadpoolctl import threadpool_limits
-
         used = np.flatnonzero(design.any(axis=0))  # a column never set (no weekend seen yet) stays out
         # One BLAS thread: the matrices are small, and on a shared 2-core machine threaded least squares ran the
         # whole backtest 15 times slower than a single thread.
