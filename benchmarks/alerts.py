@@ -160,7 +160,7 @@ def run() -> list[Row]:
             now = watched + timedelta(hours=hour)
             with rt.db.transaction() as session:
                 report = check_alerts(session=session, config=config, now=now,
-                                      encode=encode if hour % 3 == 0 else None, send=False)
+                                      encode=encode if hour % 3 == 0 else None)
             passes += 1
             for alert in (a for a in report.alerts if a.new):
                 if alert.kind == "topic":

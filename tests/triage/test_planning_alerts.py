@@ -16,8 +16,9 @@ from sqlalchemy import func, insert, select
 from triage.config import Settings, TriageConfig, load_config
 from triage.conversations.tables import Customer, Message, Ticket
 from triage.db import Database
+from triage.flows.alerts import run_alerts
 from triage.outbox.tables import OutboxItem
-from triage.planning.alerts import check_alerts, find_topics, list_alerts, rise_p_value, score_rises
+from triage.planning.alerts import find_topics, list_alerts, rise_p_value, score_rises
 from triage.planning.tables import AlertEpisode
 
 START = datetime(2026, 10, 5, tzinfo=UTC)
@@ -105,7 +106,7 @@ def test_weekly_seasonality_alone_never_fires(db: Database) -> None:
     last_week = START + timedelta(weeks=4)
     with db.transaction() as session:
         fired = [a for hour in range(0, 168, 5)
-                 for a in check_alerts(session=session, config=conf, now=last_week + timedelta(hours=hour)).alerts]
+                 for a in run_alerts(session=session, config=conf, now=last_week + timedelta(hours=hour)).alerts]
     assert fired == []
     assert outbox(db) == {}
 
@@ -116,9 +117,9 @@ def test_a_spike_alerts_once_per_episode_and_closes(db: Database) -> None:
     monday_noon = START + timedelta(weeks=4, hours=12)
     add_spike(db, customer, monday_noon - timedelta(hours=3), 25)  # refunds, never seen before, 25 in 3 hours
     with db.transaction() as session:
-        first = check_alerts(session=session, config=conf, now=monday_noon)
+        first = run_alerts(session=session, config=conf, now=monday_noon)
     with db.transaction() as session:
-        again = check_alerts(session=session, config=conf, now=monday_noon + timedelta(minutes=30))
+        again = run_alerts(session=session, config=conf, now=monday_noon + timedelta(minutes=30))
     # Refund requests were never seen in these hours (a baseline of zeros) and their queue, billing, rises too.
     assert [(a.kind, a.key, a.new) for a in first.alerts] == [("intent", "refund_request", True),
                                                               ("queue", "billing", True)]
@@ -131,11 +132,11 @@ def test_a_spike_alerts_once_per_episode_and_closes(db: Database) -> None:
     assert outbox(db) == {"notification": 2 + sum(lead is not None for lead in leads), "webhook": 2}
     # Hours later the count is back to its baseline: the episode closes; a new spike is a new episode.
     with db.transaction() as session:
-        check_alerts(session=session, config=conf, now=monday_noon + timedelta(hours=6))
+        run_alerts(session=session, config=conf, now=monday_noon + timedelta(hours=6))
         assert list_alerts(session=session) == []
     add_spike(db, customer, monday_noon + timedelta(hours=21), 25)
     with db.transaction() as session:
-        later = check_alerts(session=session, config=conf, now=monday_noon + timedelta(hours=24))
+        later = run_alerts(session=session, config=conf, now=monday_noon + timedelta(hours=24))
         episodes = session.scalar(select(func.count()).select_from(AlertEpisode))
     assert [(a.kind, a.key, a.new) for a in later.alerts] == [("intent", "refund_request", True),
                                                               ("queue", "billing", True)]
@@ -148,7 +149,7 @@ def test_a_rise_of_a_known_intent_is_named(db: Database) -> None:
     tuesday_night = START + timedelta(weeks=4, days=1, hours=23)  # quiet hours: usually about one ticket
     add_spike(db, customer, tuesday_night - timedelta(hours=3), 12, intent="order_status", queue="customer-care")
     with db.transaction() as session:
-        report = check_alerts(session=session, config=conf, now=tuesday_night, send=False)
+        report = run_alerts(session=session, config=conf, now=tuesday_night, send=False)
     assert ("intent", "order_status") in {(a.kind, a.key) for a in report.alerts}
     assert outbox(db) == {}  # send=False: recorded, not notified
 
@@ -203,8 +204,8 @@ def test_new_topics_alert_once(db: Database) -> None:
             session.add(Message(ticket_id=ticket.id, direction="in", author_kind="customer", dedup_key=f"m{n}",
                                 text=text, sent_at=now - timedelta(hours=5 - n % 3)))
     with db.transaction() as session:
-        first = check_alerts(session=session, config=conf, now=now, encode=stand_in_encode)
-        second = check_alerts(session=session, config=conf, now=now + timedelta(hours=1), encode=stand_in_encode)
+        first = run_alerts(session=session, config=conf, now=now, encode=stand_in_encode)
+        second = run_alerts(session=session, config=conf, now=now + timedelta(hours=1), encode=stand_in_encode)
     topics = [a for a in first.alerts if a.kind == "topic"]
     assert len(topics) == 1 and topics[0].new and "voucher" in topics[0].terms
     assert topics[0].observed == len(VOUCHER)

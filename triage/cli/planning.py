@@ -216,7 +216,8 @@ def alerts_cmd(as_json: Json = False, now: Now = None,
                                                                     "nothing.")] = False) -> None:
     """Detect emerging issues: intents and queues above their seasonal baseline, and new topics; each episode
     is notified once."""
-    from triage.planning.alerts import check_alerts, list_alerts
+    from triage.flows.alerts import run_alerts
+    from triage.planning.alerts import list_alerts
     from triage.planning.schemas import AlertsReport
 
     moment = _now(now)
@@ -234,10 +235,10 @@ def alerts_cmd(as_json: Json = False, now: Now = None,
             return AlertsReport(at=moment or utcnow(), window=config.planning.alert_window, tested=0,
                                 topics_checked=False, alerts=list_alerts(session=session))
         try:
-            return check_alerts(session=session, config=config, now=moment, encode=encode, send=send)
+            return run_alerts(session=session, config=config, now=moment, encode=encode, send=send)
         except FileNotFoundError as exc:  # no encoder on disk: the counts still work
             err.print(f"[yellow]new topics skipped:[/yellow] {escape(str(exc))}")
-            return check_alerts(session=session, config=config, now=moment, encode=None, send=send)
+            return run_alerts(session=session, config=config, now=moment, encode=None, send=send)
 
     report = _with_db(work)
     if as_json:

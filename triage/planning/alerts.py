@@ -15,8 +15,8 @@ scope are embedded and clustered with DBSCAN (scikit-learn, cosine distance); a 
 `topic_min_size` is a topic, named by its most distinctive words (class-based TF-IDF against the other
 unsure messages) and its messages nearest the centroid.
 
-**Episodes.** An alert opens an episode (`AlertEpisode`) and notifies once, through the channels SLA
-escalations use: mail to `alert_notify` and the lead of the team concerned, and a webhook to
+**Episodes.** An alert opens an episode (`AlertEpisode`); `triage.flows.alerts` notifies it once, through the
+channels SLA escalations use: mail to `alert_notify` and the lead of the team concerned, and a webhook to
 `alert_webhook_url`, both through the outbox. While the episode is open later passes only update it; it
 closes when the window's count falls to its baseline (a topic: when no cluster matches it in a pass).
 """
@@ -224,46 +224,11 @@ def _claim(session: Session, *, kind: str, key: str, now: datetime, observed: in
     return episode
 
 
-def _describe(episode: AlertEpisode) -> tuple[str, str]:
-    """Subject and body of the notification."""
-    if episode.kind == "topic":
-        examples = "\n".join(f"  - {e}" for e in episode.details.get("examples", []))
-        return (f"[Emerging topic] {episode.key} ({episode.observed} messages)",
-                f"{episode.observed} recent messages the classifier was unsure of share a topic: {episode.key}.\n"
-                f"Examples:\n{examples}\n")
-    what = f"{episode.kind} {episode.key}"
-    return (f"[Emerging issue] {what}: {episode.observed} tickets, about {episode.expected:g} expected",
-            f"{episode.observed} new tickets for {what} in the last {episode.details.get('window', '?')}, against "
-            f"{episode.expected:g} in the same hours of recent weeks (p = {episode.p_value:.2g}).\n")
-
-
-def notify(episode: AlertEpisode, *, config: TriageConfig, session: Session) -> int:
-    """Queue the episode's mail and webhook in the outbox; how many were queued."""
-    from triage.flows.mail import queue_outgoing, sender_address
-    from triage.outbox.service import queue_webhook
-
-    plan = config.planning
-    team = {"queue": episode.key, "intent": config.team_for_intent(episode.key)}.get(episode.kind)
-    lead = (config.team(team).lead if team and config.team(team) else None)  # type: ignore[union-attr]
-    recipients = list(dict.fromkeys([*plan.alert_notify, *([lead.lower()] if lead else [])]))
-    subject, body = _describe(episode)
-    queued = 0
-    sender = sender_address(config, kind="notification")
-    if recipients and sender is not None:
-        for address in recipients:
-            queue_outgoing("notification", config=config, session=session, ticket_id=None, sender=sender,
-                           sender_name=f"{config.company} alerts", to=address, subject=subject, body=body)
-            queued += 1
-    if plan.alert_webhook_url:
-        queue_webhook(plan.alert_webhook_url, {"event": "alert.opened", "kind": episode.kind, "key": episode.key,
-                                               "observed": episode.observed, "expected": episode.expected,
-                                               "p_value": episode.p_value, "opened_at": episode.opened_at.isoformat(),
-                                               "details": episode.details},
-                      session=session, ticket_id=None, kind="alert.opened")
-        queued += 1
+def _opened(episode: AlertEpisode, *, session: Session, on_open: Callable[[AlertEpisode], object] | None) -> None:
     record("alert.opened", session=session, actor="alerts", episode_id=episode.id, alert_kind=episode.kind,
-           key=episode.key, notified=queued)
-    return queued
+           key=episode.key)
+    if on_open is not None:
+        on_open(episode)
 
 
 def _out(e: AlertEpisode, *, new: bool) -> AlertOut:
@@ -273,9 +238,10 @@ def _out(e: AlertEpisode, *, new: bool) -> AlertOut:
 
 
 def check_alerts(*, session: Session, config: TriageConfig, now: datetime | None = None,
-                 encode: Encode | None = None, send: bool = True) -> AlertsReport:
-    """One detection pass: test every intent and queue, group new topics (when `encode` is given), open and
-    notify new episodes once, update or close the open ones. Flushes; the caller commits."""
+                 encode: Encode | None = None, on_open: Callable[[AlertEpisode], object] | None = None) -> AlertsReport:
+    """One detection pass: test every intent and queue, group new topics (when `encode` is given), open new
+    episodes (calling `on_open` for each: the flow notifies), update or close the open ones. Flushes; the caller
+    commits."""
     plan = config.planning
     now = now or utcnow()
     window = parse_duration(plan.alert_window)
@@ -292,8 +258,7 @@ def check_alerts(*, session: Session, config: TriageConfig, now: datetime | None
             episode = _claim(session, kind=rise.kind, key=rise.key, now=now, observed=rise.observed,
                              expected=rise.expected, p_value=rise.p_value, details={"window": plan.alert_window})
             if episode is not None:
-                if send:
-                    notify(episode, config=config, session=session)
+                _opened(episode, session=session, on_open=on_open)
                 alerts.append(_out(episode, new=True))
         elif open_episode is not None and rise.observed <= rise.expected:
             open_episode.open_key, open_episode.closed_at = None, now
@@ -321,8 +286,7 @@ def check_alerts(*, session: Session, config: TriageConfig, now: datetime | None
             episode = _claim(session, kind="topic", key=topic.key, now=now, observed=topic.size, expected=0.0,
                              p_value=None, details=details)
             if episode is not None:
-                if send:
-                    notify(episode, config=config, session=session)
+                _opened(episode, session=session, on_open=on_open)
                 alerts.append(_out(episode, new=True))
         for (kind, _key), e in episodes.items():
             if kind == "topic" and e.id not in seen:
