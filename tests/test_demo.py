@@ -34,6 +34,7 @@ def test_demo_on_an_empty_home(tmp_path: Path) -> None:
     assert "Each customer answered in their language" in first.stdout
     for language in ("de", "fr", "es", "en"):
         assert re.search(rf"#\d+\s*│\s*{language}\s*│\s*{language}\s*│", first.stdout), language
+    assert "Desk sign-ins for this demo" in first.stdout and "demo-supervisor" in first.stdout
     assert "Training baseline models" in first.stderr  # models were missing and got trained
     assert (tmp_path / "home" / "triage.toml").exists() and (tmp_path / "home" / "triage.db").exists()
     assert sorted(p.name for p in (tmp_path / "home" / "models").iterdir()) == ["intent", "sentiment", "urgency"]

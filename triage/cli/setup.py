@@ -101,10 +101,32 @@ def demo(as_json: Annotated[bool, typer.Option("--json", help="Print the tickets
     _demo_suggestion(rt, rows, kb)
     _demo_languages(rt, rows)
     _demo_waiting(rt)
+    _demo_desk(rt)
     failed = sum(1 for o in outcomes if o.status == "failed")
     out.print(f"Ingested {report.accepted} new message(s) ({report.duplicates} already known, "
               f"{len(report.rejected)} rejected), processed {len(outcomes) - failed}, failed {failed}, "
               f"in {elapsed:.1f}s. Try `triage tickets show {rows[0].id if rows else 1}` or `triage serve`.")
+
+
+def _demo_desk(rt: Any) -> None:
+    """Sign-ins for the web desk: each team lead as an agent and a supervisor, with fresh passwords each run."""
+    from rich.table import Table
+
+    from triage.users.auth import demo_logins
+
+    if rt.settings.environment == "production":
+        return
+    with rt.db.transaction() as session:
+        logins = demo_logins(rt.config, session=session, environment=rt.settings.environment)
+    if not logins:
+        return
+    table = Table(title="Desk sign-ins for this demo (`triage serve`, then open http://127.0.0.1:8000/)")
+    for column in ("name", "password", "role", "works as"):
+        table.add_column(column)
+    for login in logins:
+        table.add_row(login.name, login.password, login.role, login.agent or "-")
+    out.print(table)
+    out.print("These passwords are new on every `triage demo` run; `triage users passwd NAME` sets your own.")
 
 
 def _demo_waiting(rt: Any) -> None:
