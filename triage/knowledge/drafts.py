@@ -140,7 +140,9 @@ def compose(d: DraftInput, *, max_sentences: int = 5) -> str:
 
     ack = ACK[lang][intent].format(**slots)
     ack = ack if lang == "de" and not chat else _capital(ack)  # German mail continues the greeting's sentence
-    upset, pressing = (d.sentiment or "") in NEGATIVE, (d.urgency or "") in PRESSING
+    # A complaint is unhappy by definition, whatever the sentiment model read into its polite words.
+    upset = (d.sentiment or "") in NEGATIVE or (answer and d.intent == "complaint")
+    pressing = (d.urgency or "") in PRESSING
     feeling = []
     if chat and upset:
         feeling.append(text["chat_sorry"])
