@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from benchmarks.common import Row, free_port, run_triage, start_triage, wait_ready
+from benchmarks.common import Row, free_port, run_triage, start_triage, stop_triage, wait_ready
 
 NAME = "api"
 CLIENTS = 32
@@ -119,11 +119,7 @@ def run() -> list[Row]:
                        for name, fn in (("GET /health", health), ("POST /api/v1/classify", classify),
                                         ("POST /api/v1/tickets/{id}/suggestions", suggestions))}
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_triage(proc)
     finally:
         shutil.rmtree(home, ignore_errors=True)
 

@@ -106,6 +106,15 @@ def start_triage(home: Path, *args: str, env: dict[str, str] | None = None) -> s
     return subprocess.Popen([*cmd, *args], env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def stop_triage(proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    """Ask a background `triage` to stop as a service manager would; kill it if it does not within `timeout`."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 def wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 300) -> None:
     """Until `GET /ready` answers 200 (models loaded); RuntimeError if the server exits or takes too long."""
     deadline = time.monotonic() + timeout

@@ -14,7 +14,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -27,7 +26,7 @@ from typing import Any
 
 import httpx
 
-from benchmarks.common import Row, free_port, run_triage, start_triage, wait_ready
+from benchmarks.common import Row, free_port, run_triage, start_triage, stop_triage, wait_ready
 
 NAME = "drafts"
 DATA = Path(__file__).parent / "data" / "drafts.jsonl"
@@ -143,11 +142,7 @@ def evaluate(tickets: list[dict[str, Any]]) -> list[Scored]:
                     results.append(score(t, draft, guess.code if guess else None))
             return results
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_triage(proc)
     finally:
         shutil.rmtree(home, ignore_errors=True)
 

@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from benchmarks.common import Row, drop_database, free_port, postgres_url, wait_ready
+from benchmarks.common import Row, drop_database, free_port, postgres_url, stop_triage, wait_ready
 
 NAME = "reliability"
 BEFORE, OUTAGE, AFTER_MAX = 10.0, 20.0, 60.0
@@ -345,11 +345,7 @@ def run(models_path: Path | None = None) -> list[Row]:
         alive = proc.poll() is None
     finally:
         if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_triage(proc)
         proxy.stop()
         drop_database(url)
     rows = _rows(seen, states, accepted, alive, scale, log_path)
