@@ -113,17 +113,17 @@ def test_cli_add_with_password_prompt_and_passwd(rt: Triage, monkeypatch: pytest
         return made[-1]
 
     monkeypatch.setattr(_common, "runtime", runtime)
+    file = tmp_path / "pw"
+    file.write_text("another long passphrase\n", encoding="utf-8")
     try:
         added = CliRunner().invoke(app, ["users", "add", "sam", "--role", "supervisor", "--password"],
                                    input=f"{PASSWORD}\n{PASSWORD}\n")
+        changed = CliRunner().invoke(app, ["users", "passwd", "sam", "--password-file", str(file)])
     finally:
-        for each in made:
+        for each in made:  # every runtime the commands made, or PostgreSQL connections outlive the test
             each.db.dispose()
     assert added.exit_code == 0, added.output
     assert "sign in to the desk" in added.output
-    file = tmp_path / "pw"
-    file.write_text("another long passphrase\n", encoding="utf-8")
-    changed = CliRunner().invoke(app, ["users", "passwd", "sam", "--password-file", str(file)])
     assert changed.exit_code == 0, changed.output
     with rt.db.transaction() as session:
         assert sign_in("sam", PASSWORD, ip="127.0.0.1", session=session) is None
