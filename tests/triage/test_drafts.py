@@ -160,3 +160,27 @@ def test_uncertain_intent_is_noted_for_the_agent(rt: Triage, index: KnowledgeInd
     assert any("intent is uncertain" in note for note in result.notes)
     assert "J'examine votre message" in result.draft and "LH-100200" in result.draft
     assert result.draft.startswith("Bonjour Hans Becker,") and "Cordialement," in result.draft
+
+
+def test_suggestion_reuses_the_vector_stored_at_classification(rt: Triage, index: KnowledgeIndex,
+                                                               hashing_encoder: HashingEncoder) -> None:
+    """Issue 18: the worker stored the message's vector; a suggestion searches with it and runs no encoder,
+    unless the vector came from another encoder (two encoders' vectors do not compare)."""
+    from triage.conversations.service import store_message_embedding
+
+    text = "Wo ist meine Bestellung LH-104233? Die Sendungsverfolgung zeigt nichts."
+    ticket_id = _ticket(rt, text, language="de", intent="order_status")
+    hashing_encoder.name = "hashing-256"  # type: ignore[attr-defined]
+    with rt.db.transaction() as session:
+        message = session.get(Ticket, ticket_id).messages[0]  # type: ignore[union-attr]
+        store_message_embedding(message.id, hashing_encoder.encode([text])[0], text=text, encoder="hashing-256",
+                                session=session)
+    before = index.encoder_calls
+    with rt.db.transaction() as session:
+        reused = service.suggest(ticket_id, session=session, index=index, config=rt.config)
+    assert index.encoder_calls == before
+    assert any(s.article == "de-bestellung-verfolgen" for s in reused.snippets)
+    hashing_encoder.name = "another-encoder"  # type: ignore[attr-defined]
+    with rt.db.transaction() as session:
+        service.suggest(ticket_id, session=session, index=index, config=rt.config)
+    assert index.encoder_calls == before + 1

@@ -9,6 +9,7 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
+import numpy as np
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
@@ -361,7 +362,9 @@ def suggest(ticket_id: int, *, session: Session, index: KnowledgeIndex, config: 
     if requests.callback and not phone:
         notes.append("The customer asked for a call but gave no number: the draft asks for one.")
 
-    vector = index.encode([query])[0] if query else None
+    vector = _stored_vector(message, index, session=session) if query else None
+    if vector is None and query:
+        vector = index.encode([query])[0]
     chosen: list[tuple[str, str]] = []
     focus = 0
     if not index.records:
@@ -425,6 +428,17 @@ def suggest(ticket_id: int, *, session: Session, index: KnowledgeIndex, config: 
     session.flush()
     return SuggestionOut(suggestion_id=row.id, ticket_id=ticket.id, intent=ticket.intent, language=language,
                          snippets=snippets, draft=draft, notes=notes)
+
+
+def _stored_vector(message: Message | None, index: KnowledgeIndex, *, session: Session) -> np.ndarray | None:
+    """The vector the worker stored when it classified the customer's message (its subject and body, as the
+    query here), when the index searches with the same encoder: a suggestion then runs no model (issue 18)."""
+    from triage.conversations.service import message_embedding
+
+    name = getattr(index.encoder, "name", None)
+    if message is None or not name:
+        return None
+    return message_embedding(message.id, session=session, encoder=name)
 
 
 def _relevant(hits: list[tuple[Hit, ChunkRecord]]) -> list[tuple[Hit, ChunkRecord]]:
