@@ -1,5 +1,5 @@
 """The long-running parts of `triage serve`: inbox worker, outbox sender, SLA scheduler, shift starts, retention,
-IMAP, SMTP.
+emerging-issue alerts, satisfaction surveys, IMAP, SMTP.
 
 Each loop runs in its own thread and survives its own errors (logged, then retried); stopping is
 prompt because every wait watches one shared event.
@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from triage.config import parse_duration
 from triage.runtime import Triage
@@ -32,6 +34,7 @@ class BackgroundOptions:
     retention: bool = True  # purge raw bytes past [privacy] retention_days (when it is set)
     shifts: bool = True  # hand waiting tickets to agents whose working hours just began
     shifts_poll: float = 60.0
+    planning: bool = True  # alerts every [planning] alert_interval, surveys every [surveys] send_interval
 
 
 @dataclass
@@ -75,6 +78,10 @@ class Background:
         if self.options.retention and rt.config.privacy.retention_days is not None:
             self._loop("retention", _retention_step(rt),
                        parse_duration(rt.config.privacy.purge_interval).total_seconds())
+        if self.options.planning and rt.config.planning.alert_interval:
+            self._loop("alerts", _alerts_step(rt), parse_duration(rt.config.planning.alert_interval).total_seconds())
+        if self.options.planning and rt.config.surveys.enabled:
+            self._loop("surveys", _surveys_step(rt), parse_duration(rt.config.surveys.send_interval).total_seconds())
         imap_boxes = [box for box in rt.config.mailboxes if box.imap is not None] if self.options.imap else []
         if imap_boxes:
             from mail.imap import ImapIngestor
@@ -140,6 +147,44 @@ def _shift_step(rt: Triage) -> Callable[[], object]:
         if assigned:
             log.info("shift start: %s waiting ticket(s) assigned", assigned)
         return assigned
+
+    return step
+
+
+def _alerts_step(rt: Triage) -> Callable[[], object]:
+    """One emerging-issue pass (`triage alerts`): rises and new topics, each new episode notified once (issue 17)."""
+    from triage.flows.alerts import run_alerts
+
+    def embed(texts: Sequence[str]) -> np.ndarray:
+        return rt.suite.embed(list(texts))  # the worker's loaded encoder groups unsure messages into new topics
+
+    def step() -> object:
+        encode: Callable[[Sequence[str]], np.ndarray] | None = embed
+        try:
+            _ = rt.suite
+        except Exception:  # no models in this home: the counts are still tested
+            log.warning("emerging issues: no encoder, new topics skipped", exc_info=True)
+            encode = None
+        with rt.db.transaction() as session:
+            report = run_alerts(session=session, config=rt.config, encode=encode, send=True)
+        fresh = [a for a in report.alerts if a.new]
+        if fresh:
+            log.warning("emerging issues: %s", ", ".join(f"{a.kind} {a.key}" for a in fresh))
+        return report
+
+    return step
+
+
+def _surveys_step(rt: Triage) -> Callable[[], object]:
+    """Invite the customers of newly solved tickets to rate them (`triage surveys send`, issue 17)."""
+    from triage.flows.surveys import send_invitations
+
+    def step() -> object:
+        with rt.db.transaction() as session:
+            outcomes = send_invitations(session=session, config=rt.config, secret=rt.settings.secret_key)
+        if outcomes:
+            log.info("surveys: %s", outcomes)
+        return outcomes
 
     return step
 

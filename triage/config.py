@@ -617,6 +617,8 @@ class PlanningConfig(_Strict):
     # Emerging issues: a count is tested against its seasonal baseline over this window, at this family-wise
     # false-alarm rate (Bonferroni over every intent and queue tested), and needs at least `alert_min_count`.
     alert_window: Annotated[str, AfterValidator(_duration_field)] = "3h"
+    # How often `triage serve` runs the emerging-issue pass (as `triage alerts` does); "" turns it off.
+    alert_interval: Annotated[str, AfterValidator(_duration_field)] | Literal[""] = "1h"
     alert_alpha: Annotated[float, Field(gt=0, lt=0.5)] = 0.01
     alert_min_count: Annotated[int, Field(ge=1)] = 5
     alert_min_rise: Annotated[float, Field(ge=0)] = 0.5  # and at least this much above the baseline (0.5: +50%)
@@ -648,6 +650,7 @@ class SurveysConfig(_Strict):
     """Customer satisfaction surveys after a ticket is solved (issue 17): see docs/planning.md#satisfaction-surveys."""
 
     enabled: bool = False  # `triage surveys send` invites only when enabled
+    send_interval: Annotated[str, AfterValidator(_duration_field)] = "15m"  # `triage serve` invites this often
     public_url: str = "http://127.0.0.1:8000"  # where customers reach the rating page (no sign-in)
     customer_window: Annotated[str, AfterValidator(_duration_field)] = "30d"  # at most one invitation per customer
     expire_after: Annotated[str, AfterValidator(_duration_field)] = "14d"  # a link older than this is refused
