@@ -287,7 +287,7 @@ def message_embedding(message_id: int, *, session: Session, text: str | None = N
         return None
     if (text is not None and row.text_sha256 != text_digest(text)) or (encoder is not None and row.encoder != encoder):
         return None
-    return np.frombuffer(row.vector, dtype="<f4").copy()
+    return row.values()
 
 
 def message_embeddings(message_ids: Collection[int], *, session: Session) -> dict[int, np.ndarray]:

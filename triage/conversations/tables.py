@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from sqlalchemy import Float, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -168,3 +169,7 @@ class MessageEmbedding(Base):
     text_sha256: Mapped[str] = mapped_column(String(64))
     vector: Mapped[bytes] = mapped_column(LargeBinary)  # float32, little-endian, L2-normalised
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    def values(self) -> np.ndarray:
+        """The vector as float32 (a copy: the stored bytes stay read-only)."""
+        return np.frombuffer(self.vector, dtype="<f4").copy()

@@ -433,12 +433,11 @@ def suggest(ticket_id: int, *, session: Session, index: KnowledgeIndex, config: 
 def _stored_vector(message: Message | None, index: KnowledgeIndex, *, session: Session) -> np.ndarray | None:
     """The vector the worker stored when it classified the customer's message (its subject and body, as the
     query here), when the index searches with the same encoder: a suggestion then runs no model (issue 18)."""
-    from triage.conversations.service import message_embedding
+    from triage.conversations.tables import MessageEmbedding
 
     name = getattr(index.encoder, "name", None)
-    if message is None or not name:
-        return None
-    return message_embedding(message.id, session=session, encoder=name)
+    row = session.get(MessageEmbedding, message.id) if message is not None and name else None
+    return row.values() if row is not None and row.encoder == name else None
 
 
 def _relevant(hits: list[tuple[Hit, ChunkRecord]]) -> list[tuple[Hit, ChunkRecord]]:
