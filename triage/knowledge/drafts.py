@@ -22,7 +22,6 @@ from triage.knowledge.prose import reply_sentences, select_sentences
 
 NEGATIVE = {"negative", "angry", "very_negative"}
 PRESSING = {"high", "critical", "urgent"}
-LANGUAGES = tuple(TEXT)
 CHAT_ARTICLE_CHARS = 320  # a chat answer is read on a phone: two or three short sentences of the article
 _GERMAN_NOUNS = frozenset({"montag", "dienstag", "mittwoch", "donnerstag", "freitag", "samstag", "sonntag", "ende",
                            "woche", "wochenende", "januar", "februar", "märz", "april", "mai", "juni", "juli",

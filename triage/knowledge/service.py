@@ -283,7 +283,7 @@ def _customer_message(ticket: Ticket) -> Message | None:
 
 
 def _safety_instruction(language: str, *, session: Session) -> tuple[KbArticle | None, list[str]]:
-    """The knowledge base's safety instruction (an article tagged `hazard`): its opening sentences in the
+    """The knowledge base's safety instruction (an article tagged `hazard`) and its opening's sentences: in the
     customer's language, else the English article (for the agent to see), else nothing."""
     articles = [a for a in session.scalars(select(KbArticle).where(KbArticle.language.in_({language, "en"}))
                                            .order_by(KbArticle.id)) if "hazard" in (a.tags or [])]
@@ -291,7 +291,7 @@ def _safety_instruction(language: str, *, session: Session) -> tuple[KbArticle |
         for article in articles:
             if article.language == wanted:
                 opening = article.body.split("\n## ", 1)[0]
-                return article, reply_sentences(opening, article.language)[:3]
+                return article, reply_sentences(opening, article.language)
     return None, []
 
 
@@ -341,7 +341,8 @@ def suggest(ticket_id: int, *, session: Session, index: KnowledgeIndex, config: 
     snippets: list[SnippetOut] = []
     safety_sentences: list[str] = []
     if requests.hazard:
-        article, safety_sentences = _safety_instruction(language, session=session)
+        article, opening = _safety_instruction(language, session=session)
+        safety_sentences = opening[:3]
         said = ", ".join(f'"{w}"' for w in dict.fromkeys(h.lower() for h in requests.hazard))
         if article is None:
             notes.append(f"Safety hazard reported ({said}): no article tagged 'hazard' in the knowledge base, so "
@@ -352,8 +353,7 @@ def suggest(ticket_id: int, *, session: Session, index: KnowledgeIndex, config: 
             notes.append(f"Safety hazard reported ({said}): the draft opens with the safety instruction from "
                          f"\"{article.title}\" and leaves out other article content.")
             snippets.append(SnippetOut(id=f"kb-article:{article.external_id}", title=article.title,
-                                       text=" ".join(reply_sentences(article.body.split("\n## ", 1)[0],
-                                                                     article.language)),
+                                       text=" ".join(opening),
                                        score=1.0, source="knowledge_base", why=[f"safety hazard: {said}"],
                                        article=article.external_id, language=article.language))
     if is_bulk(requests):
