@@ -94,6 +94,15 @@ class Ticket(Base):
     assignee: Mapped[Agent | None] = relationship()
     assignments: Mapped[list[Assignment]] = relationship(order_by="Assignment.id")
 
+    @property
+    def reply_language(self) -> str | None:
+        """The language we write to the customer in: this ticket's (detected), else the customer's (issue 15).
+
+        One rule for acknowledgements, SLA notices and drafts; lower case, as the detector writes codes.
+        """
+        language = self.language or (self.customer.language if self.customer is not None else None)
+        return language.lower() if language else None
+
 
 class Message(Base):
     __tablename__ = "messages"

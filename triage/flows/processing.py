@@ -293,7 +293,7 @@ class Pipeline:
             record("auto_reply.suppressed", session=session, ticket_id=ticket.id, reason="no mailbox to send from")
             return
         now = utcnow()
-        language = _reply_language(ticket)
+        language = ticket.reply_language
         chosen = conf.pick(language, ticket.intent)
         values = {"ticket_id": ticket.id, "subject": normalise_subject(parsed.subject) or "your message",
                   "customer_name": name, "company": self.config.company, "queue": ticket.queue,
@@ -370,7 +370,7 @@ class Pipeline:
             return
         now = utcnow()
         conf = self.config.auto_reply
-        language = _reply_language(ticket)
+        language = ticket.reply_language
         chosen = conf.pick(language, ticket.intent, chat=True)
         back = team_back(ticket, session=session, now=now)
         values = {"ticket_id": ticket.id, "customer_name": rec.customer.name, "company": self.config.company,
@@ -457,11 +457,6 @@ def email_classification_text(parsed: ParsedEmail) -> str:
 def _chat_subject(text: str) -> str:
     first = " ".join(text.split())
     return first if len(first) <= 80 else first[:77].rstrip() + "..."
-
-
-def _reply_language(ticket: Ticket) -> str | None:
-    """The language we answer in: the one this ticket was written in, else the customer's (issue 12)."""
-    return ticket.language or (ticket.customer.language if ticket.customer is not None else None)
 
 
 def _max_urgency(a: str | None, b: str) -> str:

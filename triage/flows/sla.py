@@ -232,15 +232,6 @@ def _notify(ticket: Ticket, rule: EscalationRule, *, config: TriageConfig, sessi
                        sender_name=f"{config.company} SLA", to=address, subject=subject, body=body)
 
 
-
-def notice_language(ticket: Ticket) -> str | None:
-    """The language the customer is written to in: the ticket's (detected), else the customer's (issue 15)."""
-    if ticket.language:
-        return ticket.language.lower()
-    customer = ticket.customer
-    return customer.language.lower() if customer is not None and customer.language else None
-
-
 def _render(template: str, values: dict[str, Any]) -> str:
     """Configured Jinja2 in a sandbox: configuration is not code."""
     from jinja2.sandbox import SandboxedEnvironment
@@ -259,7 +250,7 @@ def notify_customer(ticket: Ticket, *, config: TriageConfig, session: Session, m
     """
     conf = config.sla_timers.customer_notice
     chat = ticket.channel == "chat"
-    wanted = notice_language(ticket)
+    wanted = ticket.reply_language
     language, subject_t, body_t = conf.pick(wanted, chat=chat)
     last = session.scalars(
         select(Message).where(Message.ticket_id == ticket.id, Message.direction == "in", Message.auto_kind.is_(None))

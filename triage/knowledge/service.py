@@ -321,7 +321,7 @@ def suggest(ticket_id: int, *, session: Session, index: KnowledgeIndex, config: 
     subject = normalise_subject(ticket.subject or "")
     query = f"{subject}\n{body}".strip() or subject
     customer = ticket.customer
-    language = draft_language(ticket.language or customer.language)
+    language = draft_language(ticket.reply_language)
     confident = _is_confident(ticket, config)
 
     index.ensure_loaded(session)
