@@ -65,6 +65,7 @@ def on_postgres(session: Session) -> bool:
 def _import_tables() -> None:
     # Every table module registers itself on Base.metadata when imported.
     import triage.agents.tables
+    import triage.chat.tables
     import triage.conversations.tables
     import triage.events.tables
     import triage.feedback.tables
