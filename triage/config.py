@@ -670,6 +670,30 @@ class SurveysConfig(_Strict):
         return v.rstrip("/")
 
 
+_ORIGIN = re.compile(r"^https?://[a-z0-9.-]+(:\d{1,5})?$|^https?://\[[0-9a-f:.]+\](:\d{1,5})?$")
+
+
+class ChatConfig(_Strict):
+    """The live chat widget (issue 16 item 6): see docs/desk.md#live-chat-widget."""
+
+    # Sites that may embed the widget (CSP frame-ancestors) and call its routes, as origins
+    # ("https://shop.example", no path). Empty: the widget is off and its routes answer 404.
+    allowed_origins: list[str] = Field(default_factory=list)
+    max_message_chars: Annotated[int, Field(ge=1, le=100_000)] = 2000
+    conversations_per_ip_per_hour: Annotated[int, Field(ge=1)] = 10
+    messages_per_conversation_per_minute: Annotated[int, Field(ge=1)] = 20
+    messages_per_ip_per_minute: Annotated[int, Field(ge=1)] = 60
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, v: list[str]) -> list[str]:
+        origins = [o.strip().lower().rstrip("/") for o in v]
+        bad = [o for o in origins if not _ORIGIN.match(o)]
+        if bad:
+            raise ValueError(f"allowed_origins needs origins such as https://shop.example (no path): {bad}")
+        return list(dict.fromkeys(origins))
+
+
 class TriageConfig(_Strict):
     """The parsed `triage.toml`."""
 
@@ -693,6 +717,7 @@ class TriageConfig(_Strict):
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     planning: PlanningConfig = Field(default_factory=PlanningConfig)
     surveys: SurveysConfig = Field(default_factory=SurveysConfig)
+    chat: ChatConfig = Field(default_factory=ChatConfig)
 
     @model_validator(mode="after")
     def _consistent(self) -> TriageConfig:
