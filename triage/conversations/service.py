@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,11 +16,15 @@ from triage.agents.tables import Agent, Assignment
 from triage.conversations.subjects import REPLY_PREFIX, TICKET_TOKEN, normalise_subject
 from triage.conversations.tables import Customer, CustomerIdentity, Message, MessageEmbedding, Ticket
 from triage.db import on_postgres, utcnow
-from triage.errors import NotFound
+from triage.errors import InvalidInput, NotFound
 from triage.events.service import record
 
 # What the customer sees of a chat: never system messages, nor anything agents write only for each other.
 CUSTOMER_VISIBLE = ("customer", "agent", "bot")
+# An internal note: a message with this direction and author kind, so every reader of customer mail ("in"),
+# of our answers ("out") and of the chat transcript (CUSTOMER_VISIBLE) passes it by; staff see it in place.
+NOTE = "note"
+MAX_NOTE = 10_000
 
 
 def normalise_identity(kind: str, value: str) -> str:
@@ -160,6 +165,23 @@ def chat_transcript(conversation_id: str, *, session: Session, after_id: int | N
     names = {email: name for email, name in session.execute(select(Agent.email, Agent.name)
                                                            .where(Agent.email.in_(emails)))} if emails else {}
     return ChatTranscript(ticket, messages, names)
+
+
+def add_note(ticket_id: int, text: str, *, author: str, session: Session, now: datetime | None = None) -> Message:
+    """Keep a note for colleagues on the ticket: never sent, never in the chat transcript, no SLA effect."""
+    text = text.replace("\r\n", "\n").strip()
+    if not text:
+        raise InvalidInput("the note is empty")
+    if len(text) > MAX_NOTE:
+        raise InvalidInput(f"the note is longer than {MAX_NOTE} characters")
+    if session.get(Ticket, ticket_id) is None:
+        raise NotFound(f"no ticket #{ticket_id}")
+    note = Message(ticket_id=ticket_id, direction=NOTE, author_kind=NOTE, author=author[:320],
+                   dedup_key=f"note:{uuid.uuid4().hex}", text=text, full_text=text, sent_at=now or utcnow())
+    session.add(note)
+    session.flush()
+    record("ticket.noted", session=session, ticket_id=ticket_id, actor=author, message_id=note.id)
+    return note
 
 
 @dataclass(frozen=True)
