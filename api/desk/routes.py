@@ -30,6 +30,7 @@ from api.desk.auth import (
     set_cookie,
 )
 from api.desk.queues import AT_RISK, my_queue, team_loads, team_queue, visible_teams
+from api.desk.ticket_actions import ticket_panels
 from api.knowledge import KnowledgeDep, SuggestSlot
 from triage.conversations.schemas import customer_label, urgency_reasons
 from triage.conversations.service import get_ticket
@@ -186,9 +187,11 @@ def _ticket_page(request: Request, desk: Desk, ticket_id: int, *, session: Sessi
     if ticket is None or not desk.principal.sees_ticket(ticket.queue, ticket.assignee_id):
         raise DeskDenied(404, f"no ticket #{ticket_id}")
     latest = next((m for m in reversed(ticket.messages) if m.direction == "in" and not m.auto_kind), None)
+    classifications = latest.classifications if latest is not None else []
     return page(request, "ticket.html", {
         **_nav(desk, rt), "ticket": ticket, "customer": customer_label(ticket.customer),
-        "classifications": latest.classifications if latest is not None else [],
+        "classifications": classifications,
+        **ticket_panels(request, ticket, desk, session=session, rt=rt, classifications=classifications),
         "urgency_reasons": urgency_reasons(ticket), "sla": sla_state(ticket, rt.config, session=session),
         "suggestion": suggestion, "notice": notice, "max_reply": MAX_REPLY,
     })
