@@ -27,6 +27,7 @@ from api.reports import router as reports_router
 from api.surveys import pages as survey_pages
 from api.surveys import router as surveys_router
 from api.tickets import router as tickets_router
+from api.widget import install as install_widget
 from triage.background import Background, BackgroundOptions
 from triage.runtime import Triage
 
@@ -147,5 +148,6 @@ def create_app(rt: Triage, *, run_worker: bool = False, background: BackgroundOp
     app.include_router(planning_router)
     app.include_router(surveys_router)
     app.include_router(survey_pages)  # the public rating page: the signed link is the credential
+    install_widget(app)  # the live chat widget's public routes: a per-conversation token is the credential
     install_desk(app)  # the web desk's pages at /, for people signed in with a password (issue 16)
     return app
