@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.desk.auth import DeskDenied, SignInRequired
 from api.desk.live import router as live_router
+from api.desk.qa_pages import router as qa_router
 from api.desk.routes import page, router
 from api.desk.ticket_actions import router as ticket_actions_router
 
@@ -31,6 +32,7 @@ def install(app: FastAPI) -> None:
     """Add the desk's pages, its CSS and JavaScript (shipped in the wheel) and its two page-level answers."""
     app.include_router(router)
     app.include_router(live_router)
+    app.include_router(qa_router)
     app.include_router(ticket_actions_router)
     app.mount("/static/desk", StaticFiles(directory=STATIC), name="desk-static")
     app.add_exception_handler(SignInRequired, _sign_in_first)
