@@ -30,6 +30,7 @@ class DurationStats(BaseModel):
 
 class ResponseTimesRow(BaseModel):
     key: str = Field(description="the channel, queue or agent email; '(none)' / '(unassigned)' when missing")
+    name: str | None = Field(default=None, description="the agent's name, when grouped by agent")
     created: int = Field(description="tickets created in the period with a customer message")
     unanswered: int = Field(description="of those, how many have no agent reply yet")
     first_response: DurationStats
@@ -105,6 +106,7 @@ class BacklogReport(BaseModel):
 
 class MixPoint(BaseModel):
     start: date = Field(description="the local day, or the Monday starting the week")
+    partial: bool = Field(default=False, description="the period covers only part of this day or week")
     total: int
     counts: dict[str, int]
     shares: dict[str, float]

@@ -167,7 +167,11 @@ def response_times(*, session: Session, period: Period, by: GroupBy = "queue", c
         resolution[_label(by, k)].append(max(float(seconds) - paused.get(ticket_id, 0.0), 0.0))
 
     keys = sorted(set(created) | set(resolution))
-    rows = [ResponseTimesRow(key=k, created=created[k], unanswered=unanswered[k],
+    names: dict[str, str] = {}
+    if by == "agent" and keys:  # people read names; the email stays the key (unique, and what the API filters by)
+        names = {email: name for email, name in session.execute(select(Agent.email, Agent.name)
+                                                                .where(Agent.email.in_(keys)))}
+    rows = [ResponseTimesRow(key=k, name=names.get(k), created=created[k], unanswered=unanswered[k],
                              first_response=duration_stats(first[k]), resolution=duration_stats(resolution[k]))
             for k in keys]
     total = ResponseTimesRow(key="(all)", created=sum(created.values()), unanswered=sum(unanswered.values()),
@@ -348,7 +352,13 @@ def _points(period: Period, interval: Interval) -> list[date]:
     raise ValueError(f"unknown interval {interval!r}: use day or week")
 
 
-def _series(counts: Counter[tuple[Any, ...]], starts: list[date], interval: Interval) -> MixSeries:
+def _partial(period: Period, start: date, interval: Interval) -> bool:
+    """Whether the period leaves out part of the local day or week starting at `start`."""
+    last = start + timedelta(days=0 if interval == "day" else 6)
+    return period.since > period.day_end(start - timedelta(days=1)) or period.until < period.day_end(last)
+
+
+def _series(counts: Counter[tuple[Any, ...]], starts: list[date], interval: Interval, period: Period) -> MixSeries:
     per: dict[date, Counter[str]] = {s: Counter() for s in starts}
     totals: Counter[str] = Counter()
     for (index, label), n in counts.items():
@@ -363,7 +373,7 @@ def _series(counts: Counter[tuple[Any, ...]], starts: list[date], interval: Inte
         c = per[start]
         n = sum(c.values())
         ordered = {name: c[name] for name in labels if c[name]}
-        points.append(MixPoint(start=start, total=n, counts=ordered,
+        points.append(MixPoint(start=start, partial=_partial(period, start, interval), total=n, counts=ordered,
                                shares={name: round(v / n, 4) for name, v in ordered.items()}))
     return MixSeries(labels=labels, points=points)
 
@@ -376,4 +386,5 @@ def mix(*, session: Session, period: Period, interval: Interval = "day", channel
     intents = _local_counts(session, period, Ticket.created_at, DAY, stmt, Ticket.intent)
     sentiments = _local_counts(session, period, Ticket.created_at, DAY, stmt, Ticket.sentiment)
     return MixReport(period=period_out(period), interval=interval, total=sum(intents.values()),
-                     intent=_series(intents, starts, interval), sentiment=_series(sentiments, starts, interval))
+                     intent=_series(intents, starts, interval, period),
+                     sentiment=_series(sentiments, starts, interval, period))
