@@ -67,16 +67,25 @@ class RateLimits:
         self._hits: dict[tuple[str, str], deque[float]] = {}
         self._lock = threading.Lock()
 
-    def hit(self, key: tuple[str, str], limit: int, window: float) -> int | None:
-        """Count one hit; None when it is within `limit` per `window` seconds, else the seconds to wait."""
+    def hit(self, *rules: tuple[tuple[str, str], int, float]) -> tuple[int, int] | None:
+        """Count one hit against every (key, limit, window seconds) rule, or against none of them.
+
+        None when each rule still allows it (then it is counted everywhere); else (index of the first rule
+        that refuses, seconds to wait). A refused hit counts nowhere, so one limit running out does not
+        use up another.
+        """
         now = self._clock()
         with self._lock:
-            hits = self._hits.setdefault(key, deque())
-            while hits and hits[0] <= now - window:
-                hits.popleft()
-            if len(hits) >= limit:
-                return max(1, math.ceil(hits[0] + window - now))
-            hits.append(now)
+            queues = []
+            for number, (key, limit, window) in enumerate(rules):
+                hits = self._hits.setdefault(key, deque())
+                while hits and hits[0] <= now - window:
+                    hits.popleft()
+                if len(hits) >= limit:
+                    return number, max(1, math.ceil(hits[0] + window - now))
+                queues.append(hits)
+            for hits in queues:
+                hits.append(now)
             if len(self._hits) > self._max_keys:
                 for stale in [k for k, v in self._hits.items() if not v or v[-1] <= now - HOUR]:
                     del self._hits[stale]
@@ -233,9 +242,9 @@ def _transcript(conversation_id: str, *, session: Session, after: int | None = N
 def start(body: StartIn, request: Request, conf: OriginChecked, session: SessionDep) -> StartOut:
     """Start a conversation: its token goes to the browser once; the ticket comes with the first message."""
     ip = _client_ip(request)
-    wait = _limits(request).hit(("start", ip), conf.conversations_per_ip_per_hour, HOUR)
-    if wait is not None:
-        raise _too_many(wait, f"at most {conf.conversations_per_ip_per_hour} new chats an hour from one address")
+    refused = _limits(request).hit((("start", ip), conf.conversations_per_ip_per_hour, HOUR))
+    if refused is not None:
+        raise _too_many(refused[1], f"at most {conf.conversations_per_ip_per_hour} new chats an hour from one address")
     site = body.site.lower().rstrip("/") if body.site else None
     started = start_conversation(session=session, ip=ip, name=body.name, email=body.email,
                                  origin=site if site in conf.allowed_origins else None)
@@ -252,14 +261,13 @@ def send(body: MessageIn, request: Request, conf: OriginChecked, conversation: C
     if len(text) > conf.max_message_chars:
         raise HTTPException(413, f"the message has {len(text)} characters; at most {conf.max_message_chars} "
                                  "fit in one chat message")
-    limits = _limits(request)
-    for key, limit, what in ((("send", conversation.conversation_id), conf.messages_per_conversation_per_minute,
-                              "messages a minute in one chat"),
-                             (("send-ip", _client_ip(request)), conf.messages_per_ip_per_minute,
-                              "messages a minute from one address")):
-        wait = limits.hit(key, limit, MINUTE)
-        if wait is not None:
-            raise _too_many(wait, f"at most {limit} {what}")
+    per_chat, per_ip = conf.messages_per_conversation_per_minute, conf.messages_per_ip_per_minute
+    refused = _limits(request).hit((("send", conversation.conversation_id), per_chat, MINUTE),
+                                   (("send-ip", _client_ip(request)), per_ip, MINUTE))
+    if refused is not None:
+        rule, wait = refused
+        raise _too_many(wait, f"at most {per_chat} messages a minute in one chat" if rule == 0
+                        else f"at most {per_ip} messages a minute from one address")
     record = ChatRecord(conversation_id=conversation.conversation_id, timestamp=utcnow(), role="customer",
                         customer=ChatCustomer(id=conversation.customer_ref, name=conversation.name,
                                               email=conversation.email), text=text)
