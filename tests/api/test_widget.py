@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
+import httpx2
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -37,7 +38,7 @@ def client(rt: Triage) -> Iterator[TestClient]:
     yield TestClient(create_app(rt))
 
 
-def start(client: TestClient | httpx.Client, **body: Any) -> str:
+def start(client: TestClient, **body: Any) -> str:
     answer = client.post("/widget/conversations", json=body, headers={"Origin": SHOP})
     assert answer.status_code == 201, answer.text
     return str(answer.json()["token"])
@@ -47,7 +48,7 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def say(client: TestClient | httpx.Client, token: str, text: str) -> httpx.Response:
+def say(client: TestClient, token: str, text: str) -> httpx2.Response:  # TestClient speaks httpx2
     return client.post("/widget/conversations/messages", json={"text": text}, headers={**bearer(token), "Origin": SHOP})
 
 
@@ -186,8 +187,12 @@ def test_the_stream_delivers_an_agents_reply_live_and_resumes_after_last_event_i
     allow_shop(rt)
     with contextlib.contextmanager(live_server)(create_app(rt)) as base, \
             httpx.Client(base_url=base, timeout=15) as client:
-        token = start(client)
-        assert say(client, token, "Can I change the delivery address of my order?").status_code == 202
+        started = client.post("/widget/conversations", json={}, headers={"Origin": SHOP})
+        assert started.status_code == 201, started.text
+        token = started.json()["token"]
+        sent = client.post("/widget/conversations/messages", headers={**bearer(token), "Origin": SHOP},
+                           json={"text": "Can I change the delivery address of my order?"})
+        assert sent.status_code == 202, sent.text
         rt.worker().drain()
         seen = client.get("/widget/conversations/messages", headers=bearer(token)).json()["messages"]
         assert [m["role"] for m in seen] == ["customer", "bot"]
