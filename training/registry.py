@@ -164,11 +164,7 @@ class Registry:
         if current is None:
             raise Conflict(f"no current {kind} model to roll back from")
         history = self._history(kind)
-        stack = self._stack(kind, history)
-        while stack and stack[-1] == current:
-            stack.pop()
-        while stack and not (self._kind_dir(kind) / stack[-1] / META).exists():
-            stack.pop()
+        stack = self._rollback_stack(kind, current, history)
         if not stack:
             raise Conflict(f"no earlier promoted {kind} model to roll back to (current: {current})")
         target = stack[-1]
@@ -179,6 +175,21 @@ class Registry:
         self._write_history(kind, history)
         _write_atomic(self._kind_dir(kind) / "CURRENT", target + "\n")
         return target
+
+    def rollback_target(self, kind: str) -> str | None:
+        """The version `rollback` would serve now; None when there is none (the desk names it on its button)."""
+        current = self.current(kind)
+        stack = self._rollback_stack(kind, current, self._history(kind)) if current is not None else []
+        return stack[-1] if stack else None
+
+    def _rollback_stack(self, kind: str, current: str, history: dict[str, Any]) -> list[str]:
+        # The promotion stack without the version in service and without versions deleted since.
+        stack = self._stack(kind, history)
+        while stack and stack[-1] == current:
+            stack.pop()
+        while stack and not (self._kind_dir(kind) / stack[-1] / META).exists():
+            stack.pop()
+        return stack
 
     def history(self, kind: str) -> list[dict[str, Any]]:
         """Every promotion and rollback of this kind, oldest first."""

@@ -9,8 +9,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from api.desk.auth import DeskDenied, SignInRequired
+from api.desk.auth import DeskDenied, GoTo, SignInRequired
 from api.desk.live import router as live_router
+from api.desk.models_pages import router as models_router
 from api.desk.qa_pages import router as qa_router
 from api.desk.routes import page, router
 from api.desk.ticket_actions import router as ticket_actions_router
@@ -21,6 +22,11 @@ STATIC = Path(__file__).resolve().parent / "static"
 async def _sign_in_first(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, SignInRequired)
     return RedirectResponse(f"/login?next={quote(exc.next_path, safe='/')}", status_code=303)
+
+
+async def _go_to(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, GoTo)
+    return RedirectResponse(exc.path, status_code=303)
 
 
 async def _denied(request: Request, exc: Exception) -> HTMLResponse:
@@ -34,6 +40,8 @@ def install(app: FastAPI) -> None:
     app.include_router(live_router)
     app.include_router(qa_router)
     app.include_router(ticket_actions_router)
+    app.include_router(models_router)
     app.mount("/static/desk", StaticFiles(directory=STATIC), name="desk-static")
     app.add_exception_handler(SignInRequired, _sign_in_first)
     app.add_exception_handler(DeskDenied, _denied)
+    app.add_exception_handler(GoTo, _go_to)

@@ -22,8 +22,11 @@ from triage.users.tables import WebSession
 
 SESSION_COOKIE = "triage_session"
 LOGIN_CSRF_COOKIE = "triage_login_csrf"
-# People who work tickets on the desk; the other roles' pages are yet to come (issue 16 items 4 and 5).
-DESK_ROLES = frozenset({Role.agent, Role.supervisor, Role.qa, Role.admin})
+# People with desk pages. Those outside TICKET_ROLES (the tickets API's readers) open only their own pages:
+# a data scientist has the models pages and lands there (issue 16 item 5), and never sees a ticket queue.
+DESK_ROLES = frozenset({Role.agent, Role.supervisor, Role.qa, Role.data_scientist, Role.admin})
+TICKET_ROLES = frozenset({Role.agent, Role.supervisor, Role.qa, Role.admin})
+OWN_PAGES: dict[Role, tuple[str, ...]] = {Role.data_scientist: ("/models", "/logout")}  # the first is home
 REPLY_ROLES = frozenset({Role.agent, Role.supervisor, Role.admin})  # as the API's POST /tickets/{id}/replies
 
 
@@ -33,6 +36,14 @@ class SignInRequired(Exception):
     def __init__(self, next_path: str) -> None:
         super().__init__(next_path)
         self.next_path = next_path
+
+
+class GoTo(Exception):
+    """A page that is someone else's landing: `/` for a data scientist is the models page (303)."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.path = path
 
 
 class DeskDenied(Exception):
@@ -59,6 +70,11 @@ class Desk:
     @property
     def can_reply(self) -> bool:
         return self.principal.role in REPLY_ROLES
+
+    @property
+    def works_tickets(self) -> bool:
+        """Whether queues and tickets are for this person (the nav shows them only then)."""
+        return self.principal.role in TICKET_ROLES
 
 
 def secure(request: Request) -> bool:
@@ -89,6 +105,14 @@ def current_desk(request: Request, session: SessionDep) -> Desk:
     principal = principal_of(user, session=session)
     if principal.role not in DESK_ROLES:
         raise DeskDenied(403, f"the desk has no pages for the {principal.role.value} role yet; use the API")
+    own = OWN_PAGES.get(principal.role, ())
+    path = request.url.path
+    # Default deny: any page outside a non-ticket role's own (a queue, a ticket, a page added later) is refused.
+    if principal.role not in TICKET_ROLES and not any(path == p or path.startswith(p + "/") for p in own):
+        if path == "/" and own:
+            raise GoTo(own[0])
+        raise DeskDenied(403, f"the {principal.role.value} role does not work tickets"
+                              + (f"; its pages start at {own[0]}" if own else ""))
     return Desk(principal, web, principal.agent_email or user.name)
 
 

@@ -1,0 +1,65 @@
+"""The models pages in real headless Chromium: a data scientist compares two versions and promotes one.
+
+Screenshots go to var/test-artifacts/desk/ as for the other desk pages.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api.desk.conftest import PASSWORD
+
+# Fixtures shared with the other desk tests: Chromium, and the HTTP tests' SQLite database, own copy of the
+# registry, people and seeded versions.
+from tests.api.desk.test_desk_browser import CHROMIUM, _shot, browser  # noqa: F401
+from tests.api.desk.test_models_desk import Versions, database_url, models_server, settings  # noqa: F401
+from triage.runtime import Triage
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium "
+                                                     "(.ci/run installs it with apt-get)"),
+]
+
+
+def test_data_scientist_compares_two_versions_and_promotes_one(rt: Triage, browser: object,  # noqa: F811
+                                                               models_server: tuple[str, Versions],  # noqa: F811
+                                                               ) -> None:
+    base, v = models_server
+    context = browser.new_context(viewport={"width": 1280, "height": 800})  # type: ignore[attr-defined]
+    page = context.new_page()
+    try:
+        page.goto(f"{base}/")
+        page.get_by_label("Name").fill("dana")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{base}/models")  # a data scientist lands on the models page, not a queue
+        assert page.get_by_role("link", name="Models").is_visible()
+        assert page.get_by_role("link", name="My queue").count() == 0
+        sentiment = page.locator("#task-sentiment")
+        assert sentiment.locator(".served-version").inner_text() == v.base
+        _shot(page, "models")
+
+        page.get_by_label("Version A").select_option(v.base)
+        page.get_by_label("Version B").select_option(v.worse)
+        page.get_by_role("button", name="Compare").click()
+        page.wait_for_url(f"{base}/models/compare?a={v.base}&b={v.worse}")
+        macro = page.locator("tr", has=page.locator("th", has_text="macro_f1"))
+        assert "delta-worse" in (macro.get_attribute("class") or "")
+        assert "-0.0500" in macro.inner_text() and "(worse)" in macro.inner_text()
+        _shot(page, "models-compare")
+
+        page.get_by_role("button", name=f"Promote {v.worse}").click()
+        page.wait_for_url(f"{base}/models?promoted={v.worse}")
+        assert page.locator("p.notice").inner_text() == f"{v.worse} is served from now on."
+        assert page.locator("#task-sentiment .served-version").inner_text() == v.worse
+        assert rt.registry.current("sentiment") == v.worse
+
+        page.get_by_role("link", name=v.worse, exact=True).first.click()
+        page.wait_for_url(f"{base}/models/{v.worse}")
+        figure = page.get_by_role("img", name=f"Confusion matrix of {v.worse}")
+        # The image came through the desk's session-checked route and decoded: it has a width.
+        assert figure.evaluate("img => img.complete && img.naturalWidth > 0")
+        _shot(page, "models-version")
+    finally:
+        context.close()
