@@ -1,8 +1,9 @@
-"""Live notices for the desk over server-sent events: a ticket was just assigned to me.
+"""Live notices for the desk over server-sent events: a ticket was just assigned to me; a customer wrote on mine.
 
-The assignment history (`assignments`, append-only) is the feed, read by id, so any process that assigns (the
-router in a worker, a supervisor in another `triage serve`) is heard without a message bus; `Last-Event-ID`
-lets a reconnecting browser continue where it stopped. A stream ends after a few minutes and the browser
+The assignment history (`assignments`, append-only) and the messages table are the feeds, each read by id, so
+any process that assigns or stores mail (the router in a worker, a supervisor in another `triage serve`) is
+heard without a message bus. Each event's id carries both cursors ("assignment.message"), so `Last-Event-ID`
+lets a reconnecting browser continue both feeds where it stopped. A stream ends after a few minutes and the browser
 reconnects by itself (EventSource), so a server shutting down never waits long for open streams.
 """
 
@@ -18,12 +19,12 @@ import anyio
 from fastapi import APIRouter, Header, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from api.deps import RuntimeDep
 from api.desk.auth import DeskUser
 from triage.agents.tables import Assignment
-from triage.conversations.tables import Ticket
+from triage.conversations.tables import Message, Ticket
 
 router = APIRouter(include_in_schema=False)
 
@@ -57,31 +58,82 @@ def assigned_since(agent_id: int, after_id: int, *, session: Session, limit: int
                            priority=r.priority, actor=r.actor) for r in rows]
 
 
+@dataclass(frozen=True)
+class WroteNotice:
+    id: int  # the message's id: the second half of the event id
+    ticket_id: int
+    subject: str
+    channel: str
+    priority: str
+
+
+def last_message_id(*, session: Session) -> int:
+    return int(session.scalar(select(func.max(Message.id))) or 0)
+
+
+def customer_wrote_since(agent_id: int, after_id: int, *, session: Session, limit: int = 50) -> list[WroteNotice]:
+    """Customers' new messages (after message `after_id`) on tickets now assigned to this agent, oldest first.
+
+    A ticket's first message is left out: a new ticket reaches its agent as an `assigned` notice already.
+    Automatic mail (bounces, auto-replies) is no customer writing.
+    """
+    earlier = aliased(Message)  # its own FROM: not correlated with the outer query's messages
+    first = select(func.min(earlier.id)).where(earlier.ticket_id == Ticket.id).scalar_subquery()
+    rows = session.execute(
+        select(Message.id, Message.ticket_id, Ticket.subject, Ticket.channel, Ticket.priority)
+        .join(Ticket, Ticket.id == Message.ticket_id)
+        .where(Message.id > after_id, Message.direction == "in", Message.author_kind == "customer",
+               Message.auto_kind.is_(None), Ticket.assignee_id == agent_id, Message.id != first)
+        .order_by(Message.id).limit(limit))
+    return [WroteNotice(id=r.id, ticket_id=r.ticket_id, subject=r.subject or "(no subject)", channel=r.channel,
+                        priority=r.priority) for r in rows]
+
+
+def parse_event_id(value: str | None) -> tuple[int, int | None] | None:
+    """`assignment.message` cursors from Last-Event-ID; a bare number (assignments only) is still understood."""
+    if not value:
+        return None
+    head, _, tail = value.partition(".")
+    if not head.isdigit() or (tail and not tail.isdigit()):
+        return None
+    return int(head), int(tail) if tail else None
+
+
 @router.get("/events")
 async def desk_events(request: Request, desk: DeskUser, rt: RuntimeDep,
-                      last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=20)] = None,
+                      last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=41)] = None,
                       ) -> Response:
-    """`assigned` events for the signed-in agent; 204 (EventSource then stops asking) for people without a queue."""
+    """`assigned` and `wrote` events for the signed-in agent; 204 (EventSource then stops asking) for people
+    without a queue."""
     agent_id = desk.principal.agent_id
     if agent_id is None:
         return Response(status_code=204)
 
-    def read(after: int | None) -> tuple[int, list[AssignedNotice]]:
+    def start(resumed: tuple[int, int | None] | None) -> tuple[int, int]:
         with rt.db.session() as session:
-            if after is None:  # a new page: only what is assigned from now on
-                return last_assignment_id(session=session), []
-            found = assigned_since(agent_id, after, session=session)
-            return (found[-1].id if found else after), found
+            if resumed is None:  # a new page: only what happens from now on
+                return last_assignment_id(session=session), last_message_id(session=session)
+            assigned, wrote = resumed
+            return assigned, wrote if wrote is not None else last_message_id(session=session)
+
+    def read(cursors: tuple[int, int]) -> tuple[list[AssignedNotice], list[WroteNotice]]:
+        with rt.db.session() as session:
+            return (assigned_since(agent_id, cursors[0], session=session),
+                    customer_wrote_since(agent_id, cursors[1], session=session))
 
     async def stream() -> AsyncIterator[str]:
-        cursor, _ = await anyio.to_thread.run_sync(
-            read, int(last_event_id) if last_event_id and last_event_id.isdigit() else None)
+        assigned_at, wrote_at = await anyio.to_thread.run_sync(start, parse_event_id(last_event_id))
         yield "retry: 3000\n\n"
         started = quiet_since = time.monotonic()
         while time.monotonic() - started < STREAM_SECONDS:
-            cursor, found = await anyio.to_thread.run_sync(read, cursor)
-            for notice in found:
-                yield f"id: {notice.id}\nevent: assigned\ndata: {json.dumps(asdict(notice))}\n\n"
+            assigned, wrote = await anyio.to_thread.run_sync(read, (assigned_at, wrote_at))
+            for notice in assigned:
+                assigned_at = notice.id
+                yield f"id: {assigned_at}.{wrote_at}\nevent: assigned\ndata: {json.dumps(asdict(notice))}\n\n"
+                quiet_since = time.monotonic()
+            for wrote_notice in wrote:
+                wrote_at = wrote_notice.id
+                yield f"id: {assigned_at}.{wrote_at}\nevent: wrote\ndata: {json.dumps(asdict(wrote_notice))}\n\n"
                 quiet_since = time.monotonic()
             if time.monotonic() - quiet_since > KEEPALIVE_SECONDS:
                 yield ": still here\n\n"

@@ -195,11 +195,11 @@ def _back(ticket: Ticket, desk: Desk, done: str) -> RedirectResponse:
 
 @router.post("/tickets/{ticket_id}/notes")
 def post_note(ticket_id: RowId, desk: CheckedDesk, session: SessionDep,
-              text: Annotated[str, Form(max_length=MAX_NOTE + 1000)]) -> RedirectResponse:
+              note: Annotated[str, Form(max_length=MAX_NOTE + 1000)]) -> RedirectResponse:
     """An internal note: staff see it in the conversation; the customer never gets it, by mail or in chat."""
     ticket = _actionable(ticket_id, desk, session=session)
     try:
-        add_note(ticket_id, text, author=desk.principal.actor, session=session)
+        add_note(ticket_id, note, author=desk.principal.actor, session=session)
     except UserError as exc:
         raise DeskDenied(exc.http_status, str(exc)) from exc
     return _back(ticket, desk, "note")

@@ -22,20 +22,29 @@ function tick() {
   });
 }
 
-// A ticket assigned to me while this page is open: say so at the top, with a link (server-sent events).
+// A ticket assigned to me, or a customer writing on one of mine, while this page is open: say so at the top,
+// with a link (server-sent events).
+function announce(kind, lead, notice, tail) {
+  const line = document.createElement("p");
+  line.className = "notice live-notice " + kind;
+  const link = document.createElement("a");
+  link.href = "/tickets/" + notice.ticket_id;
+  link.textContent = "#" + notice.ticket_id + " " + notice.subject;
+  line.append(lead, link, tail);
+  document.getElementById("live").prepend(line);
+}
+
 function listen() {
   const url = document.body.dataset.live;
   if (!url || !window.EventSource) return;
   const source = new EventSource(url);
   source.addEventListener("assigned", function (event) {
     const notice = JSON.parse(event.data);
-    const line = document.createElement("p");
-    line.className = "notice live-notice";
-    const link = document.createElement("a");
-    link.href = "/tickets/" + notice.ticket_id;
-    link.textContent = "#" + notice.ticket_id + " " + notice.subject;
-    line.append("Assigned to you: ", link, " (" + notice.priority + " priority)");
-    document.getElementById("live").prepend(line);
+    announce("assigned", "Assigned to you: ", notice, " (" + notice.priority + " priority)");
+  });
+  source.addEventListener("wrote", function (event) {
+    const notice = JSON.parse(event.data);
+    announce("wrote", "Customer wrote on ", notice, " (" + notice.channel + ")");
   });
   window.addEventListener("pagehide", function () { source.close(); });
 }
@@ -62,6 +71,12 @@ function shortcuts() {
     }
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     if (target.closest && target.closest("input, textarea, select")) return;
+    if (event.key === "/") {  // search, as on most sites: the page's search box, else the search page
+      const box = document.querySelector("input[name=q]");
+      event.preventDefault();
+      if (box) box.focus(); else window.location.href = "/search";
+      return;
+    }
     if (event.key !== "j" && event.key !== "k") return;
     const links = Array.from(document.querySelectorAll("table.queue tbody a"));
     if (!links.length) return;
