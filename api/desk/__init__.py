@@ -14,6 +14,7 @@ from api.desk.live import router as live_router
 from api.desk.models_pages import router as models_router
 from api.desk.qa_pages import router as qa_router
 from api.desk.routes import page, router
+from api.desk.supervisor_charts import router as supervisor_charts_router
 from api.desk.ticket_actions import router as ticket_actions_router
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -38,6 +39,7 @@ def install(app: FastAPI) -> None:
     """Add the desk's pages, its CSS and JavaScript (shipped in the wheel) and its two page-level answers."""
     app.include_router(router)
     app.include_router(live_router)
+    app.include_router(supervisor_charts_router)
     app.include_router(qa_router)
     app.include_router(ticket_actions_router)
     app.include_router(models_router)

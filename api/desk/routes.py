@@ -30,6 +30,7 @@ from api.desk.auth import (
     set_cookie,
 )
 from api.desk.queues import AT_RISK, my_queue, team_loads, team_queue, visible_teams
+from api.desk.supervisor_charts import ChartsDep
 from api.desk.ticket_actions import ticket_panels
 from api.knowledge import KnowledgeDep, SuggestSlot
 from triage.conversations.schemas import customer_label, urgency_reasons
@@ -275,9 +276,9 @@ def _supervisor(desk: Desk) -> None:
 
 
 @router.get("/supervisor", response_class=HTMLResponse)
-def supervisor_page(request: Request, desk: DeskUser, session: SessionDep, rt: RuntimeDep,
+def supervisor_page(request: Request, desk: DeskUser, session: SessionDep, rt: RuntimeDep, reports: ChartsDep,
                     moved: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None) -> HTMLResponse:
-    """Live queues: per team what waits and which clocks are near or past their end; agents' load."""
+    """Live queues: per team what waits and which clocks are near or past their end; agents' load; the reports."""
     _supervisor(desk)
     teams = [t.name for t in rt.config.teams]
     agents = [a for a in agent_rows(session=session) if a["active"]]
@@ -285,7 +286,7 @@ def supervisor_page(request: Request, desk: DeskUser, session: SessionDep, rt: R
     return page(request, "supervisor.html", {
         **_nav(desk, rt), "loads": team_loads(teams, session=session, now=utcnow()), "agents": agents,
         "tickets": open_rows, "waiting": waiting_count(session=session), "at_risk_minutes": AT_RISK // 60,
-        "notice": f"Ticket #{moved} reassigned." if moved else None})
+        "notice": f"Ticket #{moved} reassigned." if moved else None, "reports": reports})
 
 
 @router.post("/supervisor/reassign")

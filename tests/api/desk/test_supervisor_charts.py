@@ -1,0 +1,74 @@
+"""The reports as charts in the supervisor view, over HTTP: who may see them, the PNGs, the tables and the period."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import httpx
+
+from tests.api.desk.conftest import Seeded, sign_in
+
+PNG = b"\x89PNG\r\n\x1a\n"
+CHARTS = ("response-times", "sla", "volume", "backlog", "mix")
+
+
+def _images(page: str) -> list[str]:
+    return [html.unescape(src) for src in re.findall(r'<img src="([^"]+)"', page)]
+
+
+def test_only_supervisors_get_the_charts(desk_server: tuple[str, Seeded]) -> None:
+    base, _ = desk_server
+    with httpx.Client(base_url=base, timeout=60) as client:
+        anonymous = client.get("/supervisor/charts/sla.png")
+        assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/login?next=")
+        assert sign_in(client, "nadia").status_code == 303
+        for name in CHARTS:
+            denied = client.get(f"/supervisor/charts/{name}.png")
+            assert denied.status_code == 403 and not denied.content.startswith(PNG)
+        assert client.get("/supervisor?days=7").status_code == 403
+
+
+def test_a_supervisor_sees_every_chart_with_its_numbers(desk_server: tuple[str, Seeded]) -> None:
+    base, _ = desk_server
+    with httpx.Client(base_url=base, timeout=60) as client:
+        assert sign_in(client, "boss").status_code == 303
+        page = client.get("/supervisor")
+        assert page.status_code == 200
+        images = _images(page.text)
+        assert images == [f"/supervisor/charts/{name}.png?days=7&tz=UTC" for name in CHARTS]
+        for src in images:
+            chart = client.get(src)
+            assert chart.status_code == 200 and chart.headers["content-type"] == "image/png"
+            assert chart.content.startswith(PNG) and chart.headers["cache-control"] == "private, max-age=60"
+        # The numbers under each chart: one <details> per chart, agents by name, the seeded tickets counted.
+        assert page.text.count("<details>") == len(CHARTS)
+        tables = page.text[page.text.index('id="sv-charts-title"'):]
+        assert "Nadia Brooks" in tables and "nadia.brooks@larkspur.example</th>" not in tables
+        assert re.search(r'<th scope="row">customer-care</th><td>(\d+)</td>', tables)
+        assert '<label for="period-days">' in page.text and 'name="since"' in page.text
+        assert client.get("/supervisor/charts/speed.png").status_code == 422  # no such chart
+
+
+def test_an_empty_period_renders_and_a_bad_one_says_what_to_fix(desk_server: tuple[str, Seeded]) -> None:
+    base, _ = desk_server
+    with httpx.Client(base_url=base, timeout=60) as client:
+        assert sign_in(client, "boss").status_code == 303
+        empty = client.get("/supervisor", params={"since": "2020-01-06", "until": "2020-01-12", "tz": "UTC"})
+        assert empty.status_code == 200
+        images = _images(empty.text)
+        assert images[0] == "/supervisor/charts/response-times.png?since=2020-01-06&until=2020-01-12&tz=UTC"
+        assert '<th scope="row">(all)</th><td>0</td><td>0</td>' in empty.text  # response times: none created
+        assert 'value="2020-01-06"' in empty.text  # the form keeps what was asked
+        for src in images:
+            chart = client.get(src)
+            assert chart.status_code == 200 and chart.content.startswith(PNG)
+
+        bad = client.get("/supervisor", params={"days": "5"})
+        assert bad.status_code == 200 and "days: choose one of 1, 7, 30, 90" in bad.text
+        assert _images(bad.text) == [] and "Live queues" in bad.text  # the live part still shows
+        reversed_dates = client.get("/supervisor", params={"since": "2026-02-10", "until": "2026-02-01"})
+        assert "must be before until" in html.unescape(reversed_dates.text)
+        assert client.get("/supervisor", params={"since": "yesterday"}).text.count("is not a date") == 1
+        refused = client.get("/supervisor/charts/sla.png", params={"tz": "Mars/Base"})
+        assert refused.status_code == 400 and "Mars/Base" in html.unescape(refused.text)
