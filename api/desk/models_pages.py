@@ -83,6 +83,16 @@ def verdict(metric: str, delta: float | None) -> str:
     return "changed"
 
 
+def figure(metric: str, value: float | None, *, signed: bool = False) -> str:
+    """A metric as the comparison shows it: rates to four places, counts (n, n_train, ...) as whole numbers."""
+    if value is None:
+        return "-"
+    sign = "+" if signed else ""
+    if metric not in HIGHER_IS_BETTER | LOWER_IS_BETTER and float(value).is_integer():
+        return f"{int(value):{sign}d}"
+    return f"{value:{sign}.4f}"
+
+
 def progress_of(job: JobOut) -> dict[str, Any]:
     """What the job page shows and polls: status, phase, a percentage over the three phases, the outcome."""
     phase, done, total = job.progress.phase, job.progress.done, job.progress.total
@@ -127,7 +137,8 @@ def compare_page(request: Request, desk: DeskUser, rt: RuntimeDep,
     _reader(desk)
     listed = _call(models_api.list_models, rt, desk.principal, None)
     compared = _call(models_api.compare_models, rt, desk.principal, a, b) if a and b else None
-    rows = [{"metric": m.metric, "a": m.a, "b": m.b, "delta": m.delta, "verdict": verdict(m.metric, m.delta)}
+    rows = [{"metric": m.metric, "a": figure(m.metric, m.a), "b": figure(m.metric, m.b),
+             "delta": figure(m.metric, m.delta, signed=True), "verdict": verdict(m.metric, m.delta)}
             for m in compared.metrics] if compared else []
     return page(request, "models_compare.html", {**_nav(desk), "tasks": listed.tasks, "a": a or "", "b": b or "",
                                                  "compared": compared, "rows": rows})
