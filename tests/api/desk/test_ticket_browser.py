@@ -87,7 +87,7 @@ def test_agent_searches_notes_relabels_parks_and_hears_the_customer(rt: Triage, 
         page.wait_for_url(f"{ticket_url}?done=relabelled")
         assert "delivery_problem" in page.locator("section[aria-label=Classification] dd").first.inner_text()
 
-        page.get_by_label("Status", exact=False).select_option("pending")
+        page.get_by_label("Status (now open)").select_option("pending")
         with page.expect_response(f"{base}/events"):  # the reloaded page's event stream is open
             page.get_by_role("button", name="Set status").click()
         page.wait_for_url(f"{ticket_url}?done=status")
