@@ -7,21 +7,30 @@ anyone who cannot see the image and for anyone who wants the exact count.
 
 The period comes from a GET form on the supervisor page: the last 1, 7, 30 or 90 days, or from / to dates,
 read in UTC or one of the configured calendars' time zones.
+
+The page reloads every 30 seconds and asks for five charts each time; a report over 100k tickets takes up to
+2 s (docs/performance.md). So "the last N days" ends at the current minute, and each app keeps the reports it
+built for a minute: the page's tables and its five images share one computation per minute and period.
 """
 
 from __future__ import annotations
 
+import threading
+import time as clock
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Annotated, Any, Literal
+from functools import partial
+from typing import Annotated, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from api.deps import RuntimeDep, SessionDep
 from api.desk.auth import Desk, DeskDenied, DeskUser
+from triage.db import utcnow
 from triage.errors import BadRequest
 from triage.reports import service
 from triage.reports.charts import render_png
@@ -35,6 +44,7 @@ from triage.reports.schemas import (
     SlaReport,
     VolumeReport,
 )
+from triage.runtime import Triage
 from triage.users.service import Role
 
 router = APIRouter(include_in_schema=False)
@@ -72,7 +82,7 @@ class PeriodChoice:
         return urlencode({k: v for k, v in values.items() if v != ""})
 
 
-def zones(rt: Any) -> list[str]:
+def zones(rt: Triage) -> list[str]:
     """UTC and the time zones of the configured calendars: the zones a supervisor reads days in."""
     return ["UTC", *sorted({c.timezone for c in rt.config.calendars} - {"UTC"})]
 
@@ -99,7 +109,8 @@ def choose_period(choice: PeriodChoice, *, allowed_zones: list[str],
             return choice, make_period(datetime.combine(start, time(0)), end, tz=choice.tz, now=now)
         if choice.days not in DAY_CHOICES:
             raise BadRequest(f"days: choose one of {', '.join(map(str, DAY_CHOICES))}")
-        return choice, make_period(tz=choice.tz, days=choice.days, now=now)
+        minute = (now or utcnow()).replace(second=0, microsecond=0)  # the page and its images ask alike
+        return choice, make_period(tz=choice.tz, days=choice.days, now=minute)
     except BadRequest as exc:
         choice.error = str(exc)
         return choice, None
@@ -115,6 +126,37 @@ def period_choice(rt: RuntimeDep, days: Text = None, since: Text = None, until: 
         except ValueError:
             choice.days = -1
     return choose_period(choice, allowed_zones=zones(rt))
+
+
+class ReportCache:
+    """Reports built in the last `ttl` seconds, per (chart, period): one per app (`app.state`), so never shared
+    between databases. Only supervisors and admins read it, and they see every queue."""
+
+    def __init__(self, ttl: float = 60.0, size: int = 64) -> None:
+        self.ttl, self.size = ttl, size
+        self._items: dict[tuple[str, Period], tuple[float, BaseModel]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, name: str, period: Period, make: Callable[[], BaseModel]) -> BaseModel:
+        now = clock.monotonic()
+        with self._lock:
+            hit = self._items.get((name, period))
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        report = make()  # outside the lock: two first requests may both build; neither waits on the other
+        with self._lock:
+            self._items = {k: v for k, v in self._items.items() if v[0] > now}
+            if len(self._items) < self.size:
+                self._items[(name, period)] = (now + self.ttl, report)
+        return report
+
+
+def _cache(request: Request) -> ReportCache:
+    state = request.app.state
+    if not hasattr(state, "supervisor_reports"):
+        state.supervisor_reports = ReportCache()
+    cache: ReportCache = state.supervisor_reports
+    return cache
 
 
 def build(name: str, period: Period, *, session: Session) -> BaseModel:
@@ -220,7 +262,7 @@ def _alt(name: str, period: Period) -> str:
             "the numbers are in the table below")
 
 
-def charts_view(desk: DeskUser, session: SessionDep, rt: RuntimeDep,
+def charts_view(request: Request, desk: DeskUser, session: SessionDep, rt: RuntimeDep,
                 chosen: Annotated[tuple[PeriodChoice, Period | None], Depends(period_choice)]) -> ChartsView:
     """The supervisor page's reports: a dependency of `/supervisor`, so the page and its charts share one period."""
     _check(desk)
@@ -228,9 +270,9 @@ def charts_view(desk: DeskUser, session: SessionDep, rt: RuntimeDep,
     view = ChartsView(choice=choice, zones=zones(rt))
     if period is None:
         return view
-    query = choice.query()
+    query, cache = choice.query(), _cache(request)
     for name in TITLES:
-        report = build(name, period, session=session)
+        report = cache.get(name, period, partial(build, name, period, session=session))
         view.charts.append(Chart(name=name, title=TITLES[name], src=f"/supervisor/charts/{name}.png?{query}",
                                  alt=_alt(name, period), tables=tables(report)))
     return view
@@ -240,13 +282,13 @@ ChartsDep = Annotated[ChartsView, Depends(charts_view)]
 
 
 @router.get("/supervisor/charts/{name}.png", response_class=Response)
-def chart_png(name: ChartName, desk: DeskUser, session: SessionDep,
+def chart_png(name: ChartName, request: Request, desk: DeskUser, session: SessionDep,
               chosen: Annotated[tuple[PeriodChoice, Period | None], Depends(period_choice)]) -> Response:
     """A report's chart for the supervisor view, behind the desk session (supervisors and admins)."""
     _check(desk)
     choice, period = chosen
     if period is None:
         raise DeskDenied(400, choice.error or "bad period")
-    png = render_png(build(name, period, session=session))
+    png = render_png(_cache(request).get(name, period, partial(build, name, period, session=session)))
     # Private: the numbers are the company's. A minute: the page reloads every 30 s and need not redraw each time.
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=60"})

@@ -119,7 +119,8 @@ def response_times_figure(report: ResponseTimesReport) -> Figure:
         ax.set_title(name.replace("_", " "))
         stats: list[DurationStats] = [getattr(r, name) for r in rows]
         if not any(s.count for s in stats):
-            _empty_panel(ax, nothing)
+            waiting = sum(r.unanswered for r in rows) if name == "first_response" else 0
+            _empty_panel(ax, nothing + (f"\n({waiting} waiting for a first reply)" if waiting else ""))
             continue
         handles = [ax.barh([p - 0.2 for p in positions], [_hours(s.median) for s in stats], height=0.4),
                    ax.barh([p + 0.2 for p in positions], [_hours(s.p90) for s in stats], height=0.4)]

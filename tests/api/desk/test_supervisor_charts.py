@@ -6,8 +6,14 @@ import html
 import re
 
 import httpx
+import pytest
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
+from api.desk import supervisor_charts
 from tests.api.desk.conftest import Seeded, sign_in
+from triage.db import utcnow
+from triage.reports.periods import Period
 
 PNG = b"\x89PNG\r\n\x1a\n"
 CHARTS = ("response-times", "sla", "volume", "backlog", "mix")
@@ -72,3 +78,27 @@ def test_an_empty_period_renders_and_a_bad_one_says_what_to_fix(desk_server: tup
         assert client.get("/supervisor", params={"since": "yesterday"}).text.count("is not a date") == 1
         refused = client.get("/supervisor/charts/sla.png", params={"tz": "Mars/Base"})
         assert refused.status_code == 400 and "Mars/Base" in html.unescape(refused.text)
+
+
+def test_the_page_and_its_images_build_each_report_once_a_minute(desk_server: tuple[str, Seeded],
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    base, _ = desk_server
+    built: list[str] = []
+    real = supervisor_charts.build
+
+    def counting(name: str, period: Period, *, session: Session) -> BaseModel:
+        built.append(name)
+        return real(name, period, session=session)
+
+    moment = utcnow()  # one minute for the whole test: "the last 7 days" ends at the same instant each time
+    monkeypatch.setattr(supervisor_charts, "build", counting)
+    monkeypatch.setattr(supervisor_charts, "utcnow", lambda: moment)
+    with httpx.Client(base_url=base, timeout=60) as client:
+        assert sign_in(client, "boss").status_code == 303
+        page = client.get("/supervisor")
+        for src in _images(page.text):
+            assert client.get(src).status_code == 200
+        assert client.get("/supervisor").status_code == 200  # the 30-second reload
+        assert built == list(CHARTS)  # the tables and the five images shared one computation
+        assert client.get("/supervisor/charts/sla.png", params={"days": "30"}).status_code == 200
+        assert built == [*CHARTS, "sla"]  # another period is another report
