@@ -187,6 +187,7 @@
     }
   });
 
+  button.disabled = false;  // the page's HTML keeps it off until the form is ours to send
   if (getToken()) {
     about.hidden = true;
     load().catch(function () { showError("The chat cannot be reached; try again in a moment."); });
