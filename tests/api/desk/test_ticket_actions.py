@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from api.deps import Principal
 from api.desk.live import customer_wrote_since, last_assignment_id, last_message_id, parse_event_id
-from api.desk.ticket_actions import search_tickets
+from api.desk.ticket_actions import customer_history, search_tickets
 from tests.api.desk.conftest import NADIA, OMAR, PASSWORD, Seeded, hidden, sign_in
 from triage.agents.tables import Agent
 from triage.conversations.service import NOTE, chat_transcript
@@ -222,6 +222,12 @@ def test_customer_history_and_classification_reasons(rt: Triage, desk_server: tu
     with httpx.Client(base_url=base, timeout=60) as client:
         assert sign_in(client, "boss").status_code == 303
         assert "Secret billing matter" in client.get(f"/tickets/{seeded.oldest}").text
+    supervisor = Principal(user_id=1, name="boss", role=Role.supervisor)
+    with rt.db.session() as session:
+        ticket = session.get(Ticket, seeded.oldest)
+        assert ticket is not None
+        rows, total = customer_history(ticket, supervisor, session=session, limit=1)
+        assert total == 2 and [r.subject for r in rows] == ["Secret billing matter"]  # the open one wins the slot
 
 
 def test_customer_wrote_feed(rt: Triage, desk_server: tuple[str, Seeded]) -> None:
