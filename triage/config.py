@@ -530,6 +530,9 @@ class ReviewConfig(_Strict):
     # Intent confidences are calibrated (temperature scaling on held-out folds): below 0.5 the model
     # expects to be wrong more often than right. Out-of-scope intents are always flagged.
     intent_confidence: Annotated[float, Field(ge=0, le=1)] = 0.5
+    # Drafts: below intent_confidence, an intent that the best-matching knowledge-base article also answers
+    # still gets a full draft (two independent readings agree), down to this confidence.
+    agreement_confidence: Annotated[float, Field(ge=0, le=1)] = 0.25
 
 
 class CustomersConfig(_Strict):

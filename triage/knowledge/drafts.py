@@ -100,7 +100,7 @@ def _request_sentences(d: DraftInput, text: dict[str, str]) -> list[str]:
     return out
 
 
-def _article(d: DraftInput, lang: str, *, limit: int) -> list[str]:
+def _article(d: DraftInput, lang: str, *, limit: int, chars: int | None = None) -> list[str]:
     """The sentences of the article that answer the query best, in the article's order; the section the search
     ranked first (`focus`) is preferred, the others complete it (a timeline, a condition, the next step)."""
     sentences: list[str] = []
@@ -111,7 +111,7 @@ def _article(d: DraftInput, lang: str, *, limit: int) -> list[str]:
                 sentences.append(sentence)
                 # The ranked section first, its opening most; an article's introduction is rarely the answer.
                 bonus.append((1.5 + (0.5 if n == 0 else 0.0)) if i == d.focus else 0.0)
-    return select_sentences(sentences, d.query, limit=limit, bonus=bonus)
+    return select_sentences(sentences, d.query, limit=limit, bonus=bonus, chars=chars)
 
 
 def compose(d: DraftInput, *, max_sentences: int = 5) -> str:
@@ -158,15 +158,11 @@ def compose(d: DraftInput, *, max_sentences: int = 5) -> str:
     elif not answer:
         body = [text["chat_holding" if chat else "holding"]]
     elif d.snippets and not hazard and not is_bulk(d.requests):
-        sentences = _article(d, lang, limit=3 if chat else max_sentences)
-        if chat:
+        room = None
+        if chat:  # the sentences that matter most and fit, not the first three cut to fit
             rest = len(" ".join([greeting, *safety, ack, *feeling, *asked, text["chat_next"]]))
-            room = min(CHAT_ARTICLE_CHARS, CHAT_CHARS - rest)
-            kept: list[str] = []
-            for sentence in sentences:
-                if len(" ".join([*kept, sentence])) <= room:
-                    kept.append(sentence)
-            sentences = kept
+            room = max(0, min(CHAT_ARTICLE_CHARS, CHAT_CHARS - rest))
+        sentences = _article(d, lang, limit=3 if chat else max_sentences, chars=room)
         body = sentences if chat else [*sentences, text["more"].format(title=d.snippets[d.focus][0])]
     elif not asked and not hazard:
         body = [text["nothing"]]

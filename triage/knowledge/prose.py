@@ -7,6 +7,7 @@ and links and emphasis are reduced to their text.
 
 from __future__ import annotations
 
+import math
 import re
 
 from models.retrieval import tokenize
@@ -137,22 +138,54 @@ def reply_sentences(markdown: str, language: str = "en") -> list[str]:
     return [s for s in to_sentences(markdown, language) if not _SELF_REFERENCE.search(s)]
 
 
-def select_sentences(sentences: list[str], query: str, limit: int = 5, bonus: list[float] | None = None) -> list[str]:
-    """Keep the sentences that matter most for the query, in their original order (steps stay in sequence).
+def _stems(text: str) -> set[str]:
+    """Query-matching keys: four-letter word prefixes, so that Rechnung meets Rechnungen and livraison meets
+    livraisons without a stemmer per language (a coarse key only ranks sentences of one article)."""
+    return {token[:STEM] for token in tokenize(text)}
 
-    A sentence scores the query words it shares, plus `bonus` (the caller's preference, e.g. the section the
-    search ranked first), plus a little for a figure (times, amounts and limits are what customers ask for).
+
+STEM = 4
+FRAGMENT_WORDS = 4  # a list item shorter than this ("Material defects.") says little in a letter on its own
+
+
+def rank_sentences(sentences: list[str], query: str, bonus: list[float] | None = None) -> list[int]:
+    """Sentence indices, the one that matters most for the query first.
+
+    A sentence scores the query words it shares, each weighted by how rare it is among the article's
+    sentences (a word every sentence has tells none apart), plus `bonus` (the caller's preference, e.g. the
+    section the search ranked first), plus a little for a figure (times, amounts and limits are what customers
+    ask for), less a point for a fragment.
     """
-    if len(sentences) <= limit:
-        return sentences
-    wanted = set(tokenize(query))
+    wanted = _stems(query)
+    keys = [_stems(s) for s in sentences]
+    frequency: dict[str, int] = {}
+    for found in keys:
+        for key in found:
+            frequency[key] = frequency.get(key, 0) + 1
     scored = []
     for i, s in enumerate(sentences):
-        overlap = len(wanted & set(tokenize(s)))
+        overlap = sum(math.log(1 + len(sentences) / frequency[key]) for key in wanted & keys[i])
         # Steps belong together.
         extra = (0.5 if s.startswith(_STEP_WORDS["en"][0]) else 0.0) + (0.5 if _FIGURE.search(s) else 0.0)
         extra += bonus[i] if bonus else 0.0
+        extra -= 1.0 if len(s.split()) < FRAGMENT_WORDS else 0.0
         # Without the caller's preference, the opening sentence usually carries the answer.
         scored.append((overlap + extra + (0.75 if i == 0 and bonus is None else 0.0), -i, i))
-    keep = sorted(i for *_, i in sorted(scored, reverse=True)[:limit])
-    return [sentences[i] for i in keep]
+    return [i for *_, i in sorted(scored, reverse=True)]
+
+
+def select_sentences(sentences: list[str], query: str, limit: int = 5, bonus: list[float] | None = None,
+                     chars: int | None = None) -> list[str]:
+    """The best `limit` sentences for the query (within `chars` characters when given), in their original
+    order, so that steps stay in sequence."""
+    if len(sentences) <= limit and chars is None:
+        return sentences
+    keep: list[int] = []
+    used = -1
+    for i in rank_sentences(sentences, query, bonus):
+        if len(keep) == limit:
+            break
+        if chars is None or used + 1 + len(sentences[i]) <= chars:
+            keep.append(i)
+            used += 1 + len(sentences[i])
+    return [sentences[i] for i in sorted(keep)]

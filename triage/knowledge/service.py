@@ -300,6 +300,20 @@ def _is_confident(ticket: Ticket, config: TriageConfig) -> bool:
     return bool(ticket.intent) and (ticket.intent_confidence or 0.0) >= config.review.intent_confidence
 
 
+def _article_agrees(ticket: Ticket, config: TriageConfig, query: str, vector: np.ndarray, language: str, *,
+                    index: KnowledgeIndex, session: Session) -> ChunkRecord | None:
+    """The best-matching article, searched without the intent's boost, when it answers the unsure intent.
+
+    Two independent readings of the message (the classifier's and the search's) agreeing is better evidence
+    than either alone: such a ticket gets a full draft down to `[review] agreement_confidence`.
+    """
+    if (not ticket.intent or ticket.intent == OUT_OF_SCOPE
+            or (ticket.intent_confidence or 0.0) < config.review.agreement_confidence):
+        return None
+    hits = _relevant(index.search(query, session=session, k=1, language=language, vector=vector))
+    return hits[0][1] if hits and ticket.intent in hits[0][1].intents else None
+
+
 def suggest(ticket_id: int, *, session: Session, index: KnowledgeIndex, config: TriageConfig,
             k: int = 3) -> SuggestionOut:
     """Top snippets (knowledge base and similar past replies) and one draft reply; stored for feedback.
@@ -331,8 +345,19 @@ def suggest(ticket_id: int, *, session: Session, index: KnowledgeIndex, config: 
     product = _product_in(query, index.products())
     requests = explicit_requests(query)
 
+    vector = _stored_vector(message, index, session=session) if query else None
+    if vector is None and query:
+        vector = index.encode([query])[0]
     notes: list[str] = []
-    if not confident:
+    agreed = None
+    if not confident and vector is not None and index.records:
+        agreed = _article_agrees(ticket, config, query, vector, language, index=index, session=session)
+    if agreed is not None:
+        confident = True
+        notes.append(f"The intent is unsure ({ticket.intent}, confidence {ticket.intent_confidence or 0.0:.2f}) "
+                     f"but the best-matching article, \"{agreed.title}\", answers it too: the draft is built on "
+                     "it; relabel the ticket if it is wrong.")
+    elif not confident:
         notes.append(f"The intent is uncertain ({ticket.intent or 'none'}, confidence "
                      f"{ticket.intent_confidence or 0.0:.2f} < {config.review.intent_confidence:.2f}): the draft is "
                      "a holding reply; relabel the ticket for a full draft.")
@@ -362,26 +387,26 @@ def suggest(ticket_id: int, *, session: Session, index: KnowledgeIndex, config: 
     if requests.callback and not phone:
         notes.append("The customer asked for a call but gave no number: the draft asks for one.")
 
-    vector = _stored_vector(message, index, session=session) if query else None
-    if vector is None and query:
-        vector = index.encode([query])[0]
     chosen: list[tuple[str, str]] = []
     focus = 0
     if not index.records:
         notes.append("The knowledge base is empty: import articles with `triage kb import PATH`; "
                      "the draft has no article content.")
     elif vector is not None:
-        hits = _relevant(index.search(query, session=session, k=max(k, 10), language=language,
-                                      product=product[0] if product else None, intent=ticket.intent,
-                                      vector=vector))
-        if not hits and language != "en":
-            hits = _relevant(index.search(query, session=session, k=max(k, 5), language="en",
-                                          product=product[0] if product else None, intent=ticket.intent,
-                                          vector=vector))
-            if hits:
+        named = product[0] if product else None
+        hits = _relevant(index.search(query, session=session, k=max(k, 10), language=language, product=named,
+                                      intent=ticket.intent, vector=vector))
+        # English is searched when nothing in the customer's language matched, or when the product they named has
+        # its own article only in English: the agent needs that guide more than a general one in their language.
+        about_product = named is not None and any(r.product == named for _, r in hits)
+        if language != "en" and (not hits or (named and not about_product)):
+            english = _relevant(index.search(query, session=session, k=max(k, 5), language="en", product=named,
+                                             intent=ticket.intent, vector=vector))
+            if english and (not hits or any(r.product == named for _, r in english)):
+                hits = english
                 notes.append(f"No {language} article matched; the closest article, \"{hits[0][1].title}\", exists "
                              f"only in English: translate what applies (the draft leaves its content out).")
-            else:
+            elif not hits:
                 notes.append(f"No knowledge-base article matched this ticket in {language} or English; the draft "
                              "has no article content.")
         elif not hits:
