@@ -87,7 +87,8 @@ def test_json_answers(reports_rt: Triage, client: TestClient, api_key: KeyMaker,
     assert volume["period"]["since"] == "2026-11-01T23:00:00Z"
 
     mix = client.get("/api/v1/reports/mix", params=PERIOD | {"interval": "week"}, headers=headers).json()
-    assert mix["intent"]["points"] == [{"start": "2026-11-02", "total": 3, "counts": {"refund": 3},
+    # One day of the week that starts on Monday 2 November: a partial week.
+    assert mix["intent"]["points"] == [{"start": "2026-11-02", "partial": True, "total": 3, "counts": {"refund": 3},
                                         "shares": {"refund": 1.0}}]
     sla = client.get("/api/v1/reports/sla", params=PERIOD, headers=headers).json()
     assert sla["total"]["tickets"] == 3 and sla["total"]["first_response"]["no_target"] == 3

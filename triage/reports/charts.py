@@ -87,7 +87,8 @@ def _empty_panel(ax: Axes, text: str) -> None:
 
 def _legend_below(fig: Figure, handles: list[Any], labels: list[str]) -> None:
     """A legend under the plots, where it covers no bar (constrained layout makes room for it)."""
-    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 7), fontsize=9, frameon=False)
+    # One row while it fits: a wrapped legend fills column by column and reads out of order.
+    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 10), fontsize=9, frameon=False)
 
 
 def _hours(seconds: float | None) -> float:
@@ -263,7 +264,8 @@ def _stack(ax: Axes, series: MixSeries, noun: str, interval: str) -> None:
         bottom = [a + b for a, b in zip(bottom, values, strict=True)]
     crowded = len(points) > 14
     for i, point in enumerate(points):
-        ax.text(i, 101, f"n={point.total}", ha="center", va="bottom", fontsize=7, rotation=90 if crowded else 0)
+        if point.total:  # an empty column needs no label saying so
+            ax.text(i, 101, f"n={point.total}", ha="center", va="bottom", fontsize=7, rotation=90 if crowded else 0)
     step = max(1, len(points) // 12)
     ticks = sorted(set(x[::step]) | {i for i, p in enumerate(points) if p.partial})
     ax.set_xticks(ticks, [_point_label(points[i]) for i in ticks])
