@@ -9,7 +9,7 @@ The period comes from a GET form on the supervisor page: the last 1, 7, 30 or 90
 read in UTC or one of the configured calendars' time zones.
 
 The page reloads every 30 seconds and asks for five charts each time; a report over 100k tickets takes up to
-2 s (docs/performance.md). So "the last N days" ends at the current minute, and each app keeps the reports it
+2 s (docs/performance.md). So a period that ends now ends at the current minute, and each app keeps the reports it
 built for a minute: the page's tables and its five images share one computation per minute and period.
 """
 
@@ -94,6 +94,11 @@ def _date(name: str, value: str) -> date:
         raise BadRequest(f"{name}: {value!r} is not a date (YYYY-MM-DD)") from exc
 
 
+def _minute(now: datetime | None) -> datetime:
+    # A period that ends "now" ends at the minute: the page and its five images then ask for the same one.
+    return (now or utcnow()).replace(second=0, microsecond=0)
+
+
 def choose_period(choice: PeriodChoice, *, allowed_zones: list[str],
                   now: datetime | None = None) -> tuple[PeriodChoice, Period | None]:
     """The period the form asks for, or the choice with an error that says what to fix (and no period)."""
@@ -106,11 +111,10 @@ def choose_period(choice: PeriodChoice, *, allowed_zones: list[str],
             start = _date("from", choice.since)
             # The end date is inclusive in the form: the period runs to the next local midnight.
             end = datetime.combine(_date("to", choice.until) + timedelta(days=1), time(0)) if choice.until else None
-            return choice, make_period(datetime.combine(start, time(0)), end, tz=choice.tz, now=now)
+            return choice, make_period(datetime.combine(start, time(0)), end, tz=choice.tz, now=_minute(now))
         if choice.days not in DAY_CHOICES:
             raise BadRequest(f"days: choose one of {', '.join(map(str, DAY_CHOICES))}")
-        minute = (now or utcnow()).replace(second=0, microsecond=0)  # the page and its images ask alike
-        return choice, make_period(tz=choice.tz, days=choice.days, now=minute)
+        return choice, make_period(tz=choice.tz, days=choice.days, now=_minute(now))
     except BadRequest as exc:
         choice.error = str(exc)
         return choice, None

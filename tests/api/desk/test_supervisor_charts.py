@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -102,3 +103,23 @@ def test_the_page_and_its_images_build_each_report_once_a_minute(desk_server: tu
         assert built == list(CHARTS)  # the tables and the five images shared one computation
         assert client.get("/supervisor/charts/sla.png", params={"days": "30"}).status_code == 200
         assert built == [*CHARTS, "sla"]  # another period is another report
+
+
+def test_the_period_form_reads_dates_inclusively_and_ends_now_at_the_minute() -> None:
+    now = datetime(2026, 11, 18, 10, 15, 42, tzinfo=UTC)
+    zones = ["UTC", "Europe/Berlin"]
+    choose = supervisor_charts.choose_period
+    _, last = choose(supervisor_charts.PeriodChoice(days=7), allowed_zones=zones, now=now)
+    assert last is not None and (last.since, last.until) == (datetime(2026, 11, 11, 10, 15, tzinfo=UTC),
+                                                             datetime(2026, 11, 18, 10, 15, tzinfo=UTC))
+    _, dates = choose(supervisor_charts.PeriodChoice(since="2026-11-02", until="2026-11-08", tz="Europe/Berlin"),
+                      allowed_zones=zones, now=now)
+    assert dates is not None and (dates.since, dates.until) == (datetime(2026, 11, 1, 23, tzinfo=UTC),
+                                                                datetime(2026, 11, 8, 23, tzinfo=UTC))
+    _, open_ended = choose(supervisor_charts.PeriodChoice(since="2026-11-02"), allowed_zones=zones, now=now)
+    assert open_ended is not None and open_ended.until == datetime(2026, 11, 18, 10, 15, tzinfo=UTC)
+    for choice, message in [(supervisor_charts.PeriodChoice(tz="Mars/Base"), "time zone 'Mars/Base'"),
+                            (supervisor_charts.PeriodChoice(until="2026-11-08"), "give a start date"),
+                            (supervisor_charts.PeriodChoice(days=3), "days: choose one of")]:
+        checked, period = choose(choice, allowed_zones=zones, now=now)
+        assert period is None and checked.error is not None and message in checked.error
