@@ -1,9 +1,10 @@
 """The desk's models pages for data scientists (issue 16 item 5): versions, reports, compare, promote, training.
 
-Every page calls the models API's own route functions (`api.models_api`) with the signed-in person as the
-caller, so the desk lists, compares, promotes (with the same label-set safety checks and the same `force`),
-rolls back and queues training jobs exactly as `/api/v1/models` does; the roles are read from that API's
-dependencies, so both doors admit the same people.
+The pages call the models API's own route functions (`api.models_api`) with the signed-in person as the
+caller, so the desk lists, compares, promotes (with the same label-set safety checks and the same `force`)
+and rolls back exactly as `/api/v1/models` does; training jobs are queued with the same services
+(`jobs.stage_upload`, `jobs.create_job`). The roles are read from that API's dependencies, so both doors
+admit the same people.
 """
 
 from __future__ import annotations
@@ -121,9 +122,10 @@ def models_page(request: Request, desk: DeskUser, session: SessionDep, rt: Runti
     previous = {t.task: rt.registry.rollback_target(t.task) for t in listed.tasks}
     recent = [job_out(j) for j in jobs.list_jobs(session=session, limit=20)] if desk.principal.role in TRAINERS \
         else []
-    notice = (f"{promoted} is served from now on." if promoted else
-              f"The {rolled_back} model was rolled back to {rt.registry.current(rolled_back)}." if rolled_back
-              else None)
+    # Said only when true: a crafted link cannot make the page claim a version is served.
+    served = {t.task: t.active for t in listed.tasks}
+    notice = (f"{promoted} is served from now on." if promoted and promoted in served.values() else
+              f"The {rolled_back} model was rolled back to {served[rolled_back]}." if rolled_back else None)
     return page(request, "models.html", {**_nav(desk), "tasks": listed.tasks, "previous": previous,
                                          "jobs": recent, "task_names": TASKS, "notice": notice})
 

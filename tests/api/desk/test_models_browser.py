@@ -5,6 +5,9 @@ Screenshots go to var/test-artifacts/desk/ as for the other desk pages.
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 
 from tests.api.desk.conftest import PASSWORD
@@ -12,7 +15,13 @@ from tests.api.desk.conftest import PASSWORD
 # Fixtures shared with the other desk tests: Chromium, and the HTTP tests' SQLite database, own copy of the
 # registry, people and seeded versions.
 from tests.api.desk.test_desk_browser import CHROMIUM, _shot, browser  # noqa: F401
-from tests.api.desk.test_models_desk import Versions, database_url, models_server, settings  # noqa: F401
+from tests.api.desk.test_models_desk import (  # noqa: F401
+    Versions,
+    database_url,
+    models_server,
+    mood_rows,
+    settings,
+)
 from triage.runtime import Triage
 
 pytestmark = [
@@ -25,6 +34,8 @@ pytestmark = [
 def test_data_scientist_compares_two_versions_and_promotes_one(rt: Triage, browser: object,  # noqa: F811
                                                                models_server: tuple[str, Versions],  # noqa: F811
                                                                ) -> None:
+    from playwright.sync_api import expect
+
     base, v = models_server
     context = browser.new_context(viewport={"width": 1280, "height": 800})  # type: ignore[attr-defined]
     page = context.new_page()
@@ -61,5 +72,24 @@ def test_data_scientist_compares_two_versions_and_promotes_one(rt: Triage, brows
         # The image came through the desk's session-checked route and decoded: it has a width.
         assert figure.evaluate("img => img.complete && img.naturalWidth > 0")
         _shot(page, "models-version")
+
+        # A training job started from the form: its page follows it (static/models.js) until it succeeds.
+        page.goto(f"{base}/models")
+        page.get_by_label("Task").select_option("sentiment")
+        page.get_by_label("A file I upload").check()
+        data = "".join(json.dumps(r) + "\n" for r in mood_rows()).encode()
+        page.get_by_label("File (for an upload)").set_input_files(
+            {"name": "moods.jsonl", "mimeType": "application/jsonl", "buffer": data})
+        page.get_by_role("button", name="Start training").click()
+        page.wait_for_url(re.compile(r".*/models/jobs/\d+$"))
+        status = page.locator("[data-field=status]")
+        assert status.inner_text() in ("queued", "running")  # training takes seconds: not done at first sight
+        # Without a reload: only the script's polling can change these.
+        expect(status).to_have_text("succeeded", timeout=90_000)
+        assert page.locator("progress").evaluate("bar => bar.value") == 100
+        outcome = page.locator("[data-field=outcome]")
+        assert "not promoted" in outcome.inner_text()
+        assert outcome.get_by_role("link").inner_text().startswith("sentiment-")
+        _shot(page, "models-job")
     finally:
         context.close()

@@ -211,6 +211,7 @@ def test_promote_then_roll_back(rt: Triage, models_server: tuple[str, Versions])
         listing = dana.get(back.headers["location"])
         assert f"The sentiment model was rolled back to {v.base}." in listing.text
         assert rt.registry.current("sentiment") == v.base and rt.suite.versions()["sentiment"] == v.base
+        assert "served from now on" not in dana.get(f"/models?promoted={v.worse}").text  # no longer true
         # Nothing earlier to go back to: the button is gone, and a forged POST is refused by the registry.
         sentiment = listing.text.split('id="task-sentiment"', 1)[1].split("</section>", 1)[0]
         assert "Roll back sentiment" not in sentiment
@@ -222,7 +223,8 @@ def test_promote_then_roll_back(rt: Triage, models_server: tuple[str, Versions])
         assert kinds == ["model.promoted", "model.rolled_back"]
 
 
-def _rows() -> list[dict[str, str]]:
+def mood_rows() -> list[dict[str, str]]:
+    """36 labelled rows of two moods: a sentiment model trains on them in seconds."""
     return [{"text": f"{phrase} {place}", "label": label}
             for label, phrases in {"happy": ["I love the", "thank you so much for the", "great job with the"],
                                    "angry": ["I am furious about the", "this is unacceptable, the",
@@ -233,7 +235,7 @@ def _rows() -> list[dict[str, str]]:
 def test_a_training_job_started_from_the_desk_reports_its_progress(rt: Triage,
                                                                   models_server: tuple[str, Versions]) -> None:
     base, v = models_server
-    data = "".join(json.dumps(r) + "\n" for r in _rows()).encode()
+    data = "".join(json.dumps(r) + "\n" for r in mood_rows()).encode()
     with signed_in(base, "dana") as dana:
         csrf = hidden(dana.get("/models").text, "csrf")
         one_label = b"text,label\n" + b"".join(b"row %d,same\n" % i for i in range(12))
