@@ -190,7 +190,9 @@ class StartIn(BaseModel):
     @field_validator("email")
     @classmethod
     def _email(cls, v: str | None) -> str | None:
-        return ChatCustomer(id="-", email=v).email  # the chat webhook's own rule: None, or an address
+        if v is not None and "@" not in v:  # the chat webhook's rule (ChatCustomer)
+            raise ValueError(f"{v!r} is not an email address")
+        return v.lower() if v is not None else None
 
 
 class StartOut(BaseModel):

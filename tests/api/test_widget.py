@@ -136,7 +136,8 @@ def test_message_size_limits_say_what_fits(rt: Triage) -> None:
     assert say(client, token, "y" * 50).status_code == 202
     huge = client.post("/widget/conversations", json={"name": "n" * 201}, headers={"Origin": SHOP})
     assert huge.status_code == 422
-    assert client.post("/widget/conversations", json={"email": "no address"}).status_code == 422
+    not_an_address = client.post("/widget/conversations", json={"email": "no address"})
+    assert not_an_address.status_code == 422 and "not an email address" in not_an_address.json()["detail"]
 
 
 def test_a_message_is_processed_like_the_webhooks_and_the_transcript_survives_a_reload(
