@@ -119,6 +119,9 @@ def test_data_scientists_land_on_models_and_see_no_tickets(rt: Triage,
         assert dana.get(f"/models/{v.base}/reports/meta.json").status_code == 404
         assert dana.get(f"/models/{v.base}/reports/model.joblib").status_code == 404
         assert dana.get("/models/sentiment-20000101-000000-abcdef").status_code == 404
+        out = dana.post("/logout", data={"csrf": hidden(page.text, "csrf")})  # their own pages include sign-out
+        assert out.status_code == 303 and out.headers["location"] == "/login"
+        assert dana.get("/models").headers["location"] == "/login?next=/models"
 
     with httpx.Client(base_url=base, timeout=60) as anonymous:
         to_login = anonymous.get(f"/models/{v.base}/reports/confusion.png")
