@@ -22,6 +22,7 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Literal, cast
+from urllib.parse import urlsplit
 
 import anyio
 from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Request, Response
@@ -115,14 +116,22 @@ def widget_config(rt: RuntimeDep) -> ChatConfig:
 WidgetConf = Annotated[ChatConfig, Depends(widget_config)]
 
 
-def _own_origin(request: Request) -> str:
-    return f"{request.url.scheme}://{request.url.netloc}".lower()
+def _ours(request: Request, origin: str) -> bool:
+    """Whether a browser call came from our own page (the iframe), also behind a TLS-terminating proxy.
+
+    Browsers mark it `Sec-Fetch-Site: same-origin`, a header no page's script can set; comparing the Origin's
+    host with Host covers browsers that send no fetch metadata.
+    """
+    if request.headers.get("sec-fetch-site") == "same-origin":
+        return True
+    return urlsplit(origin).netloc == request.headers.get("host", "").lower()
 
 
 def checked_origin(request: Request, conf: WidgetConf) -> ChatConfig:
     """Refuse a call that a page on a site not allowed made (browsers send Origin; the iframe's is ours)."""
     origin = request.headers.get("origin")
-    if origin is not None and origin.lower().rstrip("/") not in {*conf.allowed_origins, _own_origin(request)}:
+    if origin is not None and origin.lower().rstrip("/") not in conf.allowed_origins and not _ours(
+            request, origin.lower()):
         raise HTTPException(403, f"the origin {origin[:100]!r} may not use the chat widget; "
                                  "its site must be listed in [chat] allowed_origins")
     return conf

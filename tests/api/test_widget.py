@@ -100,9 +100,15 @@ def test_a_page_on_another_site_is_refused(client: TestClient) -> None:
                                headers={**bearer(token), **evil}),
                    client.get("/widget/conversations/messages", headers={**bearer(token), **evil})):
         assert answer.status_code == 403, answer.text
-    # The iframe's own calls carry our origin; callers outside a browser send none.
+    assert client.post("/widget/conversations", json={}, headers={**evil, "Sec-Fetch-Site": "cross-site"}
+                       ).status_code == 403
+    # The iframe's own calls carry our origin (by Host, or marked same-origin by the browser: behind a
+    # TLS-terminating proxy the scheme and host we see may differ); callers outside a browser send none.
     own = client.post("/widget/conversations", json={}, headers={"Origin": "http://testserver"})
     assert own.status_code == 201
+    proxied = client.post("/widget/conversations", json={}, headers={"Origin": "https://chat.larkspur.example",
+                                                                     "Sec-Fetch-Site": "same-origin"})
+    assert proxied.status_code == 201
     assert client.post("/widget/conversations", json={}).status_code == 201
 
 
