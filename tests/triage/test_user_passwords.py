@@ -138,6 +138,8 @@ def test_demo_logins_are_fresh_each_time_and_refused_in_production(rt: Triage) -
     leads = {t.lead for t in rt.config.teams if t.lead}
     assert {d.agent for d in first if d.role == "agent"} == leads
     assert [d.name for d in first if d.role == "supervisor"] == ["demo-supervisor"]
+    assert {d.role: d.name for d in first if d.role in ("qa", "data_scientist")} == {
+        "qa": "demo-qa", "data_scientist": "demo-data-scientist"}
     with rt.db.transaction() as session:
         again = demo_logins(rt.config, session=session, environment="development")
     assert [d.name for d in again] == [d.name for d in first]

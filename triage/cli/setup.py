@@ -109,7 +109,7 @@ def demo(as_json: Annotated[bool, typer.Option("--json", help="Print the tickets
 
 
 def _demo_desk(rt: Any) -> None:
-    """Sign-ins for the web desk: each team lead as an agent and a supervisor, with fresh passwords each run."""
+    """Sign-ins for the web desk (team leads as agents, a supervisor, QA, a data scientist), fresh each run."""
     from rich.table import Table
 
     from triage.users.auth import demo_logins

@@ -178,7 +178,8 @@ class DemoLogin:
 
 
 def demo_logins(config: TriageConfig, *, session: Session, environment: str) -> list[DemoLogin]:
-    """Desk accounts to try a demo home with: each team's lead as an agent, and a supervisor.
+    """Desk accounts to try a demo home with: each team's lead as an agent, a supervisor, a QA reviewer and a
+    data scientist (one person of each role the desk has pages for).
 
     Fresh random passwords on every call (printed once by the caller), so a demo home never carries a known
     password; refused in production, where people get accounts from `triage users add`.
@@ -190,7 +191,8 @@ def demo_logins(config: TriageConfig, *, session: Session, environment: str) -> 
     agents = {a.email for a in config.agents}
     leads = [lead for lead in dict.fromkeys(t.lead for t in config.teams if t.lead) if lead in agents]
     wanted: list[tuple[str, str, str | None]] = [(lead.split("@", 1)[0], "agent", lead) for lead in leads]
-    wanted.append(("demo-supervisor", "supervisor", None))
+    wanted += [("demo-supervisor", "supervisor", None), ("demo-qa", "qa", None),
+               ("demo-data-scientist", "data_scientist", None)]
     logins = []
     for name, role, agent in wanted:
         password = secrets.token_urlsafe(12)  # 16 characters, 96 random bits
