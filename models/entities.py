@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -97,6 +97,8 @@ def _token_patterns() -> list[dict[str, Any]]:
     return [{"label": "DATE", "pattern": p} for p in patterns]
 
 
+# What the EntityRuler of `_pipeline` can label: dates in words and configured products, nothing else.
+_RULER_LABELS = frozenset({"DATE", "PRODUCT"})
 _nlp_cache: dict[tuple[str, ...], Any] = {}
 _nlp_lock = threading.Lock()
 
@@ -139,8 +141,14 @@ class EntityExtractor:
     def nlp(self) -> Any:
         return _pipeline(self.products)
 
-    def extract(self, text: str) -> list[Entity]:
-        """All entities in reading order, without overlaps."""
+    def extract(self, text: str, labels: Collection[str] | None = None) -> list[Entity]:
+        """All entities in reading order, without overlaps (only those of `labels` when given).
+
+        The spaCy pass adds only dates and products, which can displace a rule's span but never add one of another
+        label: when `labels` wants neither and no rule found one of its labels, the result is empty without it.
+        That pass is most of the cost (about 1.4 ms on a sample email), and a suggestion wants only the order
+        number and the phone (issue 18).
+        """
         candidates: list[tuple[int, int, str]] = []
         for label, pattern in _REGEX_RULES:
             for m in pattern.finditer(text):
@@ -153,9 +161,12 @@ class EntityExtractor:
                 name = _trim_name(m.group(1))
                 if name:
                     candidates.append((m.start(1), m.start(1) + len(name), "PERSON"))
+        if labels is not None and _RULER_LABELS.isdisjoint(labels) and all(c[2] not in labels for c in candidates):
+            return []
         doc = self.nlp(text)
         candidates += [(ent.start_char, ent.end_char, ent.label_) for ent in doc.ents]
-        return [Entity(label, text[start:end], start, end) for start, end, label in _resolve(candidates)]
+        return [Entity(label, text[start:end], start, end) for start, end, label in _resolve(candidates)
+                if labels is None or label in labels]
 
     def mask(self, text: str) -> str:
         """The text with emails, phones, order and account numbers and names replaced by placeholders."""

@@ -61,3 +61,35 @@ def test_mask_hides_personal_data_and_keeps_the_rest() -> None:
 def test_greeting_words_are_not_names() -> None:
     found = EntityExtractor().extract("Hi there,\nplease help.\nThanks\nSupport team")
     assert "PERSON" not in {e.label for e in found}
+
+
+WANTED = ("ORDER_NUMBER", "PHONE")
+
+
+@pytest.mark.parametrize("text", [
+    LETTER,
+    "Call me back on 12 November 2026 4567 please",  # the date in words displaces the 'phone' 2026 4567
+    "Order ORD-20451 is late, ring +44 20 7946 0958 next Tuesday",
+    "Nothing to find here, it arrived on Monday",
+    "",
+])
+def test_only_some_labels_is_the_full_result_filtered(text: str) -> None:
+    full = [e for e in EntityExtractor().extract(text) if e.label in WANTED]
+    assert EntityExtractor().extract(text, WANTED) == full
+
+
+def test_the_date_pass_is_skipped_only_when_the_rules_found_none_of_the_labels(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    real = EntityExtractor.nlp.fget  # type: ignore[attr-defined]
+
+    def counted(self: EntityExtractor) -> object:
+        calls.append("nlp")
+        return real(self)
+
+    monkeypatch.setattr(EntityExtractor, "nlp", property(counted))
+    assert EntityExtractor().extract("It arrived broken on Monday", WANTED) == []
+    assert calls == []
+    assert [e.text for e in EntityExtractor().extract("Order ORD-20451 on Monday", WANTED)] == ["ORD-20451"]
+    assert EntityExtractor().extract("It arrived on Monday", ("DATE",))[0].text == "Monday"
+    assert calls == ["nlp", "nlp"]
