@@ -192,6 +192,29 @@ def test_fast_tfidf_transform_equals_scikit_learn() -> None:
         assert np.allclose(got.toarray(), expected.toarray(), atol=1e-6)
 
 
+def test_shared_counted_ngrams_give_the_same_transform_for_every_model() -> None:
+    # The serving vectorizers count each text's n-grams once for all models (issue 18): inside shared_work the
+    # second and third model reuse the first one's counts and still get exactly their own vec.transform.
+    from models.classifiers import SharedTfidfVectorizer, tfidf_transform
+    from models.memo import shared_work
+
+    docs = [*make_data(5, seed=41).texts, "", "zzz unseen words only", "refund refund refund", "Ünïcödé parcel"]
+    vecs = [SharedTfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True,
+                                  dtype=np.float32).fit(make_data(20, seed=seed).texts) for seed in (40, 42, 43)]
+    vecs.append(SharedTfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, dtype=np.float32).fit(
+        make_data(20, seed=40).texts))
+    expected = [vec.transform(docs).toarray() for vec in vecs]
+    assert not np.allclose(expected[0], expected[1])  # different vocabularies: a mixed-up count would show
+    for _ in range(2):
+        with shared_work():
+            for vec, want in zip(vecs, expected, strict=True):
+                for _again in range(2):
+                    got = tfidf_transform(vec, docs)
+                    assert got.dtype == np.float32 and got.has_sorted_indices
+                    assert np.allclose(got.toarray(), want, atol=1e-6)
+    assert np.allclose(tfidf_transform(vecs[0], docs).toarray(), expected[0], atol=1e-6)
+
+
 def test_unlabelled_gates_reject_about_the_budget_on_held_out_in_scope_data() -> None:
     # 1% of in-scope messages may be rejected: measured on in-scope data the model never saw.
     train = make_data(200, seed=40, noise=1.5)
