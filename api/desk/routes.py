@@ -24,6 +24,7 @@ from api.desk.auth import (
     Desk,
     DeskDenied,
     DeskUser,
+    GoTo,
     login_token_matches,
     new_login_token,
     safe_next,
@@ -160,6 +161,8 @@ def logout(request: Request, desk: CheckedDesk, session: SessionDep) -> Redirect
 
 @router.get("/", response_class=HTMLResponse)
 def my_queue_page(request: Request, desk: DeskUser, session: SessionDep, rt: RuntimeDep) -> HTMLResponse:
+    if desk.principal.role == Role.qa:
+        raise GoTo("/qa")  # QA staff are assigned samples, not tickets: their day starts there
     rows = my_queue(desk.principal, session=session)
     return page(request, "queue.html", {**_nav(desk, rt), "title": "My queue", "rows": rows, "mine": True})
 

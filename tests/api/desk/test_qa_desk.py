@@ -107,6 +107,8 @@ def test_qa_desk_is_for_qa_staff_and_supervisors(rt: Triage, desk_server: tuple[
         assert boss.get("/qa/calibration", params={"run": 999999}).status_code == 404
     with httpx.Client(base_url=base, timeout=60) as rita:
         assert sign_in(rita, "rita").status_code == 303
+        landing = rita.get("/")  # QA staff have no queue of their own: their desk opens on the samples
+        assert landing.status_code == 303 and landing.headers["location"] == "/qa"
         page = rita.get(f"/qa/samples/{qa.mine}")  # QA staff read any sample, and score only their own
         assert page.status_code == 200 and "score_accuracy" not in page.text
         stolen = rita.post(f"/qa/samples/{qa.mine}/scorecard", data={"csrf": hidden(page.text, "csrf"),
