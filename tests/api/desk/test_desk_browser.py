@@ -5,13 +5,10 @@ Screenshots of each page go to var/test-artifacts/desk/ (git-ignored) for people
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from sqlalchemy import select
 
-from tests.api.desk.conftest import PASSWORD, Seeded
+from tests.api.desk.browser import BROWSER_MARKS, chromium_browser, shot, sign_in_page, sqlite_database_url  # noqa: F401
+from tests.api.desk.conftest import Seeded
 from triage.conversations.tables import Ticket
 from triage.flows.tickets import reassign
 from triage.knowledge.tables import SuggestionFeedback
@@ -19,43 +16,7 @@ from triage.outbox.tables import OutboxItem
 from triage.runtime import Triage
 from triage.users.auth import MAX_FAILURES
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[3] / "var" / "test-artifacts" / "desk"
-
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium "
-                                                     "(.ci/run installs it with apt-get)"),
-]
-
-
-@pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    # One database is enough here: the pages' storage paths run on both in test_desk_pages.py.
-    return f"sqlite:///{tmp_path / 'triage.db'}"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as driver:
-        # --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start.
-        chromium = driver.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
-
-
-def _shot(page: object, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
-
-
-def _sign_in(page: object, base: str, name: str, password: str = PASSWORD) -> None:
-    page.goto(f"{base}/")  # type: ignore[attr-defined]
-    page.get_by_label("Name").fill(name)  # type: ignore[attr-defined]
-    page.get_by_label("Password").fill(password)  # type: ignore[attr-defined]
-    page.get_by_role("button", name="Sign in").click()  # type: ignore[attr-defined]
+pytestmark = BROWSER_MARKS
 
 
 def test_agent_edits_the_draft_of_the_oldest_ticket_and_sends_it(rt: Triage, browser: object,
@@ -65,12 +26,12 @@ def test_agent_edits_the_draft_of_the_oldest_ticket_and_sends_it(rt: Triage, bro
     page = context.new_page()
     try:
         page.goto(f"{base}/login")
-        _shot(page, "login")
-        _sign_in(page, base, "nadia")
+        shot(page, "login")
+        sign_in_page(page, base, "nadia")
         page.wait_for_url(f"{base}/")
         rows = page.locator("table.queue tbody tr")
         assert rows.count() == 2
-        _shot(page, "my-queue")
+        shot(page, "my-queue")
         # The first row is the ticket whose SLA clock runs out first; the keyboard reaches it (j, then Enter).
         page.keyboard.press("j")
         page.keyboard.press("Enter")
@@ -78,7 +39,7 @@ def test_agent_edits_the_draft_of_the_oldest_ticket_and_sends_it(rt: Triage, bro
         assert "LH-104233" in page.locator(".conversation").inner_text()
         draft = page.get_by_label("Reply", exact=False).input_value()
         assert "Maria" in draft and "LH-104233" in draft  # the draft names the customer and her order
-        _shot(page, "ticket")
+        shot(page, "ticket")
 
         edited = draft.replace("Maria", "Maria Jensen", 1) + "\nI will keep an eye on it for you."
         page.get_by_label("Reply", exact=False).fill(edited)
@@ -86,7 +47,7 @@ def test_agent_edits_the_draft_of_the_oldest_ticket_and_sends_it(rt: Triage, bro
         page.wait_for_url(f"{base}/tickets/{seeded.oldest}?*")
         assert "recorded as edited" in page.locator("p.notice:not(.live-notice)").inner_text()
         assert "I will keep an eye on it for you." in page.locator(".conversation").inner_text()
-        _shot(page, "ticket-sent")
+        shot(page, "ticket-sent")
     finally:
         context.close()
     with rt.db.session() as session:
@@ -104,12 +65,12 @@ def test_other_team_csrf_and_rate_limit_in_the_browser(rt: Triage, browser: obje
     context = browser.new_context(viewport={"width": 1280, "height": 800})  # type: ignore[attr-defined]
     page = context.new_page()
     try:
-        _sign_in(page, base, "nadia")
+        sign_in_page(page, base, "nadia")
         page.wait_for_url(f"{base}/")
         response = page.goto(f"{base}/tickets/{seeded.billing}")
         assert response is not None and response.status == 404
         assert "Charged twice" not in page.content()
-        _shot(page, "other-team-404")
+        shot(page, "other-team-404")
 
         # A form without its CSRF token (as a forged cross-site post would be) is refused and sends nothing.
         page.goto(f"{base}/tickets/{seeded.oldest}")
@@ -118,7 +79,7 @@ def test_other_team_csrf_and_rate_limit_in_the_browser(rt: Triage, browser: obje
             page.get_by_label("Reply", exact=False).press("Control+Enter")  # the send shortcut
         assert posted.value.status == 403
         assert "security token" in page.get_by_role("alert").inner_text()
-        _shot(page, "csrf-refused")
+        shot(page, "csrf-refused")
     finally:
         context.close()
 
@@ -126,12 +87,12 @@ def test_other_team_csrf_and_rate_limit_in_the_browser(rt: Triage, browser: obje
     page = context.new_page()
     try:
         for _ in range(MAX_FAILURES):
-            _sign_in(page, base, "omar", "not the password")
+            sign_in_page(page, base, "omar", "not the password")
             assert "do not match" in page.get_by_role("alert").inner_text()
-        _sign_in(page, base, "omar")  # right password, but the account is locked from this address
+        sign_in_page(page, base, "omar")  # right password, but the account is locked from this address
         assert "Too many failed sign-ins" in page.get_by_role("alert").inner_text()
         assert page.url.startswith(f"{base}/login")
-        _shot(page, "login-rate-limited")
+        shot(page, "login-rate-limited")
     finally:
         context.close()
     with rt.db.session() as session:
@@ -144,7 +105,7 @@ def test_a_ticket_assigned_to_me_is_announced_live(rt: Triage, browser: object,
     context = browser.new_context(viewport={"width": 1280, "height": 800})  # type: ignore[attr-defined]
     page = context.new_page()
     try:
-        _sign_in(page, base, "nadia")
+        sign_in_page(page, base, "nadia")
         page.wait_for_url(f"{base}/")
         with page.expect_response(f"{base}/events"):
             pass  # the page's event stream is open before the supervisor acts
@@ -155,7 +116,7 @@ def test_a_ticket_assigned_to_me_is_announced_live(rt: Triage, browser: object,
         notice = page.locator(".live-notice")
         notice.wait_for(timeout=20_000)
         assert f"#{seeded.billing} Charged twice" in notice.inner_text()
-        _shot(page, "live-notice")
+        shot(page, "live-notice")
         notice.get_by_role("link").click()
         page.wait_for_url(f"{base}/tickets/{seeded.billing}")
         assert "charged twice" in page.locator(".conversation").inner_text()  # hers now, so she may open it
@@ -169,7 +130,7 @@ def test_supervisor_sees_live_queues_and_reassigns(rt: Triage, browser: object,
     context = browser.new_context(viewport={"width": 1280, "height": 800})  # type: ignore[attr-defined]
     page = context.new_page()
     try:
-        _sign_in(page, base, "boss")
+        sign_in_page(page, base, "boss")
         page.wait_for_url(f"{base}/")
         page.get_by_role("link", name="Supervisor").click()
         page.wait_for_url(f"{base}/supervisor")
@@ -177,7 +138,7 @@ def test_supervisor_sees_live_queues_and_reassigns(rt: Triage, browser: object,
                  for row in page.locator("table.loads tbody tr").all()}
         assert loads == {"customer-care": "2", "billing": "1", "technical": "0"}
         assert "Chloe Martin" in page.locator("table.agents").inner_text()  # names, not email addresses
-        _shot(page, "supervisor")
+        shot(page, "supervisor")
         page.get_by_label("Ticket", exact=True).select_option(str(seeded.newer))
         page.get_by_label("To", exact=True).select_option("chloe.martin@larkspur.example")
         page.get_by_label("Reason", exact=False).fill("Chloe knows the lamp returns")

@@ -8,13 +8,9 @@ from __future__ import annotations
 import json
 import re
 
-import pytest
-
-from tests.api.desk.conftest import PASSWORD
-
 # Fixtures shared with the other desk tests: Chromium, and the HTTP tests' SQLite database, own copy of the
 # registry, people and seeded versions.
-from tests.api.desk.test_desk_browser import CHROMIUM, _shot, browser  # noqa: F401
+from tests.api.desk.browser import BROWSER_MARKS, chromium_browser, shot, sign_in_page  # noqa: F401
 from tests.api.desk.test_models_desk import (  # noqa: F401
     Versions,
     database_url,
@@ -24,14 +20,10 @@ from tests.api.desk.test_models_desk import (  # noqa: F401
 )
 from triage.runtime import Triage
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium "
-                                                     "(.ci/run installs it with apt-get)"),
-]
+pytestmark = BROWSER_MARKS
 
 
-def test_data_scientist_compares_two_versions_and_promotes_one(rt: Triage, browser: object,  # noqa: F811
+def test_data_scientist_compares_two_versions_and_promotes_one(rt: Triage, browser: object,
                                                                models_server: tuple[str, Versions],  # noqa: F811
                                                                ) -> None:
     from playwright.sync_api import expect
@@ -40,16 +32,13 @@ def test_data_scientist_compares_two_versions_and_promotes_one(rt: Triage, brows
     context = browser.new_context(viewport={"width": 1280, "height": 800})  # type: ignore[attr-defined]
     page = context.new_page()
     try:
-        page.goto(f"{base}/")
-        page.get_by_label("Name").fill("dana")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
+        sign_in_page(page, base, "dana")
         page.wait_for_url(f"{base}/models")  # a data scientist lands on the models page, not a queue
         assert page.get_by_role("link", name="Models").is_visible()
         assert page.get_by_role("link", name="My queue").count() == 0
         sentiment = page.locator("#task-sentiment")
         assert sentiment.locator(".served-version").inner_text() == v.base
-        _shot(page, "models")
+        shot(page, "models")
 
         page.get_by_label("Version A").select_option(v.base)
         page.get_by_label("Version B").select_option(v.worse)
@@ -58,7 +47,7 @@ def test_data_scientist_compares_two_versions_and_promotes_one(rt: Triage, brows
         macro = page.locator("tr", has=page.locator("th", has_text="macro_f1"))
         assert "delta-worse" in (macro.get_attribute("class") or "")
         assert "-0.0500" in macro.inner_text() and "(worse)" in macro.inner_text()
-        _shot(page, "models-compare")
+        shot(page, "models-compare")
 
         page.get_by_role("button", name=f"Promote {v.worse}").click()
         page.wait_for_url(f"{base}/models?promoted={v.worse}")
@@ -71,7 +60,7 @@ def test_data_scientist_compares_two_versions_and_promotes_one(rt: Triage, brows
         figure = page.get_by_role("img", name=f"Confusion matrix of {v.worse}")
         # The image came through the desk's session-checked route and decoded: it has a width.
         assert figure.evaluate("img => img.complete && img.naturalWidth > 0")
-        _shot(page, "models-version")
+        shot(page, "models-version")
 
         # A training job started from the form: its page follows it (static/models.js) until it succeeds.
         page.goto(f"{base}/models")
@@ -90,6 +79,6 @@ def test_data_scientist_compares_two_versions_and_promotes_one(rt: Triage, brows
         outcome = page.locator("[data-field=outcome]")
         assert "not promoted" in outcome.inner_text()
         assert outcome.get_by_role("link").inner_text().startswith("sentiment-")
-        _shot(page, "models-job")
+        shot(page, "models-job")
     finally:
         context.close()

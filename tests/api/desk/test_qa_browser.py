@@ -5,45 +5,15 @@ Screenshots go to var/test-artifacts/desk/ beside the other desk pages'.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from sqlalchemy import select
 
+from tests.api.desk.browser import BROWSER_MARKS, chromium_browser, shot, sign_in_page, sqlite_database_url  # noqa: F401
 from tests.api.desk.conftest import Seeded
-from tests.api.desk.test_desk_browser import ARTIFACTS, CHROMIUM, _sign_in
 from tests.api.desk.test_qa_desk import GOOD, seed_qa
 from triage.qa.tables import QaReview
 from triage.runtime import Triage
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium "
-                                                     "(.ci/run installs it with apt-get)"),
-]
-
-
-@pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    # One database is enough: test_qa_desk.py runs the same pages on SQLite and PostgreSQL.
-    return f"sqlite:///{tmp_path / 'triage.db'}"
-
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as driver:
-        # --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start.
-        chromium = driver.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
-
-
-def _shot(page: object, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+pytestmark = BROWSER_MARKS
 
 
 def test_qa_reviewer_scores_a_sample_and_amends_it(rt: Triage, browser: object,
@@ -53,12 +23,12 @@ def test_qa_reviewer_scores_a_sample_and_amends_it(rt: Triage, browser: object,
     context = browser.new_context(viewport={"width": 1280, "height": 800})  # type: ignore[attr-defined]
     page = context.new_page()
     try:
-        _sign_in(page, base, "quinn")
+        sign_in_page(page, base, "quinn")
         page.wait_for_url(f"{base}/qa")  # QA staff land on their samples
         mine = page.locator("table.mine tbody tr")
         row = mine.filter(has=page.locator(f'a[href="/qa/samples/{qa.mine}"]'))
         assert row.locator(".badge").inner_text() == "unscored"
-        _shot(page, "qa-home")
+        shot(page, "qa-home")
 
         row.get_by_role("link", name=f"Sample {qa.mine}").click()
         page.wait_for_url(f"{base}/qa/samples/{qa.mine}")
@@ -77,7 +47,7 @@ def test_qa_reviewer_scores_a_sample_and_amends_it(rt: Triage, browser: object,
         page.wait_for_url(f"{base}/qa/samples/{qa.mine}?saved=scored")
         assert "Scorecard saved." in page.locator("p.notice").inner_text()
         assert "68.8 %" in page.locator("table.scorecards").inner_text()
-        _shot(page, "qa-sample-scored")
+        shot(page, "qa-sample-scored")
 
         page.goto(f"{base}/qa")
         row = page.locator("table.mine tbody tr").filter(has=page.locator(f'a[href="/qa/samples/{qa.mine}"]'))
@@ -90,17 +60,17 @@ def test_qa_reviewer_scores_a_sample_and_amends_it(rt: Triage, browser: object,
         page.get_by_role("button", name="Amend scorecard").click()
         page.wait_for_url(f"{base}/qa/samples/{qa.mine}?saved=amended")
         assert "amended 1×" in page.locator("table.scorecards").inner_text()
-        _shot(page, "qa-sample-amended")
+        shot(page, "qa-sample-amended")
 
         page.locator("h1 a").click()  # the agent's trend
         page.wait_for_url(f"{base}/qa/agents/*")
         assert page.locator("svg rect").count() == 1 and "81.2 %" in page.locator("table.trend").inner_text()
-        _shot(page, "qa-agent-trend")
+        shot(page, "qa-agent-trend")
         page.get_by_role("link", name="QA", exact=True).click()
         page.get_by_role("link", name="Calibration").click()
         page.wait_for_url(f"{base}/qa/calibration")
         assert "2 calibration samples" in page.locator("p.meta").inner_text()
-        _shot(page, "qa-calibration")
+        shot(page, "qa-calibration")
     finally:
         context.close()
     with rt.db.session() as session:

@@ -10,15 +10,14 @@ import contextlib
 import http.server
 import threading
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
-import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
 from api.app import create_app
 from tests.api.conftest import free_port
-from tests.api.desk.conftest import NADIA, PASSWORD, seed
+from tests.api.desk.browser import BROWSER_MARKS, chromium_browser, shot, sign_in_page, sqlite_database_url  # noqa: F401
+from tests.api.desk.conftest import NADIA, seed
 from tests.conftest import SAMPLES, HashingEncoder
 from triage.config import ChatConfig
 from triage.conversations.tables import Ticket
@@ -27,20 +26,9 @@ from triage.knowledge.index import knowledge_index
 from triage.knowledge.service import import_path
 from triage.runtime import Triage
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[3] / "var" / "test-artifacts" / "desk"
 LIVE = 30_000  # ms: the worker loads its models on the first message
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium "
-                                                     "(.ci/run installs it with apt-get)"),
-]
-
-
-@pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'triage.db'}"  # the widget's storage paths run on both in test_widget.py
+pytestmark = BROWSER_MARKS
 
 
 @contextlib.contextmanager
@@ -72,21 +60,6 @@ def shop_site(triage_base: str) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-@pytest.fixture
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as driver:
-        chromium = driver.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
-
-
-def _shot(page: object, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
-
-
 def test_a_customer_chats_in_the_widget_and_hears_the_agents_reply_live(
         rt: Triage, browser: object, live_server: Callable[[FastAPI], Iterator[str]]) -> None:
     from playwright.sync_api import expect
@@ -115,7 +88,7 @@ def test_a_customer_chats_in_the_widget_and_hears_the_agents_reply_live(
                 expect(bot).to_have_count(1, timeout=LIVE)  # the bot's acknowledgement, from the intake
                 expect(bot).to_contain_text("Automatic answer")
                 expect(chat.locator("#about-you")).to_be_hidden()
-                _shot(page, "widget-acknowledged")
+                shot(page, "widget-acknowledged")
 
                 with rt.db.transaction() as session:
                     ticket_id = session.scalars(select(Ticket.id).where(Ticket.channel == "chat")).one()
@@ -127,23 +100,20 @@ def test_a_customer_chats_in_the_widget_and_hears_the_agents_reply_live(
 
                 # The agent answers from the desk's ticket page, in another browser.
                 agent = desk.new_page()
-                agent.goto(f"{base}/login?next=/tickets/{ticket_id}")
-                agent.get_by_label("Name").fill("nadia")
-                agent.get_by_label("Password").fill(PASSWORD)
-                agent.get_by_role("button", name="Sign in").click()
+                sign_in_page(agent, base, "nadia", at=f"/login?next=/tickets/{ticket_id}")
                 agent.wait_for_url(f"{base}/tickets/{ticket_id}")
                 assert "LH-104233" in agent.locator(".conversation").inner_text()
                 reply = "Hello Maria, your parcel LH-104233 is with the courier and arrives tomorrow."
                 agent.get_by_label("Reply", exact=False).fill(reply)
                 agent.get_by_role("button", name="Send reply").click()
                 agent.wait_for_url(f"{base}/tickets/{ticket_id}?sent=*")
-                _shot(agent, "widget-desk-reply")
+                shot(agent, "widget-desk-reply")
 
                 # It reaches the open widget without a reload.
                 answer = chat.locator("li.agent")
                 expect(answer).to_contain_text("arrives tomorrow", timeout=LIVE)
                 expect(answer).to_contain_text("Nadia")
-                _shot(page, "widget-agent-reply")
+                shot(page, "widget-agent-reply")
 
                 # A reload keeps the conversation: the chat reopens with the whole transcript.
                 page.reload()
