@@ -236,3 +236,36 @@ def test_suggestion_reuses_the_vector_stored_at_classification(rt: Triage, index
     with rt.db.transaction() as session:
         service.suggest(ticket_id, session=session, index=index, config=rt.config)
     assert index.encoder_calls == before + 1
+
+
+def test_chat_suggestion_searches_with_every_customer_turn(rt: Triage, index: KnowledgeIndex,
+                                                          hashing_encoder: HashingEncoder) -> None:
+    """A chat's last turn ("that was it, thanks") is no query: the customer's turns together are, and the vector
+    stored for the last turn alone (other words) is not used for them."""
+    from triage.conversations.service import store_message_embedding
+
+    first = "My Ember heater won't turn on. The light flashes orange twice and that's it."
+    last = "it's on a rug yes. that was it, it works now. thanks!"
+    ticket_id = _ticket(rt, first, language="en", intent="technical_problem", channel="chat")
+    hashing_encoder.name = "hashing-256"  # type: ignore[attr-defined]
+    with rt.db.transaction() as session:
+        message = Message(ticket_id=ticket_id, direction="in", author_kind="customer", author="h@example.de",
+                          dedup_key=f"test:{uuid.uuid4()}", text=last, full_text=last)
+        session.add(message)
+        session.flush()
+        store_message_embedding(message.id, hashing_encoder.encode([last])[0], text=last, encoder="hashing-256",
+                                session=session)
+    before = index.encoder_calls
+    with rt.db.transaction() as session:
+        result = service.suggest(ticket_id, session=session, index=index, config=rt.config)
+    assert index.encoder_calls == before + 1  # the turns together were embedded, not the last turn's vector used
+    kb = [s for s in result.snippets if s.source == "knowledge_base"]
+    assert kb and kb[0].article == "ember-heater-safety-cutoff", [s.article for s in kb]
+
+
+def test_sentence_selection_leaves_out_fragments() -> None:
+    from triage.knowledge.prose import select_sentences
+
+    article = ["We accept these methods.", "PayPal.", "Visa and Mastercard cards from any bank work at checkout.",
+               "Apple Pay."]
+    assert select_sentences(article, "can I pay with PayPal or Apple Pay", limit=3) == [article[0], article[2]]

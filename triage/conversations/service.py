@@ -278,7 +278,7 @@ def get_ticket(ticket_id: int, *, session: Session) -> Ticket | None:
 
 
 def text_digest(text: str) -> str:
-    """What `MessageEmbedding.text_sha256` holds for a text: a consumer compares it with the words it would embed."""
+    """What `MessageEmbedding.text_sha256` holds for a text (`MessageEmbedding.embeds` compares with it)."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -178,6 +179,10 @@ class MessageEmbedding(Base):
     text_sha256: Mapped[str] = mapped_column(String(64))
     vector: Mapped[bytes] = mapped_column(LargeBinary)  # float32, little-endian, L2-normalised
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    def embeds(self, text: str) -> bool:
+        """True when this vector is of exactly these words (a consumer embedding other words must not use it)."""
+        return self.text_sha256 == hashlib.sha256(text.encode("utf-8")).hexdigest()
 
     def values(self) -> np.ndarray:
         """The vector as float32 (a copy: the stored bytes stay read-only)."""

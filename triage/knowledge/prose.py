@@ -154,7 +154,7 @@ def rank_sentences(sentences: list[str], query: str, bonus: list[float] | None =
     A sentence scores the query words it shares, each weighted by how rare it is among the article's
     sentences (a word every sentence has tells none apart), plus `bonus` (the caller's preference, e.g. the
     section the search ranked first), plus a little for a figure (times, amounts and limits are what customers
-    ask for), less a point for a fragment.
+    ask for).
     """
     wanted = _stems(query)
     keys = [_stems(s) for s in sentences]
@@ -168,7 +168,6 @@ def rank_sentences(sentences: list[str], query: str, bonus: list[float] | None =
         # Steps belong together.
         extra = (0.5 if s.startswith(_STEP_WORDS["en"][0]) else 0.0) + (0.5 if _FIGURE.search(s) else 0.0)
         extra += bonus[i] if bonus else 0.0
-        extra -= 1.0 if len(s.split()) < FRAGMENT_WORDS else 0.0
         # Without the caller's preference, the opening sentence usually carries the answer.
         scored.append((overlap + extra + (0.75 if i == 0 and bonus is None else 0.0), -i, i))
     return [i for *_, i in sorted(scored, reverse=True)]
@@ -177,14 +176,14 @@ def rank_sentences(sentences: list[str], query: str, bonus: list[float] | None =
 def select_sentences(sentences: list[str], query: str, limit: int = 5, bonus: list[float] | None = None,
                      chars: int | None = None) -> list[str]:
     """The best `limit` sentences for the query (within `chars` characters when given), in their original
-    order, so that steps stay in sequence."""
-    if len(sentences) <= limit and chars is None:
-        return sentences
+    order, so that steps stay in sequence; fragments are left out."""
     keep: list[int] = []
     used = -1
     for i in rank_sentences(sentences, query, bonus):
         if len(keep) == limit:
             break
+        if len(sentences[i].split()) < FRAGMENT_WORDS:
+            continue  # a list item such as "PayPal." reads as a stray word in a letter
         if chars is None or used + 1 + len(sentences[i]) <= chars:
             keep.append(i)
             used += 1 + len(sentences[i])

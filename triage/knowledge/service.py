@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from models.retrieval import AlphaTuning, Hit, Mode
 from models.vocabulary import OUT_OF_SCOPE
 from triage.config import TriageConfig
-from triage.conversations.subjects import normalise_subject
+from triage.conversations.subjects import MAX_CLASSIFIED_CHARS, classification_text, normalise_subject
 from triage.conversations.tables import Message, Ticket
 from triage.errors import BadRequest, Conflict, NotFound, UserError
 from triage.knowledge.drafts import DraftInput, compose, draft_language, is_bulk
@@ -331,9 +331,7 @@ def suggest(ticket_id: int, *, session: Session, index: KnowledgeIndex, config: 
     if ticket is None:
         raise NotFoundError(f"no ticket #{ticket_id}")
     message = _customer_message(ticket)
-    body = message.text if message is not None else ""
-    subject = normalise_subject(ticket.subject or "")
-    query = f"{subject}\n{body}".strip() or subject
+    query = _query(ticket, message)
     customer = ticket.customer
     language = draft_language(ticket.reply_language)
     confident = _is_confident(ticket, config)
@@ -347,7 +345,7 @@ def suggest(ticket_id: int, *, session: Session, index: KnowledgeIndex, config: 
     product = _product_in(query, index.products())
     requests = explicit_requests(query)
 
-    vector = _stored_vector(message, index, session=session) if query else None
+    vector = _stored_vector(message, query, index, session=session) if query else None
     if vector is None and query:
         vector = index.encode([query])[0]
     notes: list[str] = []
@@ -457,14 +455,29 @@ def suggest(ticket_id: int, *, session: Session, index: KnowledgeIndex, config: 
                          snippets=snippets, draft=draft, notes=notes)
 
 
-def _stored_vector(message: Message | None, index: KnowledgeIndex, *, session: Session) -> np.ndarray | None:
-    """The vector the worker stored when it classified the customer's message (its subject and body, as the
-    query here), when the index searches with the same encoder: a suggestion then runs no model (issue 18)."""
+def _query(ticket: Ticket, message: Message | None) -> str:
+    """What the suggestion searches with: an email's subject and latest message, as the classifiers read it; a
+    chat's customer turns together (a chat's last turn is often "ok thanks", its question turns earlier), the
+    latest kept when they run long."""
+    if ticket.channel == "chat":
+        turns = [m.text for m in ticket.messages
+                 if m.direction == "in" and m.author_kind == "customer" and not m.auto_kind and m.text]
+        return classification_text(None, "\n".join(turns)[-MAX_CLASSIFIED_CHARS:]).strip()
+    if message is None:
+        return normalise_subject(ticket.subject or "")
+    return classification_text(message.subject or ticket.subject, message.text or "").strip()
+
+
+def _stored_vector(message: Message | None, query: str, index: KnowledgeIndex, *,
+                   session: Session) -> np.ndarray | None:
+    """The vector the worker stored when it classified the customer's message, when it embedded exactly the
+    query's words with the index's encoder: a suggestion then runs no model (issue 18). A chat of several turns
+    searches with more words than its last turn's vector holds, and embeds them itself."""
     from triage.conversations.tables import MessageEmbedding
 
     name = getattr(index.encoder, "name", None)
     row = session.get(MessageEmbedding, message.id) if message is not None and name else None
-    return row.values() if row is not None and row.encoder == name else None
+    return row.values() if row is not None and row.encoder == name and row.embeds(query) else None
 
 
 def _relevant(hits: list[tuple[Hit, ChunkRecord]]) -> list[tuple[Hit, ChunkRecord]]:
