@@ -35,6 +35,10 @@ def test_demo_on_an_empty_home(tmp_path: Path) -> None:
     for language in ("de", "fr", "es", "en"):
         assert re.search(rf"#\d+\s*│\s*{language}\s*│\s*{language}\s*│", first.stdout), language
     assert "Desk sign-ins for this demo" in first.stdout and "demo-supervisor" in first.stdout
+    assert "demo-qa" in first.stdout and "demo-data-scientist" in first.stdout
+    # The demo QA reviewer has replies to score on the desk (issue 16): a sampling run over the demo's replies.
+    sampled = re.search(r"QA: (\d+) agent replies sampled for review", first.stdout)
+    assert sampled is not None and int(sampled.group(1)) > 0
     assert "Training baseline models" in first.stderr  # models were missing and got trained
     assert (tmp_path / "home" / "triage.toml").exists() and (tmp_path / "home" / "triage.db").exists()
     assert sorted(p.name for p in (tmp_path / "home" / "models").iterdir()) == ["intent", "sentiment", "urgency"]

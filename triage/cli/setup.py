@@ -102,6 +102,7 @@ def demo(as_json: Annotated[bool, typer.Option("--json", help="Print the tickets
     _demo_languages(rt, rows)
     _demo_waiting(rt)
     _demo_desk(rt)
+    _demo_qa(rt)
     failed = sum(1 for o in outcomes if o.status == "failed")
     out.print(f"Ingested {report.accepted} new message(s) ({report.duplicates} already known, "
               f"{len(report.rejected)} rejected), processed {len(outcomes) - failed}, failed {failed}, "
@@ -127,6 +128,34 @@ def _demo_desk(rt: Any) -> None:
         table.add_row(login.name, login.password, login.role, login.agent or "-")
     out.print(table)
     out.print("These passwords are new on every `triage demo` run; `triage users passwd NAME` sets your own.")
+
+
+def _demo_qa(rt: Any) -> None:
+    """A QA sampling run over all of the demo's agent replies, so that the demo QA reviewer has samples to score on
+    the desk (the sample conversations are dated, so "last week" would soon hold none). Made once per home."""
+    from sqlalchemy import func, select
+
+    from triage.conversations.tables import Message
+    from triage.db import utcnow
+    from triage.qa.periods import parse_period
+    from triage.qa.service import create_run
+    from triage.qa.tables import QaRun, QaSample
+
+    if rt.settings.environment == "production":
+        return
+    with rt.db.session() as session:
+        if session.scalar(select(func.count()).select_from(QaRun)):
+            return
+        first = session.scalar(select(func.min(Message.sent_at)).where(Message.direction == "out",
+                                                                        Message.author_kind == "agent"))
+    if first is None:
+        return
+    window = parse_period(f"{first:%Y-%m-%d}..{utcnow():%Y-%m-%d}", kind=rt.config.qa.period)
+    with rt.db.transaction() as session:
+        run = create_run(window, session=session, config=rt.config, created_by="demo")
+        samples = session.scalar(select(func.count()).select_from(QaSample).where(QaSample.run_id == run.id))
+        run_id = run.id
+    out.print(f"QA: {samples} agent replies sampled for review (run #{run_id}); sign in as demo-qa and open /qa.")
 
 
 def _demo_waiting(rt: Any) -> None:
