@@ -154,3 +154,31 @@ def test_supervisor_sees_live_queues_and_reassigns(rt: Triage, browser: object,
         assert ticket.assignee.email == "chloe.martin@larkspur.example"
         last = ticket.assignments[-1]
         assert "Chloe knows the lamp returns" in last.reason and last.actor == "boss"
+
+
+def test_pages_fit_a_phone(rt: Triage, browser: object, desk_server: tuple[str, Seeded]) -> None:
+    """Readable on a phone (issue 16): at 390 px wide no desk page scrolls sideways; wide tables scroll inside."""
+    base, seeded = desk_server
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)  # type: ignore[attr-defined]
+    page = context.new_page()
+    try:
+        sign_in_page(page, base, "nadia")
+        page.wait_for_url(f"{base}/")
+        for path, name in (("/", "phone-my-queue"), (f"/tickets/{seeded.oldest}", "phone-ticket"),
+                           ("/search?q=order", "phone-search")):
+            page.goto(f"{base}{path}")
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            shot(page, name)
+            assert overflow <= 1, f"{path} is {overflow} px wider than the phone"
+    finally:
+        context.close()
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)  # type: ignore[attr-defined]
+    page = context.new_page()
+    try:
+        sign_in_page(page, base, "boss", at="/supervisor")
+        page.wait_for_url(f"{base}/supervisor")
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        shot(page, "phone-supervisor")
+        assert overflow <= 1, f"/supervisor is {overflow} px wider than the phone"
+    finally:
+        context.close()
