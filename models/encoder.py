@@ -86,7 +86,10 @@ class Encoder:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         # Batches of similar length pad far less: on Banking77 this halves the time of a pass.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        batches = [order[start : start + self.batch_size] for start in range(0, len(order), self.batch_size)]
+        # Never fewer batches than threads when there is enough to share: the worker's batch of 32 as one batch
+        # ran on one core while the other waited (issue 18).
+        size = max(1, min(self.batch_size, -(-len(texts) // self.workers)))
+        batches = [order[start : start + size] for start in range(0, len(order), size)]
         if len(batches) <= 1 or self.workers <= 1:
             done: Iterator[np.ndarray] = map(self._forward, ([texts[i] for i in rows] for rows in batches))
         else:

@@ -39,3 +39,19 @@ def test_batched_pass_matches_sentence_transformers_in_any_order_and_thread() ->
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(lambda i: encoder.encode([texts[i]]), range(len(texts))))
     assert np.allclose(np.vstack(results), ours, atol=1e-4)
+
+
+def test_one_batch_worth_of_texts_is_shared_by_every_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 18: the worker's 32 rows as one batch ran on one core while the other waited; they are split."""
+    encoder = Encoder(batch_size=32, workers=2)
+    monkeypatch.setattr(Encoder, "dimension", property(lambda self: 3))
+    seen: list[int] = []
+    monkeypatch.setattr(encoder, "_forward", lambda batch: (seen.append(len(batch)), np.ones((len(batch), 3)))[1])
+    encoder.encode([f"text {i}" for i in range(32)])
+    assert sorted(seen) == [16, 16]
+    seen.clear()
+    encoder.encode([f"text {i}" for i in range(100)])  # more than enough for both: full batches
+    assert sorted(seen) == [4, 32, 32, 32]
+    seen.clear()
+    encoder.encode(["one"])
+    assert seen == [1]
