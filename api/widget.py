@@ -17,7 +17,7 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -33,6 +33,7 @@ from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.orm import Session
 
 from api.deps import RuntimeDep, SessionDep
+from api.sse import event_stream, polled_events
 from triage.chat.service import conversation_for, start_conversation
 from triage.chat.tables import WidgetConversation
 from triage.config import ChatConfig
@@ -306,22 +307,18 @@ async def events(conversation: Conversation, rt: RuntimeDep,
         with rt.db.session() as session:
             return _transcript(conversation_id, session=session, after=after, limit=100).messages
 
-    async def stream() -> AsyncIterator[str]:
-        cursor = int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
-        yield "retry: 2000\n\n"
-        started = quiet_since = time.monotonic()
-        while time.monotonic() - started < STREAM_SECONDS:
-            for message in await anyio.to_thread.run_sync(read, cursor):
-                cursor = message.id
-                yield f"id: {message.id}\nevent: message\ndata: {message.model_dump_json()}\n\n"
-                quiet_since = time.monotonic()
-            if time.monotonic() - quiet_since > KEEPALIVE_SECONDS:
-                yield ": still here\n\n"
-                quiet_since = time.monotonic()
-            await anyio.sleep(POLL_SECONDS)
+    cursor = int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
 
-    return StreamingResponse(stream(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    async def poll() -> list[str]:
+        nonlocal cursor
+        events = []
+        for message in await anyio.to_thread.run_sync(read, cursor):
+            cursor = message.id
+            events.append(f"id: {message.id}\nevent: message\ndata: {message.model_dump_json()}\n\n")
+        return events
+
+    return event_stream(polled_events(poll, retry_ms=2000, seconds=STREAM_SECONDS, every=POLL_SECONDS,
+                                      keepalive=KEEPALIVE_SECONDS))
 
 
 def install(app: FastAPI) -> None:

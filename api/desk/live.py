@@ -10,19 +10,17 @@ reconnects by itself (EventSource), so a server shutting down never waits long f
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
 from typing import Annotated
 
 import anyio
 from fastapi import APIRouter, Header, Request, Response
-from fastapi.responses import StreamingResponse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from api.deps import RuntimeDep
 from api.desk.auth import DeskUser
+from api.sse import event_stream, polled_events
 from triage.agents.tables import Assignment
 from triage.conversations.tables import Message, Ticket
 
@@ -121,24 +119,25 @@ async def desk_events(request: Request, desk: DeskUser, rt: RuntimeDep,
             return (assigned_since(agent_id, cursors[0], session=session),
                     customer_wrote_since(agent_id, cursors[1], session=session))
 
-    async def stream() -> AsyncIterator[str]:
-        assigned_at, wrote_at = await anyio.to_thread.run_sync(start, parse_event_id(last_event_id))
-        yield "retry: 3000\n\n"
-        started = quiet_since = time.monotonic()
-        while time.monotonic() - started < STREAM_SECONDS:
-            assigned, wrote = await anyio.to_thread.run_sync(read, (assigned_at, wrote_at))
-            for notice in assigned:
-                assigned_at = notice.id
-                yield f"id: {assigned_at}.{wrote_at}\nevent: assigned\ndata: {json.dumps(asdict(notice))}\n\n"
-                quiet_since = time.monotonic()
-            for wrote_notice in wrote:
-                wrote_at = wrote_notice.id
-                yield f"id: {assigned_at}.{wrote_at}\nevent: wrote\ndata: {json.dumps(asdict(wrote_notice))}\n\n"
-                quiet_since = time.monotonic()
-            if time.monotonic() - quiet_since > KEEPALIVE_SECONDS:
-                yield ": still here\n\n"
-                quiet_since = time.monotonic()
-            await anyio.sleep(POLL_SECONDS)
+    cursors = (0, 0)
 
-    return StreamingResponse(stream(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    async def begin() -> None:  # where this stream starts: now, or after Last-Event-ID
+        nonlocal cursors
+        cursors = await anyio.to_thread.run_sync(start, parse_event_id(last_event_id))
+
+    async def poll() -> list[str]:
+        nonlocal cursors
+        assigned, wrote = await anyio.to_thread.run_sync(read, cursors)
+        assigned_at, wrote_at = cursors
+        events = []
+        for notice in assigned:
+            assigned_at = notice.id
+            events.append(f"id: {assigned_at}.{wrote_at}\nevent: assigned\ndata: {json.dumps(asdict(notice))}\n\n")
+        for wrote_notice in wrote:
+            wrote_at = wrote_notice.id
+            events.append(f"id: {assigned_at}.{wrote_at}\nevent: wrote\ndata: {json.dumps(asdict(wrote_notice))}\n\n")
+        cursors = assigned_at, wrote_at
+        return events
+
+    return event_stream(polled_events(poll, retry_ms=3000, seconds=STREAM_SECONDS, every=POLL_SECONDS,
+                                      keepalive=KEEPALIVE_SECONDS, begin=begin))
