@@ -7,13 +7,14 @@ same role could not.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.deps import MAX_ID, RowId, RuntimeDep, SessionDep
@@ -40,6 +41,7 @@ from triage.conversations.tables import Ticket
 from triage.db import utcnow
 from triage.errors import TooManyAttempts, TriageError, UserError
 from triage.flows.tickets import MAX_REPLY, change_status, reassign, reply
+from triage.knowledge.drafts import draft_language
 from triage.knowledge.schemas import FeedbackIn
 from triage.knowledge.service import record_feedback, suggest, word_edit_distance
 from triage.knowledge.tables import Suggestion
@@ -201,6 +203,25 @@ def _ticket_page(request: Request, desk: Desk, ticket_id: int, *, session: Sessi
     })
 
 
+# A suggestion shown on the ticket page is shown again, unchanged, while nothing on the ticket changed and it is this
+# recent: reloading the page neither stores a new row each time nor swaps the draft an agent is reading.
+SUGGESTION_REUSE = timedelta(minutes=30)
+
+
+def _still_current(ticket: Ticket, *, session: Session) -> Suggestion | None:
+    """The ticket's latest suggestion, when no message, relabel or language change came after it."""
+    latest = session.scalars(select(Suggestion).where(Suggestion.ticket_id == ticket.id)
+                             .order_by(Suggestion.id.desc()).limit(1)).first()
+    if latest is None or latest.created_at < utcnow() - SUGGESTION_REUSE:
+        return None
+    last_message = max((m.created_at for m in ticket.messages if m.created_at is not None), default=None)
+    if last_message is not None and last_message >= latest.created_at:
+        return None
+    if latest.intent != ticket.intent or latest.language != draft_language(ticket.reply_language):
+        return None
+    return latest
+
+
 @router.get("/tickets/{ticket_id}", response_class=HTMLResponse)
 def ticket_page(ticket_id: RowId, request: Request, desk: DeskUser, session: SessionDep, rt: RuntimeDep,
                 index: KnowledgeDep, _slot: SuggestSlot,
@@ -210,7 +231,11 @@ def ticket_page(ticket_id: RowId, request: Request, desk: DeskUser, session: Ses
     if ticket is None or not desk.principal.sees_ticket(ticket.queue, ticket.assignee_id):
         raise DeskDenied(404, f"no ticket #{ticket_id}")
     suggestion: dict[str, Any] | None = None
-    if desk.can_reply and ticket.status != "closed":
+    shown = _still_current(ticket, session=session) if desk.can_reply and ticket.status != "closed" else None
+    if shown is not None:
+        suggestion = {"id": shown.id, "draft": shown.draft, "language": shown.language, "snippets": shown.snippets,
+                      "notes": shown.notes or []}
+    elif desk.can_reply and ticket.status != "closed":
         try:
             made = suggest(ticket_id, session=session, index=index, config=rt.config)
             suggestion = {"id": made.suggestion_id, "draft": made.draft, "language": made.language,

@@ -448,7 +448,7 @@ def suggest(ticket_id: int, *, session: Session, index: KnowledgeIndex, config: 
         channel=ticket.channel, confident=confident, requests=requests, phone=phone, safety=safety_sentences,
         focus=focus), max_sentences=6)
     row = Suggestion(ticket_id=ticket.id, intent=ticket.intent, language=language, draft=draft,
-                     snippets=[s.model_dump() for s in snippets])
+                     snippets=[s.model_dump() for s in snippets], notes=notes)
     session.add(row)
     session.flush()
     return SuggestionOut(suggestion_id=row.id, ticket_id=ticket.id, intent=ticket.intent, language=language,

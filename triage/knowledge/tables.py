@@ -60,6 +60,7 @@ class Suggestion(Base):
     language: Mapped[str] = mapped_column(String(16))
     draft: Mapped[str] = mapped_column(Text)
     snippets: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list)
+    notes: Mapped[list[str] | None] = mapped_column(JsonType, default=list)  # what the agent was told about it
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 

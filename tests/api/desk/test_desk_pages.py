@@ -10,7 +10,7 @@ from sqlalchemy import select
 from api.desk.routes import draft_verdict
 from tests.api.desk.conftest import PASSWORD, Seeded, hidden, sign_in
 from triage.conversations.tables import Message, Ticket
-from triage.knowledge.tables import SuggestionFeedback
+from triage.knowledge.tables import Suggestion, SuggestionFeedback
 from triage.outbox.tables import OutboxItem
 from triage.runtime import Triage
 from triage.users.auth import MAX_FAILURES
@@ -121,6 +121,24 @@ def test_sending_the_draft_unchanged_records_used(rt: Triage, desk_server: tuple
         stored = session.get(Ticket, seeded.newer)
         assert stored is not None and stored.status == "pending"
         assert stored.messages[-1].text == html.unescape(draft)  # CRLF from the browser stored as LF
+
+
+def test_reloading_a_ticket_shows_the_same_suggestion_until_the_ticket_changes(
+        rt: Triage, desk_server: tuple[str, Seeded]) -> None:
+    base, seeded = desk_server
+    with httpx.Client(base_url=base, timeout=60) as client:
+        assert sign_in(client, "nadia").status_code == 303
+        first = hidden(client.get(f"/tickets/{seeded.oldest}").text, "suggestion_id")
+        again = client.get(f"/tickets/{seeded.oldest}").text
+        assert hidden(again, "suggestion_id") == first  # a reload stores nothing and keeps the draft being read
+        with rt.db.transaction() as session:  # the customer writes again: the suggestion is made anew
+            session.add(Message(ticket_id=seeded.oldest, direction="in", author_kind="customer",
+                                author="maria.jensen@example.com", dedup_key="test:again",
+                                text="Any news? It still has not arrived.", full_text="Any news?"))
+        after = hidden(client.get(f"/tickets/{seeded.oldest}").text, "suggestion_id")
+        assert after != first
+    with rt.db.session() as session:
+        assert len(session.scalars(select(Suggestion).where(Suggestion.ticket_id == seeded.oldest)).all()) == 2
 
 
 def test_draft_verdict_reads_what_was_sent() -> None:
