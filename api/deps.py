@@ -20,6 +20,12 @@ MAX_ID = 2**31 - 1  # ids are 32-bit columns on PostgreSQL: larger numbers name 
 RowId = Annotated[int, Path(ge=1, le=MAX_ID, description="a row id")]
 
 
+def client_ip(request: Request) -> str:
+    """The caller's address as uvicorn resolved it (behind a trusted proxy, its X-Forwarded-For), for rate limits
+    and logs."""
+    return request.client.host if request.client else "unknown"
+
+
 def get_runtime(request: Request) -> Triage:
     return request.app.state.triage
 

@@ -32,7 +32,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.orm import Session
 
-from api.deps import RuntimeDep, SessionDep
+from api.deps import RuntimeDep, SessionDep, client_ip
 from api.sse import event_stream, polled_events
 from triage.chat.service import conversation_for, start_conversation
 from triage.chat.tables import WidgetConversation
@@ -100,10 +100,6 @@ def _limits(request: Request) -> RateLimits:
 
 def _too_many(retry_after: int, what: str) -> HTTPException:
     return HTTPException(429, f"{what}; try again in {retry_after} s", headers={"Retry-After": str(retry_after)})
-
-
-def _client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 def widget_config(rt: RuntimeDep) -> ChatConfig:
@@ -253,7 +249,7 @@ def _transcript(conversation_id: str, *, session: Session, after: int | None = N
 @router.post("/widget/conversations", status_code=201, response_model=StartOut)
 def start(body: StartIn, request: Request, conf: OriginChecked, session: SessionDep) -> StartOut:
     """Start a conversation: its token goes to the browser once; the ticket comes with the first message."""
-    ip = _client_ip(request)
+    ip = client_ip(request)
     refused = _limits(request).hit((("start", ip), conf.conversations_per_ip_per_hour, HOUR))
     if refused is not None:
         raise _too_many(refused[1], f"at most {conf.conversations_per_ip_per_hour} new chats an hour from one address")
@@ -275,7 +271,7 @@ def send(body: MessageIn, request: Request, conf: OriginChecked, conversation: C
                                  "fit in one chat message")
     per_chat, per_ip = conf.messages_per_conversation_per_minute, conf.messages_per_ip_per_minute
     refused = _limits(request).hit((("send", conversation.conversation_id), per_chat, MINUTE),
-                                   (("send-ip", _client_ip(request)), per_ip, MINUTE))
+                                   (("send-ip", client_ip(request)), per_ip, MINUTE))
     if refused is not None:
         rule, wait = refused
         raise _too_many(wait, f"at most {per_chat} messages a minute in one chat" if rule == 0
@@ -283,7 +279,7 @@ def send(body: MessageIn, request: Request, conf: OriginChecked, conversation: C
     record = ChatRecord(conversation_id=conversation.conversation_id, timestamp=utcnow(), role="customer",
                         customer=ChatCustomer(id=conversation.customer_ref, name=conversation.name,
                                               email=conversation.email), text=text)
-    envelope = Envelope(peer=_client_ip(request), extra={"widget": conversation.conversation_id,
+    envelope = Envelope(peer=client_ip(request), extra={"widget": conversation.conversation_id,
                                                          "received_at": utcnow().isoformat()})
     accepted = accept_chat(session, record, source=API, ref=f"widget:{conversation.conversation_id}",
                            envelope=envelope)

@@ -17,7 +17,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.deps import MAX_ID, RowId, RuntimeDep, SessionDep
+from api.deps import MAX_ID, RowId, RuntimeDep, SessionDep, client_ip
 from api.desk.auth import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
@@ -102,10 +102,6 @@ def _nav(desk: Desk, rt: RuntimeDep) -> dict[str, Any]:
     return {"desk": desk, "teams": visible_teams(desk.principal, [t.name for t in rt.config.teams])}
 
 
-def _client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 # ------------------------------------------------------------------------------------------------ sign-in
 
 
@@ -135,7 +131,7 @@ def login(request: Request, session: SessionDep,
         return _login_form(request, next_path=next_path, name=name, status_code=403,
                            error="The form's security token is missing or stale; please sign in again.")
     try:
-        started = sign_in(name, password, ip=_client_ip(request), session=session)
+        started = sign_in(name, password, ip=client_ip(request), session=session)
     except TooManyAttempts as exc:
         return _login_form(request, next_path=next_path, name=name, status_code=429, retry_after=exc.retry_after,
                            error=f"Too many failed sign-ins. Try again in {_minutes(exc.retry_after + 59)}.")
